@@ -1,0 +1,1 @@
+//! Generates candidate record pairs by blocking rules.

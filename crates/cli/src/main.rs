@@ -1,0 +1,3 @@
+//! The `aidlink` command line.
+
+fn main() {}

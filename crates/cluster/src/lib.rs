@@ -1,0 +1,1 @@
+//! Clusters scored pairs into persons, deterministically.

@@ -1,0 +1,1 @@
+//! Compares candidate pairs field by field into levels.

@@ -1,0 +1,1 @@
+//! Changes between two periods' published tables, as a change feed.

@@ -1,0 +1,1 @@
+//! Flags resolved persons by the aid rules, with evidence.

@@ -1,0 +1,1 @@
+//! The match stage: block, compare, score and cluster normalized records into persons.

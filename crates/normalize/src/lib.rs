@@ -1,0 +1,1 @@
+//! Normalizes raw extract fields into typed, comparable record tables.

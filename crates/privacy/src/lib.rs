@@ -1,0 +1,1 @@
+//! Output tiers: keyed pseudonyms, masking, coarsening and small-cell suppression.

@@ -1,0 +1,1 @@
+//! Writes a period's tables as Parquet with a manifest, atomically.

@@ -1,0 +1,1 @@
+//! Stable person IDs across periods: inherits, merges and splits persons.

@@ -1,0 +1,1 @@
+//! Fellegi-Sunter scoring: u from frequencies, m by EM, term-frequency adjustment.

@@ -1,0 +1,1 @@
+//! Generates synthetic departmental extracts of a city, with ground truth.
