@@ -1,0 +1,353 @@
+//! Mapping this period's clusters onto last period's persons.
+//!
+//! The rule, in full in `docs/deltas.md`: every (cluster, previous person)
+//! pair is weighed by how many of the cluster's records belonged to that
+//! person; pairs are taken heaviest first (ties: smaller person number, then
+//! the cluster with the smaller record key) and a pair is kept when neither
+//! its cluster nor its person is taken yet. A cluster that keeps no pair gets
+//! a fresh number. Nothing depends on cluster indices or row order, only on
+//! record keys, so the same inputs give the same persons on every run.
+
+use crate::table::{Registry, build_batch, events_schema};
+use aidlink_vocab::person_id;
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// What happened to a person between two periods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// A person whose records were all unknown last period.
+    New,
+    /// A previous person whose records now belong to another person; the
+    /// event's `person_id` is the survivor, `other_person_id` the merged one.
+    Merge,
+    /// A person made of records that belonged to a previous person who kept
+    /// its number elsewhere; `person_id` is the new person, `other_person_id`
+    /// the person it split from.
+    Split,
+    /// A previous person with no record this period.
+    Retire,
+}
+
+impl EventKind {
+    /// The name used in the events table.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::New => "new",
+            EventKind::Merge => "merge",
+            EventKind::Split => "split",
+            EventKind::Retire => "retire",
+        }
+    }
+}
+
+/// The persons of a period.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    /// One person ID per record, in record order (`P00000042`).
+    pub person_ids: Vec<String>,
+    /// The registry to keep for the next period.
+    pub registry: Registry,
+    /// The period's person events, a table of [`events_schema`], sorted by
+    /// person ID, event and other person ID.
+    pub events: RecordBatch,
+}
+
+struct Event {
+    kind: EventKind,
+    person: u64,
+    other: Option<u64>,
+    detail: String,
+}
+
+/// Assigns person numbers to this period's clusters.
+///
+/// `keys` are the records' keys ([`crate::record_keys`]), `cluster` the
+/// matcher's cluster index of each record; `previous` is last period's
+/// registry (`None` for the first period).
+///
+/// # Panics
+///
+/// When `keys` and `cluster` differ in length, which only a caller's bug can
+/// cause: both are computed from the same record table.
+pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> Assignment {
+    assert_eq!(
+        keys.len(),
+        cluster.len(),
+        "one cluster index per record key"
+    );
+    let empty = Registry::new();
+    let previous = previous.unwrap_or(&empty);
+
+    // Clusters, ordered by their smallest record key (then their sorted key
+    // list, which only matters when a caller passes repeated keys).
+    let mut members: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (row, c) in cluster.iter().enumerate() {
+        members.entry(*c).or_default().push(row);
+    }
+    let mut clusters: Vec<Vec<usize>> = members.into_values().collect();
+    for rows in &mut clusters {
+        rows.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
+    }
+    clusters.sort_by(|a, b| {
+        let ka = a.iter().map(|r| &keys[*r]);
+        let kb = b.iter().map(|r| &keys[*r]);
+        ka.cmp(kb)
+    });
+
+    // Overlaps: how many records of each cluster each previous person had.
+    let mut overlap: Vec<BTreeMap<u64, usize>> = vec![BTreeMap::new(); clusters.len()];
+    for (c, rows) in clusters.iter().enumerate() {
+        for row in rows {
+            if let Some(p) = previous.person_of(&keys[*row]) {
+                *overlap[c].entry(p).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut pairs: Vec<(Reverse<usize>, u64, usize)> = overlap
+        .iter()
+        .enumerate()
+        .flat_map(|(c, ps)| ps.iter().map(move |(p, n)| (Reverse(*n), *p, c)))
+        .collect();
+    pairs.sort_unstable();
+    let mut number: Vec<Option<u64>> = vec![None; clusters.len()];
+    let mut holder: HashMap<u64, usize> = HashMap::new();
+    for (_, p, c) in pairs {
+        if number[c].is_none() && !holder.contains_key(&p) {
+            number[c] = Some(p);
+            holder.insert(p, c);
+        }
+    }
+
+    // Fresh numbers, in cluster order (smallest record key first).
+    let mut next_number = previous.next_number();
+    let mut events = Vec::new();
+    let mut numbers = Vec::with_capacity(clusters.len());
+    for (c, assigned) in number.iter().enumerate() {
+        let n = match assigned {
+            Some(n) => *n,
+            None => {
+                let n = next_number;
+                next_number += 1;
+                let size = clusters[c].len();
+                if overlap[c].is_empty() {
+                    events.push(Event {
+                        kind: EventKind::New,
+                        person: n,
+                        other: None,
+                        detail: format!("{size} record{} not seen before", plural(size)),
+                    });
+                }
+                n
+            }
+        };
+        numbers.push(n);
+    }
+
+    // Merges, splits and retirements, from the previous persons' side.
+    let sizes = previous.sizes();
+    let mut received: BTreeMap<u64, BTreeMap<u64, usize>> = BTreeMap::new();
+    for (c, ps) in overlap.iter().enumerate() {
+        for (p, k) in ps {
+            received.entry(*p).or_default().insert(numbers[c], *k);
+        }
+    }
+    let mut previous_persons: Vec<u64> = sizes.keys().copied().collect();
+    previous_persons.sort_unstable();
+    for p in previous_persons {
+        let total = sizes.get(&p).copied().unwrap_or(0);
+        let Some(parts) = received.get(&p) else {
+            events.push(Event {
+                kind: EventKind::Retire,
+                person: p,
+                other: None,
+                detail: format!("none of its {total} record{} this period", plural(total)),
+            });
+            continue;
+        };
+        if holder.contains_key(&p) {
+            // Records that moved to another previous person are link
+            // changes, not splits; only a part that became a new person is.
+            let fresh = previous.next_number();
+            for (q, k) in parts.iter().filter(|(q, _)| **q >= fresh) {
+                events.push(Event {
+                    kind: EventKind::Split,
+                    person: *q,
+                    other: Some(p),
+                    detail: format!(
+                        "{k} of its {total} record{} moved to the new person",
+                        plural(total)
+                    ),
+                });
+            }
+        } else {
+            // The survivor is the person that received most of its records.
+            let Some((survivor, k)) = parts.iter().max_by_key(|(q, k)| (**k, Reverse(**q))) else {
+                continue;
+            };
+            events.push(Event {
+                kind: EventKind::Merge,
+                person: *survivor,
+                other: Some(p),
+                detail: format!(
+                    "{k} of its {total} record{} joined this person",
+                    plural(total)
+                ),
+            });
+        }
+    }
+    events.sort_by_key(|e| (e.person, e.kind, e.other));
+
+    let mut person_numbers = vec![0u64; keys.len()];
+    let mut persons: BTreeMap<String, u64> = BTreeMap::new();
+    for (c, rows) in clusters.iter().enumerate() {
+        for row in rows {
+            person_numbers[*row] = numbers[c];
+            // A repeated key keeps the smallest person number, so the
+            // registry stays a function of the inputs.
+            persons
+                .entry(keys[*row].clone())
+                .and_modify(|n| *n = (*n).min(numbers[c]))
+                .or_insert(numbers[c]);
+        }
+    }
+    Assignment {
+        person_ids: person_numbers.into_iter().map(person_id).collect(),
+        registry: Registry {
+            persons,
+            next_number,
+        },
+        events: events_batch(&events),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn events_batch(events: &[Event]) -> RecordBatch {
+    let kind = StringArray::from_iter_values(events.iter().map(|e| e.kind.name()));
+    let person = StringArray::from_iter_values(events.iter().map(|e| person_id(e.person)));
+    let other = StringArray::from_iter(events.iter().map(|e| e.other.map(person_id)));
+    let detail = StringArray::from_iter_values(events.iter().map(|e| e.detail.as_str()));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(kind),
+        Arc::new(person),
+        Arc::new(other),
+        Arc::new(detail),
+    ];
+    build_batch(events_schema(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+
+    fn keys(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The events as `kind person other` lines.
+    fn events(a: &Assignment) -> Vec<String> {
+        let col = |i: usize| {
+            a.events
+                .column(i)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .clone()
+        };
+        let (k, p, o) = (col(0), col(1), col(2));
+        (0..a.events.num_rows())
+            .map(|r| {
+                let other = if o.is_null(r) { "-" } else { o.value(r) };
+                format!("{} {} {}", k.value(r), p.value(r), other)
+            })
+            .collect()
+    }
+
+    fn first_period() -> Assignment {
+        // Two persons: {a, b} and {c}.
+        assign(None, &keys(&["a", "b", "c"]), &[7, 7, 3])
+    }
+
+    #[test]
+    fn first_period_numbers_clusters_by_smallest_key() {
+        let a = first_period();
+        assert_eq!(a.person_ids, ["P00000001", "P00000001", "P00000002"]);
+        assert_eq!(a.registry.next_number(), 3);
+        assert_eq!(events(&a), ["new P00000001 -", "new P00000002 -"]);
+    }
+
+    #[test]
+    fn clusters_inherit_whatever_their_indices_and_row_order() {
+        let prev = first_period().registry;
+        // Same persons, rows reordered, cluster indices relabelled, one new record.
+        let a = assign(Some(&prev), &keys(&["c", "d", "b", "a"]), &[0, 5, 1, 1]);
+        assert_eq!(
+            a.person_ids,
+            ["P00000002", "P00000003", "P00000001", "P00000001"]
+        );
+        assert_eq!(events(&a), ["new P00000003 -"]);
+        assert_eq!(a.registry.next_number(), 4);
+    }
+
+    #[test]
+    fn merge_keeps_the_larger_overlap_and_records_the_other() {
+        let prev = first_period().registry;
+        let a = assign(Some(&prev), &keys(&["a", "b", "c"]), &[0, 0, 0]);
+        assert_eq!(a.person_ids, vec!["P00000001"; 3]);
+        assert_eq!(events(&a), ["merge P00000001 P00000002"]);
+        // Numbers are never reused after a merge.
+        assert_eq!(a.registry.next_number(), 3);
+    }
+
+    #[test]
+    fn tie_goes_to_the_smaller_person_number() {
+        // {a} and {b} each one record; merged they tie 1:1.
+        let prev = assign(None, &keys(&["a", "b"]), &[0, 1]).registry;
+        let a = assign(Some(&prev), &keys(&["b", "a"]), &[4, 4]);
+        assert_eq!(a.person_ids, vec!["P00000001"; 2]);
+        assert_eq!(events(&a), ["merge P00000001 P00000002"]);
+    }
+
+    #[test]
+    fn split_gives_the_largest_part_the_number() {
+        let prev = assign(None, &keys(&["a", "b", "c"]), &[0, 0, 0]).registry;
+        let a = assign(Some(&prev), &keys(&["a", "b", "c"]), &[1, 2, 2]);
+        assert_eq!(a.person_ids, ["P00000002", "P00000001", "P00000001"]);
+        assert_eq!(events(&a), ["split P00000002 P00000001"]);
+    }
+
+    #[test]
+    fn a_cluster_falls_back_to_its_next_best_person() {
+        // P1 = {a, b, c}, P2 = {d}; now {a, b} and {c, d}: {c, d} ties P1 and
+        // P2 but P1 goes to the larger part, so {c, d} keeps P2.
+        let prev = assign(None, &keys(&["a", "b", "c", "d"]), &[0, 0, 0, 1]).registry;
+        let a = assign(Some(&prev), &keys(&["a", "b", "c", "d"]), &[0, 0, 1, 1]);
+        assert_eq!(
+            a.person_ids,
+            ["P00000001", "P00000001", "P00000002", "P00000002"]
+        );
+        assert!(events(&a).is_empty());
+    }
+
+    #[test]
+    fn persons_without_records_retire() {
+        let prev = first_period().registry;
+        let a = assign(Some(&prev), &keys(&["a"]), &[0]);
+        assert_eq!(a.person_ids, ["P00000001"]);
+        assert_eq!(events(&a), ["retire P00000002 -"]);
+        assert_eq!(a.registry.len(), 1);
+    }
+
+    #[test]
+    fn survives_a_batch_round_trip_between_periods() {
+        let prev = Registry::from_batch(&first_period().registry.to_batch()).unwrap();
+        let a = assign(Some(&prev), &keys(&["a", "b", "c"]), &[1, 1, 2]);
+        assert_eq!(a.person_ids, ["P00000001", "P00000001", "P00000002"]);
+    }
+}

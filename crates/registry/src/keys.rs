@@ -1,0 +1,244 @@
+//! Record keys: a name for each record that stays the same from month to month.
+//!
+//! Departments re-export their whole list every month and rows move around,
+//! so `source_row` cannot say "the same row as last month". A record key is
+//! the source's name plus the record's best natural key instead (see
+//! [`record_keys`]); when two records of one period share a key, they are told
+//! apart by a suffix given in an order that depends on their content only.
+
+use aidlink_vocab::CivilDate;
+use aidlink_vocab::schema::{NOTES, SOURCE, SOURCE_ROW};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
+};
+use std::collections::BTreeMap;
+
+/// A text column of the record table, or `None` when absent or not text.
+fn text<'a>(records: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
+    records
+        .column_by_name(name)?
+        .as_any()
+        .downcast_ref::<StringArray>()
+}
+
+/// The trimmed value of a text column, `None` when null or blank.
+fn value(col: Option<&StringArray>, row: usize) -> Option<&str> {
+    let col = col?;
+    if col.is_null(row) {
+        return None;
+    }
+    let v = col.value(row).trim();
+    (!v.is_empty()).then_some(v)
+}
+
+/// The recorded birth date as `YYYY-MM-DD`.
+fn date(records: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    let col = records
+        .column_by_name(name)?
+        .as_any()
+        .downcast_ref::<Date32Array>()?;
+    (!col.is_null(row)).then(|| CivilDate::from_days(col.value(row)).to_string())
+}
+
+/// One key per record of `records` (a table of `record_schema`), in row order.
+///
+/// The key is `source|kind:value`, with the first natural key the record has:
+///
+/// 1. `sno:` the student number (学籍号);
+/// 2. `cert:` the disability certificate number;
+/// 3. `hh:` the household or case number, with `/id:` the member's ID number
+///    or else `/name:` the member's name (a household has many members);
+/// 4. `id:` the resident ID number;
+/// 5. `nbg:` name, birth date and gender;
+/// 6. `name:` the name alone, else `none`.
+///
+/// Keys are unique within the result: when several records share a key, they
+/// are ordered by the text of all their fields (then by `source_row`, which
+/// only matters for rows identical in every field), the first keeps the key
+/// and the others get `#2`, `#3`, ... appended. Missing columns count as empty.
+pub fn record_keys(records: &RecordBatch) -> Vec<String> {
+    let n = records.num_rows();
+    let source = text(records, SOURCE);
+    let student_no = text(records, "student_no");
+    let certificate_no = text(records, "certificate_no");
+    let household_no = text(records, "household_no");
+    let id_number = text(records, "id_number");
+    let name = text(records, "name");
+    let gender = text(records, "gender");
+    let mut keys: Vec<String> = (0..n)
+        .map(|row| {
+            let src = value(source, row).unwrap_or("");
+            let id = value(id_number, row);
+            let nm = value(name, row);
+            let natural = if let Some(s) = value(student_no, row) {
+                format!("sno:{s}")
+            } else if let Some(c) = value(certificate_no, row) {
+                format!("cert:{c}")
+            } else if let Some(h) = value(household_no, row) {
+                match (id, nm) {
+                    (Some(id), _) => format!("hh:{h}/id:{id}"),
+                    (None, Some(nm)) => format!("hh:{h}/name:{nm}"),
+                    (None, None) => format!("hh:{h}"),
+                }
+            } else if let Some(id) = id {
+                format!("id:{id}")
+            } else if let Some(nm) = nm {
+                let birth = date(records, "birth_date", row).unwrap_or_default();
+                match (birth.is_empty(), value(gender, row)) {
+                    (true, None) => format!("name:{nm}"),
+                    (_, g) => format!("nbg:{nm}/{birth}/{}", g.unwrap_or("")),
+                }
+            } else {
+                "none".to_string()
+            };
+            format!("{src}|{natural}")
+        })
+        .collect();
+    disambiguate(records, &mut keys);
+    keys
+}
+
+/// Appends `#2`, `#3`, ... to repeated keys, in an order set by row content.
+fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (row, key) in keys.iter().enumerate() {
+        groups.entry(key.as_str()).or_default().push(row);
+    }
+    let repeated: Vec<Vec<usize>> = groups.into_values().filter(|rows| rows.len() > 1).collect();
+    if repeated.is_empty() {
+        return;
+    }
+    let content_columns: Vec<&ArrayRef> = records
+        .schema_ref()
+        .fields()
+        .iter()
+        .zip(records.columns())
+        .filter(|(f, _)| f.name() != SOURCE_ROW && f.name() != NOTES)
+        .map(|(_, c)| c)
+        .collect();
+    let source_row = records
+        .column_by_name(SOURCE_ROW)
+        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+    for mut rows in repeated {
+        let mut signed: Vec<(Vec<String>, u64, usize)> = rows
+            .drain(..)
+            .map(|row| {
+                let content = content_columns.iter().map(|c| cell_text(c, row)).collect();
+                let pos = source_row
+                    .filter(|c| !c.is_null(row))
+                    .map_or(0, |c| c.value(row));
+                (content, pos, row)
+            })
+            .collect();
+        signed.sort();
+        for (rank, (_, _, row)) in signed.iter().enumerate().skip(1) {
+            keys[*row] = format!("{}#{}", keys[*row], rank + 1);
+        }
+    }
+}
+
+/// A cell as text for ordering; nulls sort first as the empty text.
+fn cell_text(col: &ArrayRef, row: usize) -> String {
+    if col.is_null(row) {
+        return String::new();
+    }
+    let any = col.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        a.value(row).to_string()
+    } else if let Some(a) = any.downcast_ref::<Date32Array>() {
+        CivilDate::from_days(a.value(row)).to_string()
+    } else if let Some(a) = any.downcast_ref::<Float64Array>() {
+        format!("{:?}", a.value(row))
+    } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+        a.value(row).to_string()
+    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+        a.value(row).to_string()
+    } else {
+        // Columns of other types are not part of the record schema; they
+        // do not take part in the ordering.
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    /// A row: source, source_row, student_no, household_no, id_number, name.
+    type Row<'a> = (
+        &'a str,
+        u64,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+
+    fn batch(rows: &[Row]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(SOURCE, DataType::Utf8, false),
+            Field::new(SOURCE_ROW, DataType::UInt64, false),
+            Field::new("student_no", DataType::Utf8, true),
+            Field::new("household_no", DataType::Utf8, true),
+            Field::new("id_number", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.3))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.4))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.5))),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn picks_the_best_natural_key() {
+        let b = batch(&[
+            ("enrollment", 1, Some("G1"), None, Some("X"), Some("张三")),
+            ("subsidy", 1, None, Some("H9"), Some("X"), Some("张三")),
+            ("subsidy", 2, None, Some("H9"), None, Some("李四")),
+            ("disability", 1, None, None, Some("X"), None),
+            ("disability", 2, None, None, None, Some("王五")),
+            ("disability", 3, None, None, None, None),
+        ]);
+        assert_eq!(
+            record_keys(&b),
+            [
+                "enrollment|sno:G1",
+                "subsidy|hh:H9/id:X",
+                "subsidy|hh:H9/name:李四",
+                "disability|id:X",
+                "disability|name:王五",
+                "disability|none",
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_do_not_depend_on_row_order() {
+        // The same two duplicate roster rows (a transfer), in either file order.
+        let a = batch(&[
+            ("enrollment", 1, Some("G1"), None, None, Some("张三")),
+            ("enrollment", 2, Some("G1"), None, None, Some("張三")),
+        ]);
+        let b = batch(&[
+            ("enrollment", 1, Some("G1"), None, None, Some("張三")),
+            ("enrollment", 2, Some("G1"), None, None, Some("张三")),
+        ]);
+        let ka = record_keys(&a);
+        let kb = record_keys(&b);
+        assert_eq!(ka[0], kb[1]);
+        assert_eq!(ka[1], kb[0]);
+        assert_ne!(ka[0], ka[1]);
+        assert!(ka.iter().any(|k| k == "enrollment|sno:G1"));
+        assert!(ka.iter().any(|k| k == "enrollment|sno:G1#2"));
+    }
+}
