@@ -1,0 +1,298 @@
+//! Keyed pseudonyms: HMAC-SHA256 of a value under a secret key.
+//!
+//! A pseudonym is `<kind prefix>` followed by the first 16 bytes of
+//! HMAC-SHA256(key, kind tag, 0x00, value) in lower-case hex. The kind is part
+//! of the hashed message, so an ID number and a name with the same text never
+//! get the same pseudonym, and the prefix shows an analyst which kind of
+//! identifier a pseudonym stands for. The same value under the same key always
+//! gives the same pseudonym, in every month, which is what lets analysts join
+//! periods; under another key every pseudonym changes (see key rotation in
+//! `docs/privacy.md`). Without the key nobody can recompute a pseudonym from a
+//! guessed ID number, which plain SHA-256 would allow for the few billion
+//! possible numbers.
+
+use crate::error::PrivacyError;
+use crate::settings::PrivacySettings;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::Path;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Fewest bytes a key may have (32 characters, e.g. 16 random bytes in hex).
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// Bytes of the HMAC kept in a pseudonym: 128 bits make collisions among
+/// millions of values practically impossible.
+const PSEUDONYM_BYTES: usize = 16;
+
+/// The kind of identifier a pseudonym replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PseudonymKind {
+    /// aidlink's own person number (`P00000042`).
+    Person,
+    /// A resident ID number (the person's, a guardian's, a head of household's).
+    ResidentId,
+    /// A person's name.
+    Name,
+    /// A student number (学籍号).
+    StudentNo,
+    /// A disability certificate number.
+    Certificate,
+    /// A household or case number.
+    Household,
+    /// A phone number.
+    Phone,
+}
+
+impl PseudonymKind {
+    /// The prefix of this kind's pseudonyms.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            PseudonymKind::Person => "ps_",
+            PseudonymKind::ResidentId => "id_",
+            PseudonymKind::Name => "nm_",
+            PseudonymKind::StudentNo => "sn_",
+            PseudonymKind::Certificate => "ct_",
+            PseudonymKind::Household => "hh_",
+            PseudonymKind::Phone => "ph_",
+        }
+    }
+
+    /// The tag hashed with each value, separating the kinds' domains.
+    fn tag(self) -> &'static [u8] {
+        match self {
+            PseudonymKind::Person => b"aidlink/person",
+            PseudonymKind::ResidentId => b"aidlink/resident-id",
+            PseudonymKind::Name => b"aidlink/name",
+            PseudonymKind::StudentNo => b"aidlink/student-no",
+            PseudonymKind::Certificate => b"aidlink/certificate",
+            PseudonymKind::Household => b"aidlink/household",
+            PseudonymKind::Phone => b"aidlink/phone",
+        }
+    }
+}
+
+/// The secret key of the pseudonyms. Its `Debug` shows only the key's public
+/// fingerprint ([`PseudonymKey::key_id`]); there is no `Display`, and the key
+/// bytes cannot be read back out.
+#[derive(Clone)]
+pub struct PseudonymKey {
+    /// The HMAC already keyed, cloned per value rather than re-keyed.
+    mac: HmacSha256,
+    key_id: String,
+}
+
+impl PseudonymKey {
+    /// Builds a key from secret bytes; `origin` names where they came from
+    /// for the error message.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self, PrivacyError> {
+        if bytes.len() < MIN_KEY_BYTES {
+            return Err(PrivacyError::KeyTooShort {
+                origin: origin.to_string(),
+                bytes: bytes.len(),
+                min: MIN_KEY_BYTES,
+            });
+        }
+        // HMAC accepts keys of any length, so this cannot fail; the error arm
+        // is mapped rather than unwrapped all the same.
+        let mac = HmacSha256::new_from_slice(bytes).map_err(|_| PrivacyError::KeyTooShort {
+            origin: origin.to_string(),
+            bytes: bytes.len(),
+            min: MIN_KEY_BYTES,
+        })?;
+        let mut probe = mac.clone();
+        probe.update(b"aidlink/key-id");
+        let key_id = hex::encode(&probe.finalize().into_bytes()[..8]);
+        Ok(PseudonymKey { mac, key_id })
+    }
+
+    /// A public fingerprint of the key (16 hex characters): equal fingerprints
+    /// mean comparable pseudonyms. It is written to the manifest so an auditor
+    /// can see when the key was rotated; it reveals nothing about the key.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The pseudonym of `value` as an identifier of `kind`.
+    pub fn pseudonym(&self, kind: PseudonymKind, value: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(kind.tag());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = String::with_capacity(kind.prefix().len() + 2 * PSEUDONYM_BYTES);
+        out.push_str(kind.prefix());
+        out.push_str(&hex::encode(&digest[..PSEUDONYM_BYTES]));
+        out
+    }
+}
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PseudonymKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pseudonym of `value` as an identifier of `kind` under `key`.
+pub fn pseudonym(key: &PseudonymKey, kind: PseudonymKind, value: &str) -> String {
+    key.pseudonym(kind, value)
+}
+
+/// Loads the key the `[privacy]` settings name: `Ok(None)` when none is
+/// configured, an error when one is configured but cannot be used.
+///
+/// The key is the file's (or variable's) text with surrounding whitespace
+/// trimmed, at least [`MIN_KEY_BYTES`] long. A relative `key_file` is resolved
+/// against `config_dir`. On Unix a key file readable by group or others is
+/// refused: whoever can read the key can recompute the pseudonym of any ID
+/// number they can guess.
+pub fn load_key(
+    settings: &PrivacySettings,
+    config_dir: &Path,
+) -> Result<Option<PseudonymKey>, PrivacyError> {
+    match (&settings.key_file, &settings.key_env) {
+        (Some(_), Some(_)) => Err(PrivacyError::AmbiguousKey),
+        (None, None) => Ok(None),
+        (Some(file), None) => {
+            let path = config_dir.join(file);
+            let unreadable = |source| PrivacyError::KeyFileUnreadable {
+                path: path.clone(),
+                source,
+            };
+            let meta = std::fs::metadata(&path).map_err(unreadable)?;
+            check_key_file_mode(&path, &meta)?;
+            let bytes = std::fs::read(&path).map_err(unreadable)?;
+            PseudonymKey::from_bytes(bytes.trim_ascii(), &path.display().to_string()).map(Some)
+        }
+        (None, Some(name)) => {
+            let value = std::env::var(name)
+                .map_err(|_| PrivacyError::KeyEnvUnset { name: name.clone() })?;
+            PseudonymKey::from_bytes(value.trim().as_bytes(), &format!("${name}")).map(Some)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn check_key_file_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), PrivacyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(PrivacyError::KeyFileTooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_key_file_mode(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), PrivacyError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> PseudonymKey {
+        PseudonymKey::from_bytes(text.as_bytes(), "test").unwrap()
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_keyed_and_kind_separated() {
+        let a = key("0123456789abcdef0123456789abcdef");
+        let b = key("fedcba9876543210fedcba9876543210");
+        let id = "110105201203051234";
+        let p = a.pseudonym(PseudonymKind::ResidentId, id);
+        assert_eq!(p, a.pseudonym(PseudonymKind::ResidentId, id));
+        assert!(p.starts_with("id_") && p.len() == 3 + 32, "{p}");
+        assert_ne!(p, b.pseudonym(PseudonymKind::ResidentId, id));
+        let as_name = a.pseudonym(PseudonymKind::Name, id);
+        assert_ne!(p[3..], as_name[3..]);
+        assert_ne!(
+            p,
+            a.pseudonym(PseudonymKind::ResidentId, "110105201203051235")
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_key_material() {
+        let secret = "my-very-secret-key-material-0123456789";
+        let k = key(secret);
+        let shown = format!("{k:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains(k.key_id()));
+        assert_ne!(
+            k.key_id(),
+            key("another-very-secret-key-0123456789").key_id()
+        );
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        let err = PseudonymKey::from_bytes(b"short", "test").unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn load_key_reads_files_and_env_and_refuses_bad_setups() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = PrivacySettings::default();
+        assert!(load_key(&none, dir.path()).unwrap().is_none());
+
+        let path = dir.path().join("aidlink.key");
+        std::fs::write(&path, "0123456789abcdef0123456789abcdef\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let open = PrivacySettings {
+                key_file: Some("aidlink.key".into()),
+                ..PrivacySettings::default()
+            };
+            assert!(matches!(
+                load_key(&open, dir.path()),
+                Err(PrivacyError::KeyFileTooOpen { .. })
+            ));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let file = PrivacySettings {
+            key_file: Some("aidlink.key".into()),
+            ..PrivacySettings::default()
+        };
+        let k = load_key(&file, dir.path()).unwrap().unwrap();
+        // Trailing newline is trimmed: same key as the bare text.
+        assert_eq!(k.key_id(), key("0123456789abcdef0123456789abcdef").key_id());
+
+        let missing = PrivacySettings {
+            key_file: Some("nope.key".into()),
+            ..PrivacySettings::default()
+        };
+        assert!(matches!(
+            load_key(&missing, dir.path()),
+            Err(PrivacyError::KeyFileUnreadable { .. })
+        ));
+
+        let unset = PrivacySettings {
+            key_env: Some("AIDLINK_TEST_KEY_THAT_IS_NEVER_SET".into()),
+            ..PrivacySettings::default()
+        };
+        assert!(matches!(
+            load_key(&unset, dir.path()),
+            Err(PrivacyError::KeyEnvUnset { .. })
+        ));
+
+        let both = PrivacySettings {
+            key_file: Some("aidlink.key".into()),
+            key_env: Some("X".into()),
+            ..PrivacySettings::default()
+        };
+        assert!(matches!(
+            load_key(&both, dir.path()),
+            Err(PrivacyError::AmbiguousKey)
+        ));
+    }
+}

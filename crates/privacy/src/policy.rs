@@ -1,0 +1,351 @@
+//! The tier policy: for every published table and column, what the analyst
+//! tier gets. This file is the one place that decides it; `docs/privacy.md`
+//! renders the same table for people.
+//!
+//! A table's columns are looked up first in the table's own rules, then in
+//! the rules shared by every table (the canonical record fields, which several
+//! tables carry). A column found in neither is **dropped**, and a table not
+//! listed in [`ANALYST_TABLES`] is not published to the analyst tier at all:
+//! a stage that adds a column or a table cannot leak it by accident.
+
+use crate::key::PseudonymKind;
+
+/// What the analyst tier gets of one column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Treatment {
+    /// The column as it is.
+    Keep,
+    /// Each value replaced by its keyed pseudonym of the given kind.
+    Pseudonymize(PseudonymKind),
+    /// An ID number shown as `110105********1234` (see [`aidlink_vocab::mask_id_text`]).
+    MaskId,
+    /// A date (or date text) cut to its month, `YYYY-MM`, as text.
+    YearMonth,
+    /// An address cut to its county (`广东省广州市天河区`), as text.
+    AddressToCounty,
+    /// Not published.
+    Drop,
+}
+
+impl Treatment {
+    /// The word `docs/privacy.md` uses for the treatment.
+    pub fn describe(self) -> String {
+        match self {
+            Treatment::Keep => "keep".into(),
+            Treatment::Pseudonymize(kind) => format!("pseudonymize (`{}…`)", kind.prefix()),
+            Treatment::MaskId => "mask".into(),
+            Treatment::YearMonth => "coarsen to year-month".into(),
+            Treatment::AddressToCounty => "coarsen to county".into(),
+            Treatment::Drop => "drop".into(),
+        }
+    }
+}
+
+/// Which column names a rule covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnMatch {
+    /// Exactly this name.
+    Exact(&'static str),
+    /// Any name ending in this suffix.
+    Suffix(&'static str),
+}
+
+impl ColumnMatch {
+    fn matches(self, column: &str) -> bool {
+        match self {
+            ColumnMatch::Exact(name) => column == name,
+            ColumnMatch::Suffix(suffix) => column.ends_with(suffix),
+        }
+    }
+}
+
+/// One line of the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnRule {
+    /// The columns it covers.
+    pub column: ColumnMatch,
+    /// What the analyst tier gets.
+    pub treatment: Treatment,
+    /// The analyst column's name when it differs (a coarsened column is
+    /// renamed so nobody mistakes a month for a date).
+    pub rename: Option<&'static str>,
+    /// Why, for the documentation.
+    pub why: &'static str,
+}
+
+const fn rule(column: &'static str, treatment: Treatment, why: &'static str) -> ColumnRule {
+    ColumnRule {
+        column: ColumnMatch::Exact(column),
+        treatment,
+        rename: None,
+        why,
+    }
+}
+
+const fn renamed(
+    column: &'static str,
+    treatment: Treatment,
+    rename: &'static str,
+    why: &'static str,
+) -> ColumnRule {
+    ColumnRule {
+        column: ColumnMatch::Exact(column),
+        treatment,
+        rename: Some(rename),
+        why,
+    }
+}
+
+const fn suffix(suffix: &'static str, treatment: Treatment, why: &'static str) -> ColumnRule {
+    ColumnRule {
+        column: ColumnMatch::Suffix(suffix),
+        treatment,
+        rename: None,
+        why,
+    }
+}
+
+use PseudonymKind as K;
+use Treatment::{AddressToCounty, Drop, Keep, Pseudonymize, YearMonth};
+
+/// Tables that have an analyst form. Any other table (the registry, a
+/// model file) stays in the restricted tier only.
+pub const ANALYST_TABLES: &[&str] = &[
+    "records",
+    "persons",
+    "flags",
+    "rejects",
+    "links",
+    "delta",
+    "person_events",
+];
+
+/// Rules shared by every analyst table: the canonical record fields, the
+/// derived ID columns and the common bookkeeping columns.
+pub const SHARED_RULES: &[ColumnRule] = &[
+    rule("source", Keep, "config name of the source"),
+    rule(
+        "source_row",
+        Keep,
+        "row number in the extract; useless without the restricted extract",
+    ),
+    rule("period", Keep, "reporting month"),
+    rule(
+        "person_id",
+        Pseudonymize(K::Person),
+        "stable across months; pseudonymized so the tiers cannot be joined",
+    ),
+    suffix(
+        "_person_id",
+        Pseudonymize(K::Person),
+        "other person numbers (merges, splits)",
+    ),
+    rule(
+        "id_number",
+        Pseudonymize(K::ResidentId),
+        "direct identifier",
+    ),
+    rule(
+        "guardian_id",
+        Pseudonymize(K::ResidentId),
+        "direct identifier; same pseudonym as the guardian's own records",
+    ),
+    rule(
+        "head_id",
+        Pseudonymize(K::ResidentId),
+        "direct identifier; same pseudonym as the head's own records",
+    ),
+    rule("name", Pseudonymize(K::Name), "direct identifier"),
+    rule("guardian_name", Pseudonymize(K::Name), "direct identifier"),
+    rule("head_name", Pseudonymize(K::Name), "direct identifier"),
+    suffix(
+        "_pinyin",
+        Drop,
+        "the pinyin of a name identifies as well as the name",
+    ),
+    rule("gender", Keep, "needed for analysis"),
+    renamed(
+        "birth_date",
+        YearMonth,
+        "birth_month",
+        "quasi-identifier: the day is dropped",
+    ),
+    rule("phone", Drop, "direct identifier, no analytic use"),
+    renamed(
+        "address",
+        AddressToCounty,
+        "address_county",
+        "quasi-identifier: only the county is kept",
+    ),
+    rule("county", Keep, "county-level geography"),
+    rule(
+        "student_no",
+        Pseudonymize(K::StudentNo),
+        "usually G + the ID number",
+    ),
+    rule(
+        "school",
+        Keep,
+        "needed for analysis; counts by school are published with small cells suppressed",
+    ),
+    rule("grade", Keep, "needed for analysis"),
+    rule(
+        "class",
+        Drop,
+        "a class of forty with month of birth and gender singles out a child",
+    ),
+    rule("aid_type", Keep, "needed for analysis"),
+    rule("aid_amount", Keep, "needed for analysis"),
+    rule(
+        "household_no",
+        Pseudonymize(K::Household),
+        "case and register numbers identify a household",
+    ),
+    rule("relation", Keep, "needed for analysis"),
+    rule("subsidy_type", Keep, "needed for analysis"),
+    rule("subsidy_status", Keep, "needed for analysis"),
+    rule("subsidy_amount", Keep, "needed for analysis"),
+    rule("start_month", Keep, "already a month"),
+    rule("end_month", Keep, "already a month"),
+    rule("hukou_type", Keep, "needed for analysis"),
+    renamed(
+        "move_in",
+        YearMonth,
+        "move_in_month",
+        "quasi-identifier: the day is dropped",
+    ),
+    renamed(
+        "move_out",
+        YearMonth,
+        "move_out_month",
+        "quasi-identifier: the day is dropped",
+    ),
+    rule(
+        "disability_category",
+        Keep,
+        "needed for analysis (sensitive; analyst tier is access-controlled)",
+    ),
+    rule("disability_grade", Keep, "needed for analysis"),
+    rule(
+        "certificate_no",
+        Pseudonymize(K::Certificate),
+        "usually the ID number plus two digits",
+    ),
+    rule("id_check_ok", Keep, "data quality"),
+    rule("id_area", Keep, "county-level area code"),
+    renamed(
+        "id_birth_date",
+        YearMonth,
+        "id_birth_month",
+        "quasi-identifier: the day is dropped",
+    ),
+    rule("id_gender", Keep, "data quality"),
+    rule("birth_matches_id", Keep, "data quality"),
+    rule("gender_matches_id", Keep, "data quality"),
+    rule("notes", Keep, "normalization rule codes, no values"),
+    rule("flag", Keep, "flag kind"),
+    rule("rule", Keep, "rule that raised a flag"),
+    rule("since", Keep, "period a flag has held since"),
+    rule("from_period", Keep, "period compared from"),
+    rule("to_period", Keep, "period compared to"),
+    rule("change_type", Keep, "change data feed kind"),
+    rule("entity", Keep, "changed entity kind"),
+];
+
+/// Rules of the rejects table.
+pub const REJECTS_RULES: &[ColumnRule] = &[
+    rule(
+        "raw",
+        Drop,
+        "the raw row holds every identifier of the input",
+    ),
+    rule("message", Drop, "messages quote the value seen"),
+    rule("reason", Keep, "reject reason code"),
+    rule("field", Keep, "field the reject concerns"),
+];
+
+/// Rules of one table, consulted before [`SHARED_RULES`].
+pub fn table_rules(table: &str) -> &'static [ColumnRule] {
+    match table {
+        "rejects" => REJECTS_RULES,
+        _ => &[],
+    }
+}
+
+/// Whether `table` has an analyst form.
+pub fn has_analyst_form(table: &str) -> bool {
+    ANALYST_TABLES.contains(&table)
+}
+
+/// The rule for `column` of `table`, or `None` when the policy does not name
+/// it (the column is then dropped).
+pub fn rule_for(table: &str, column: &str) -> Option<&'static ColumnRule> {
+    table_rules(table)
+        .iter()
+        .chain(SHARED_RULES)
+        .find(|r| r.column.matches(column))
+}
+
+/// What the analyst tier gets of `column` of `table`: its treatment and the
+/// analyst column's name. Unknown columns are dropped.
+pub fn treatment(table: &str, column: &str) -> (Treatment, String) {
+    match rule_for(table, column) {
+        Some(r) => (r.treatment, r.rename.unwrap_or(column).to_string()),
+        None => (Drop, column.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aidlink_vocab::schema::{record_schema, rejects_schema};
+
+    #[test]
+    fn unknown_columns_and_tables_are_dropped() {
+        assert_eq!(treatment("records", "brand_new_column").0, Drop);
+        assert!(!has_analyst_form("registry"));
+        assert!(has_analyst_form("records"));
+    }
+
+    #[test]
+    fn every_record_and_reject_column_is_decided_explicitly() {
+        // A canonical field added to the vocabulary must get a deliberate
+        // policy line, not fall through to the default.
+        for f in record_schema(&[]).fields() {
+            assert!(
+                rule_for("records", f.name()).is_some(),
+                "records.{} has no policy",
+                f.name()
+            );
+        }
+        for f in rejects_schema().fields() {
+            assert!(
+                rule_for("rejects", f.name()).is_some(),
+                "rejects.{} has no policy",
+                f.name()
+            );
+        }
+    }
+
+    #[test]
+    fn direct_identifiers_never_pass_through() {
+        for col in [
+            "id_number",
+            "name",
+            "phone",
+            "address",
+            "certificate_no",
+            "guardian_id",
+            "head_name",
+            "name_pinyin",
+        ] {
+            let (t, _) = treatment("records", col);
+            assert!(!matches!(t, Keep), "{col} is kept");
+        }
+        assert_eq!(treatment("rejects", "raw").0, Drop);
+        assert_eq!(
+            treatment("delta", "merged_person_id").0,
+            Pseudonymize(K::Person)
+        );
+    }
+}

@@ -1,0 +1,349 @@
+//! Applies the tier policy to a table: the analyst view of a restricted table.
+
+use crate::coarsen::{address_county, year_month, year_month_of_text};
+use crate::error::PrivacyError;
+use crate::key::PseudonymKey;
+use crate::policy::{self, Treatment};
+use aidlink_vocab::{ResidentId, mask_id_text};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Date32Type;
+use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use std::sync::Arc;
+
+/// The analyst form of `table`: every column treated as [`policy`] says,
+/// unknown columns dropped, column order kept. Fails when a kept text column
+/// still holds a valid resident ID number, because then the policy is wrong
+/// for this table and nothing should be published until it is fixed.
+///
+/// Call it only for tables with [`policy::has_analyst_form`]; for any other
+/// table every column is unknown and the view would be empty.
+pub fn analyst_view(
+    table: &str,
+    batch: &RecordBatch,
+    key: &PseudonymKey,
+) -> Result<RecordBatch, PrivacyError> {
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let (treatment, out_name) = policy::treatment(table, field.name());
+        let out = apply(table, field, column, treatment, key)?;
+        let Some(out) = out else { continue };
+        if treatment == Treatment::Keep {
+            scan_for_ids(table, field.name(), &out)?;
+        }
+        fields.push(Field::new(out_name, out.data_type().clone(), true));
+        columns.push(out);
+    }
+    let schema = Arc::new(Schema::new(fields).with_metadata(batch.schema().metadata().clone()));
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(schema, columns, &options).map_err(|source| {
+        PrivacyError::Arrow {
+            table: table.to_string(),
+            source,
+        }
+    })
+}
+
+/// Applies one treatment to one column; `None` when the column is dropped.
+pub(crate) fn apply(
+    table: &str,
+    field: &Field,
+    column: &ArrayRef,
+    treatment: Treatment,
+    key: &PseudonymKey,
+) -> Result<Option<ArrayRef>, PrivacyError> {
+    let type_error = |expected| PrivacyError::ColumnType {
+        table: table.to_string(),
+        column: field.name().clone(),
+        found: column.data_type().to_string(),
+        expected,
+    };
+    Ok(Some(match treatment {
+        Treatment::Drop => return Ok(None),
+        Treatment::Keep => column.clone(),
+        Treatment::Pseudonymize(kind) => map_text(column, &|v| Some(key.pseudonym(kind, v)))
+            .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
+        Treatment::MaskId => map_text(column, &|v| Some(mask_id_text(v)))
+            .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
+        Treatment::AddressToCounty => {
+            map_text(column, &address_county).ok_or_else(|| type_error("Utf8"))?
+        }
+        Treatment::YearMonth => match column.data_type() {
+            DataType::Date32 => {
+                let dates = column.as_primitive::<Date32Type>();
+                let out: StringArray = dates.iter().map(|d| d.map(year_month)).collect();
+                Arc::new(out)
+            }
+            _ => {
+                map_text(column, &year_month_of_text).ok_or_else(|| type_error("Date32 or Utf8"))?
+            }
+        },
+    }))
+}
+
+/// Maps every non-null string of a `Utf8` or `List<Utf8>` column; `None`
+/// for any other type.
+fn map_text(column: &ArrayRef, f: &dyn Fn(&str) -> Option<String>) -> Option<ArrayRef> {
+    match column.data_type() {
+        DataType::Utf8 => {
+            let strings = column.as_string::<i32>();
+            let out: StringArray = strings.iter().map(|v| v.and_then(f)).collect();
+            Some(Arc::new(out))
+        }
+        DataType::List(item) if item.data_type() == &DataType::Utf8 => {
+            let list = column.as_list::<i32>();
+            let values = map_text(list.values(), f)?;
+            let item = Arc::new(Field::new(item.name(), DataType::Utf8, true));
+            let out = ListArray::new(item, list.offsets().clone(), values, list.nulls().cloned());
+            Some(Arc::new(out))
+        }
+        _ => None,
+    }
+}
+
+/// Fails when any string of a kept text column contains a valid resident ID.
+fn scan_for_ids(table: &str, column: &str, array: &ArrayRef) -> Result<(), PrivacyError> {
+    let strings = match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().clone(),
+        DataType::List(item) if item.data_type() == &DataType::Utf8 => {
+            // Rows of a list column are reported by value position; close
+            // enough to find the offending column, which is what matters.
+            array.as_list::<i32>().values().as_string::<i32>().clone()
+        }
+        _ => return Ok(()),
+    };
+    for (i, value) in strings.iter().enumerate() {
+        if let Some(id) = value.and_then(find_resident_id) {
+            return Err(PrivacyError::IdentifierLeak {
+                table: table.to_string(),
+                column: column.to_string(),
+                row: i + 1,
+                masked: id.masked(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first valid resident ID number (check character and birth date both
+/// valid) found anywhere in `text`, also inside longer digit runs such as a
+/// certificate number (the ID plus two digits).
+pub fn find_resident_id(text: &str) -> Option<ResidentId> {
+    let b = text.as_bytes();
+    let mut start = 0;
+    while start < b.len() {
+        if !b[start].is_ascii_digit() {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'X' || b[end] == b'x') {
+            end += 1;
+        }
+        for w in start..(end.saturating_sub(17)) {
+            let window = &b[w..w + 18];
+            if window[..17].iter().all(u8::is_ascii_digit) {
+                // The window is ASCII, so it is valid UTF-8.
+                let text = std::str::from_utf8(window).unwrap_or_default();
+                if let Ok(parsed) = ResidentId::parse(text)
+                    && parsed.check_ok
+                    && parsed.id.birth_date().is_some()
+                {
+                    return Some(parsed.id);
+                }
+            }
+        }
+        start = end.max(start + 1);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::PseudonymKind;
+    use aidlink_vocab::CivilDate;
+    use arrow_array::{Date32Array, UInt64Array};
+
+    fn key() -> PseudonymKey {
+        PseudonymKey::from_bytes(b"test-key-0123456789abcdef-0123456789", "test").unwrap()
+    }
+
+    fn valid_id() -> String {
+        ResidentId::from_parts("110105", CivilDate::new(2012, 3, 5).unwrap(), 123)
+            .unwrap()
+            .as_str()
+            .to_string()
+    }
+
+    fn sample() -> RecordBatch {
+        let id = valid_id();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("source", DataType::Utf8, false),
+            Field::new("source_row", DataType::UInt64, false),
+            Field::new("person_id", DataType::Utf8, true),
+            Field::new("id_number", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("name_pinyin", DataType::Utf8, true),
+            Field::new("birth_date", DataType::Date32, true),
+            Field::new("phone", DataType::Utf8, true),
+            Field::new("address", DataType::Utf8, true),
+            Field::new("school", DataType::Utf8, true),
+            Field::new("mystery", DataType::Utf8, true),
+        ]));
+        let day = CivilDate::new(2012, 3, 5).unwrap().to_days();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["enrollment", "enrollment"])),
+                Arc::new(UInt64Array::from(vec![1, 2])),
+                Arc::new(StringArray::from(vec![Some("P00000001"), None])),
+                Arc::new(StringArray::from(vec![Some(id.as_str()), None])),
+                Arc::new(StringArray::from(vec![Some("张伟"), Some("李娜")])),
+                Arc::new(StringArray::from(vec![Some("zhang wei"), Some("li na")])),
+                Arc::new(Date32Array::from(vec![Some(day), None])),
+                Arc::new(StringArray::from(vec![Some("13800138000"), None])),
+                Arc::new(StringArray::from(vec![
+                    Some("北京市朝阳区建国路8号"),
+                    Some("幸福路"),
+                ])),
+                Arc::new(StringArray::from(vec![Some("第一小学"), Some("第二小学")])),
+                Arc::new(StringArray::from(vec![Some("secret"), Some("secret")])),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn column_names(b: &RecordBatch) -> Vec<String> {
+        b.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    #[test]
+    fn analyst_view_applies_the_policy() {
+        let k = key();
+        let view = analyst_view("records", &sample(), &k).unwrap();
+        assert_eq!(
+            column_names(&view),
+            [
+                "source",
+                "source_row",
+                "person_id",
+                "id_number",
+                "name",
+                "birth_month",
+                "address_county",
+                "school"
+            ]
+        );
+        let text = |c: &str, i: usize| {
+            let a = view.column_by_name(c).unwrap().as_string::<i32>();
+            a.is_valid(i).then(|| a.value(i).to_string())
+        };
+        assert_eq!(
+            text("person_id", 0),
+            Some(k.pseudonym(PseudonymKind::Person, "P00000001"))
+        );
+        assert_eq!(text("person_id", 1), None);
+        assert_eq!(
+            text("id_number", 0),
+            Some(k.pseudonym(PseudonymKind::ResidentId, &valid_id()))
+        );
+        assert_eq!(
+            text("name", 1),
+            Some(k.pseudonym(PseudonymKind::Name, "李娜"))
+        );
+        assert_eq!(text("birth_month", 0).as_deref(), Some("2012-03"));
+        assert_eq!(text("address_county", 0).as_deref(), Some("北京市朝阳区"));
+        assert_eq!(text("address_county", 1), None);
+        assert_eq!(view.num_rows(), 2);
+    }
+
+    #[test]
+    fn a_kept_column_holding_an_id_stops_the_view() {
+        let schema = Arc::new(Schema::new(vec![Field::new("notes", DataType::Utf8, true)]));
+        let notes = format!("copied {} by hand", valid_id());
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec![notes]))]).unwrap();
+        let err = analyst_view("records", &batch, &key()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, PrivacyError::IdentifierLeak { .. }), "{msg}");
+        assert!(
+            !msg.contains(&valid_id()),
+            "the error must not print the ID: {msg}"
+        );
+    }
+
+    #[test]
+    fn list_columns_are_pseudonymized_element_wise() {
+        let k = key();
+        let mut builder =
+            arrow_array::builder::ListBuilder::new(arrow_array::builder::StringBuilder::new());
+        builder.values().append_value("P00000001");
+        builder.values().append_value("P00000002");
+        builder.append(true);
+        builder.append(false);
+        let list: ArrayRef = Arc::new(builder.finish());
+        let field = Field::new("merged_person_id", list.data_type().clone(), true);
+        let out = apply(
+            "delta",
+            &field,
+            &list,
+            Treatment::Pseudonymize(PseudonymKind::Person),
+            &k,
+        )
+        .unwrap()
+        .unwrap();
+        let out = out.as_list::<i32>();
+        assert!(out.is_null(1));
+        let first = out.value(0);
+        let first = first.as_string::<i32>();
+        assert_eq!(
+            first.value(1),
+            k.pseudonym(PseudonymKind::Person, "P00000002")
+        );
+    }
+
+    #[test]
+    fn masking_and_type_errors() {
+        let k = key();
+        let ids: ArrayRef = Arc::new(StringArray::from(vec![valid_id()]));
+        let field = Field::new("id_number", DataType::Utf8, true);
+        let out = apply("records", &field, &ids, Treatment::MaskId, &k)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            out.as_string::<i32>().value(0),
+            format!("110105********{}", &valid_id()[14..])
+        );
+        let numbers: ArrayRef = Arc::new(UInt64Array::from(vec![1]));
+        let field = Field::new("name", DataType::UInt64, true);
+        let err = apply(
+            "records",
+            &field,
+            &numbers,
+            Treatment::Pseudonymize(PseudonymKind::Name),
+            &k,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("expects Utf8"), "{err}");
+    }
+
+    #[test]
+    fn finds_ids_inside_text_and_certificate_numbers() {
+        let id = valid_id();
+        assert_eq!(
+            find_resident_id(&format!("证号{id}21")).map(|i| i.as_str().to_string()),
+            Some(id.clone())
+        );
+        assert!(find_resident_id("ps_0123456789abcdef").is_none());
+        // One digit off: check fails, so not a leak of a valid ID.
+        let mut bad = id.into_bytes();
+        bad[10] = if bad[10] == b'9' { b'8' } else { bad[10] + 1 };
+        assert!(find_resident_id(std::str::from_utf8(&bad).unwrap()).is_none());
+    }
+}
