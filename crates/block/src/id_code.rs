@@ -1,0 +1,135 @@
+//! Resident ID numbers as integers, and the keys that find IDs one typing
+//! error apart without comparing all pairs.
+//!
+//! An 18-character ID (digits, `X` last) is read as a base-11 number, which
+//! fits a `u64` exactly, so equal codes mean equal IDs. One substitution at
+//! position `i` leaves the other 17 characters equal: their code is the
+//! *substitution key* of pass `i`. An adjacent transposition at `i` leaves
+//! the ID equal once the two characters at `i` and `i + 1` are put in order:
+//! that is the *transposition key* of pass `i`. Each pass sorts one key per
+//! distinct ID, so memory stays at one key per ID whatever the number of passes.
+
+/// Length of a resident ID.
+pub const ID_LEN: usize = 18;
+
+fn digit(b: u8) -> Option<u64> {
+    match b {
+        b'0'..=b'9' => Some(u64::from(b - b'0')),
+        b'X' | b'x' => Some(10),
+        _ => None,
+    }
+}
+
+/// The base-11 digits of an 18-character ID, or `None` when it is not one.
+pub fn digits(text: &str) -> Option<[u8; ID_LEN]> {
+    let b = text.as_bytes();
+    if b.len() != ID_LEN {
+        return None;
+    }
+    let mut out = [0u8; ID_LEN];
+    for (o, &c) in out.iter_mut().zip(b) {
+        *o = digit(c)? as u8;
+    }
+    Some(out)
+}
+
+/// The exact integer code of an ID's digits.
+pub fn code(d: &[u8; ID_LEN]) -> u64 {
+    d.iter().fold(0u64, |acc, &x| acc * 11 + u64::from(x))
+}
+
+/// The ID's digits back from its code.
+pub fn decode(mut c: u64) -> [u8; ID_LEN] {
+    let mut out = [0u8; ID_LEN];
+    for o in out.iter_mut().rev() {
+        *o = (c % 11) as u8;
+        c /= 11;
+    }
+    out
+}
+
+/// The code of every character but the one at `pos`.
+pub fn substitution_key(d: &[u8; ID_LEN], pos: usize) -> u64 {
+    d.iter()
+        .enumerate()
+        .filter(|&(i, _)| i != pos)
+        .fold(0u64, |acc, (_, &x)| acc * 11 + u64::from(x))
+}
+
+/// The code of the ID with the characters at `pos` and `pos + 1` in order.
+pub fn transposition_key(d: &[u8; ID_LEN], pos: usize) -> u64 {
+    let mut s = *d;
+    if s[pos] > s[pos + 1] {
+        s.swap(pos, pos + 1);
+    }
+    code(&s)
+}
+
+/// How two IDs differ, as far as typing errors go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdEdit {
+    /// Identical.
+    Same,
+    /// One character differs.
+    Substitution,
+    /// Two adjacent characters are swapped.
+    Transposition,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies the difference between two IDs' digits.
+pub fn edit(a: &[u8; ID_LEN], b: &[u8; ID_LEN]) -> IdEdit {
+    let mut first = None;
+    let mut count = 0;
+    for i in 0..ID_LEN {
+        if a[i] != b[i] {
+            count += 1;
+            if count > 2 {
+                return IdEdit::Other;
+            }
+            if first.is_none() {
+                first = Some(i);
+            }
+        }
+    }
+    match (count, first) {
+        (0, _) => IdEdit::Same,
+        (1, _) => IdEdit::Substitution,
+        (2, Some(i)) if i + 1 < ID_LEN && a[i] == b[i + 1] && a[i + 1] == b[i] => {
+            IdEdit::Transposition
+        }
+        _ => IdEdit::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "11010519491231002X";
+
+    #[test]
+    fn code_round_trips_and_reads_x() {
+        let d = digits(A).unwrap();
+        assert_eq!(d[17], 10);
+        assert_eq!(decode(code(&d)), d);
+        assert_eq!(digits("1234"), None);
+        assert_eq!(digits("11010519491231002Y"), None);
+    }
+
+    #[test]
+    fn keys_meet_for_one_typing_error_only() {
+        let a = digits(A).unwrap();
+        let sub = digits("11010519491231012X").unwrap();
+        let swp = digits("11010519491213002X").unwrap();
+        assert_eq!(substitution_key(&a, 15), substitution_key(&sub, 15));
+        assert_ne!(substitution_key(&a, 14), substitution_key(&sub, 14));
+        assert_eq!(transposition_key(&a, 12), transposition_key(&swp, 12));
+        assert_eq!(edit(&a, &sub), IdEdit::Substitution);
+        assert_eq!(edit(&a, &swp), IdEdit::Transposition);
+        assert_eq!(edit(&a, &a), IdEdit::Same);
+        let two = digits("11010519491231112X").unwrap();
+        assert_eq!(edit(&a, &two), IdEdit::Other);
+    }
+}

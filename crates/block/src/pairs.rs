@@ -1,0 +1,233 @@
+//! Candidate pair generation: sort-based blocks, in parallel, deduplicated
+//! across rules, with giant blocks capped.
+//!
+//! For a key rule every row gets its keys; `(key, row)` entries are sorted
+//! and every run of equal keys is a block whose rows are paired. A block
+//! larger than the cap is skipped and counted (a junk value such as a shared
+//! placeholder ID would otherwise make the rule quadratic). Output order is
+//! the sorted order of `(left, right)`, whatever the thread count.
+
+use crate::id_code::{self, ID_LEN};
+use crate::rules::{BlockingRule, KeyColumns};
+use rayon::prelude::*;
+
+/// Rows per parallel chunk when computing keys.
+const CHUNK: usize = 16_384;
+
+/// What one rule contributed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    /// The rule's name.
+    pub name: String,
+    /// Pairs the rule generated (before deduplication with other rules).
+    pub pairs: u64,
+    /// Blocks skipped because they exceeded the cap.
+    pub blocks_capped: u64,
+    /// Rows in the skipped blocks.
+    pub rows_in_capped_blocks: u64,
+}
+
+/// The candidate pairs of a table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Row index pairs `(left, right)` with `left < right`, sorted, unique.
+    pub pairs: Vec<(u32, u32)>,
+    /// For each pair, a bit mask of the rules (by index) that proposed it.
+    pub rules: Vec<u32>,
+    /// One entry per rule, in rule order.
+    pub per_rule: Vec<RuleStats>,
+}
+
+fn pack(a: u32, b: u32) -> u64 {
+    (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
+}
+
+/// Pairs the members of each run of equal keys in `entries` (sorted by key
+/// then member), skipping runs longer than `cap`.
+fn pairs_of_blocks(entries: &[(u64, u32)], cap: usize, stats: &mut RuleStats) -> Vec<u64> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            if j - i > cap {
+                stats.blocks_capped += 1;
+                stats.rows_in_capped_blocks += (j - i) as u64;
+            } else {
+                starts.push((i, j));
+            }
+        }
+        i = j;
+    }
+    starts
+        .par_iter()
+        .flat_map_iter(|&(s, e)| {
+            let block = &entries[s..e];
+            (0..block.len()).flat_map(move |x| {
+                ((x + 1)..block.len()).map(move |y| pack(block[x].1, block[y].1))
+            })
+        })
+        .collect()
+}
+
+fn sort_dedup(mut v: Vec<u64>) -> Vec<u64> {
+    v.par_sort_unstable();
+    v.dedup();
+    v
+}
+
+fn key_rule_pairs(
+    cols: &KeyColumns<'_>,
+    rule: &BlockingRule,
+    rows: usize,
+    cap: usize,
+    stats: &mut RuleStats,
+) -> Vec<u64> {
+    let mut entries: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|c| {
+            let mut out = Vec::new();
+            let mut keys = Vec::new();
+            for i in c * CHUNK..((c + 1) * CHUNK).min(rows) {
+                keys.clear();
+                cols.keys(&rule.parts, i, &mut keys);
+                keys.sort_unstable();
+                keys.dedup();
+                out.extend(keys.iter().map(|&k| (k, i as u32)));
+            }
+            out.into_iter()
+        })
+        .collect();
+    entries.par_sort_unstable();
+    sort_dedup(pairs_of_blocks(&entries, cap, stats))
+}
+
+fn one_edit_pairs(
+    cols: &KeyColumns<'_>,
+    rows: usize,
+    cap: usize,
+    stats: &mut RuleStats,
+) -> Vec<u64> {
+    // Distinct IDs first: typing-error keys are computed once per ID, not per record.
+    let mut by_id: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|c| {
+            let mut out = Vec::new();
+            for i in c * CHUNK..((c + 1) * CHUNK).min(rows) {
+                let (ids, n) = cols.ids(i);
+                for v in ids[..n].iter().flatten() {
+                    if let Some(d) = id_code::digits(v) {
+                        out.push((id_code::code(&d), i as u32));
+                    }
+                }
+            }
+            out.into_iter()
+        })
+        .collect();
+    by_id.par_sort_unstable();
+    by_id.dedup();
+    let mut distinct: Vec<u64> = Vec::new();
+    let mut offsets: Vec<usize> = Vec::new();
+    for (k, &(code, _)) in by_id.iter().enumerate() {
+        if distinct.last() != Some(&code) {
+            distinct.push(code);
+            offsets.push(k);
+        }
+    }
+    offsets.push(by_id.len());
+    let digits: Vec<[u8; ID_LEN]> = distinct.par_iter().map(|&c| id_code::decode(c)).collect();
+    // Passes 0..18 are substitutions at a position, 18..35 transpositions.
+    let passes: Vec<(Vec<u64>, RuleStats)> = (0..ID_LEN + ID_LEN - 1)
+        .into_par_iter()
+        .map(|pass| {
+            let mut keys: Vec<(u64, u32)> = digits
+                .iter()
+                .enumerate()
+                .map(|(d, dig)| {
+                    let k = if pass < ID_LEN {
+                        id_code::substitution_key(dig, pass)
+                    } else {
+                        id_code::transposition_key(dig, pass - ID_LEN)
+                    };
+                    (k, d as u32)
+                })
+                .collect();
+            keys.sort_unstable();
+            let mut s = RuleStats::default();
+            let pairs = pairs_of_blocks(&keys, cap, &mut s);
+            (pairs, s)
+        })
+        .collect();
+    let mut id_pairs = Vec::new();
+    for (p, s) in passes {
+        stats.blocks_capped += s.blocks_capped;
+        stats.rows_in_capped_blocks += s.rows_in_capped_blocks;
+        id_pairs.extend(p);
+    }
+    let id_pairs = sort_dedup(id_pairs);
+    let out: Vec<u64> = id_pairs
+        .par_iter()
+        .flat_map_iter(|&p| {
+            let (a, b) = ((p >> 32) as usize, (p & 0xffff_ffff) as usize);
+            let left = &by_id[offsets[a]..offsets[a + 1]];
+            let right = &by_id[offsets[b]..offsets[b + 1]];
+            left.iter().flat_map(move |&(_, x)| {
+                right
+                    .iter()
+                    .filter(move |&&(_, y)| x != y)
+                    .map(move |&(_, y)| pack(x, y))
+            })
+        })
+        .collect();
+    sort_dedup(out)
+}
+
+/// Generates the candidate pairs of `rows` records under `rules`; blocks
+/// with more than `cap` records are skipped.
+pub fn candidates(
+    cols: &KeyColumns<'_>,
+    rows: usize,
+    rules: &[BlockingRule],
+    cap: usize,
+) -> Candidates {
+    let mut per_rule = Vec::with_capacity(rules.len());
+    let mut all: Vec<(u64, u32)> = Vec::new();
+    for (r, rule) in rules.iter().enumerate() {
+        let mut stats = RuleStats {
+            name: rule.name.clone(),
+            ..RuleStats::default()
+        };
+        let pairs = if rule.is_id_one_edit() {
+            one_edit_pairs(cols, rows, cap, &mut stats)
+        } else {
+            key_rule_pairs(cols, rule, rows, cap, &mut stats)
+        };
+        stats.pairs = pairs.len() as u64;
+        let bit = 1u32 << r.min(31);
+        all.extend(pairs.into_iter().map(|p| (p, bit)));
+        per_rule.push(stats);
+    }
+    all.par_sort_unstable();
+    let mut pairs = Vec::with_capacity(all.len());
+    let mut masks: Vec<u32> = Vec::with_capacity(all.len());
+    let mut last = None;
+    for (p, bit) in all {
+        if last == Some(p) {
+            if let Some(m) = masks.last_mut() {
+                *m |= bit;
+            }
+        } else {
+            pairs.push(((p >> 32) as u32, (p & 0xffff_ffff) as u32));
+            masks.push(bit);
+            last = Some(p);
+        }
+    }
+    Candidates {
+        pairs,
+        rules: masks,
+        per_rule,
+    }
+}
