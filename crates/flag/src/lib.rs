@@ -1,1 +1,32 @@
 //! Flags resolved persons by the aid rules, with evidence.
+//!
+//! [`evaluate`] takes a period's linked records (the record table plus one
+//! person ID per record) and the roles of each source, and returns two
+//! tables:
+//!
+//! * **persons** ([`persons_schema`]): one row per person, with the person's
+//!   best identity values (name, ID number, birth date, gender, county), their
+//!   schools, and whether they are enrolled, eligible and aided;
+//! * **flags** ([`flags_schema`]): one row per person and raised flag
+//!   ([`FlagKind`]), with the rule in words, the period since which it holds,
+//!   the records that raised it (`source:row`) and the values that did (JSON).
+//!
+//! The rules and their parameters ([`FlagRules`], the config's `[flags]`
+//! table) are documented in `docs/flags.md`; the synthetic generator computes
+//! the same rules on its ground truth. [`carry_since`] keeps a flag's `since`
+//! from the previous period's flags table. The crate does no IO.
+
+mod columns;
+mod error;
+mod evaluate;
+mod kind;
+mod rules;
+mod since;
+mod tables;
+
+pub use error::FlagError;
+pub use evaluate::{FlagOutput, evaluate};
+pub use kind::FlagKind;
+pub use rules::FlagRules;
+pub use since::carry_since;
+pub use tables::{DETAILS, EVIDENCE, FLAG, PERSON_ID, RULE, SINCE, flags_schema, persons_schema};

@@ -1,0 +1,463 @@
+//! Evaluating the flag rules over a period's linked records.
+//!
+//! The records are grouped by person; each person's records decide the
+//! person's summary row and the flags of the rules in `docs/flags.md`. Only
+//! `id_conflict` looks across persons, through an index of valid ID numbers.
+
+use crate::columns::{Columns, bool_at, date_at, f64_at, str_at};
+use crate::tables::{FlagRow, PersonRow, flags_batch, persons_batch};
+use crate::{FlagError, FlagKind, FlagRules};
+use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
+use arrow_array::RecordBatch;
+use serde_json::{Value, json};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The persons and flags of a period.
+#[derive(Clone, Debug)]
+pub struct FlagOutput {
+    /// One row per person ([`crate::persons_schema`]), sorted by person ID.
+    pub persons: RecordBatch,
+    /// One row per person and flag ([`crate::flags_schema`]), sorted by
+    /// person ID then flag name.
+    pub flags: RecordBatch,
+}
+
+/// The roles of one source, as flags.
+#[derive(Clone, Copy, Default)]
+struct Roles {
+    enrollment: bool,
+    aid: bool,
+    eligibility: bool,
+}
+
+/// Separators departments use between several aid types in one cell.
+const AID_TYPE_SEPARATORS: &[char] = &[';', ',', '、', '，', '；', '/', '|'];
+
+/// Evaluates the flag rules.
+///
+/// `records` is the period's record table (`record_schema`), `person_ids`
+/// the person of each record (same order), `roles` the configured roles of
+/// every source named in `records`.
+pub fn evaluate(
+    records: &RecordBatch,
+    person_ids: &[String],
+    roles: &BTreeMap<String, Vec<Role>>,
+    rules: &FlagRules,
+    period: Period,
+) -> Result<FlagOutput, FlagError> {
+    rules.validate()?;
+    let cols = Columns::new(records)?;
+    let n = records.num_rows();
+    if person_ids.len() != n {
+        return Err(FlagError::LengthMismatch {
+            records: n,
+            person_ids: person_ids.len(),
+        });
+    }
+    let source_roles: HashMap<&str, Roles> = roles
+        .iter()
+        .map(|(name, rs)| {
+            let r = Roles {
+                enrollment: rs.contains(&Role::Enrollment),
+                aid: rs.contains(&Role::Aid),
+                eligibility: rs.contains(&Role::Eligibility),
+            };
+            (name.as_str(), r)
+        })
+        .collect();
+    let mut row_roles = Vec::with_capacity(n);
+    for row in 0..n {
+        let source = cols.source.value(row);
+        match source_roles.get(source) {
+            Some(r) => row_roles.push(*r),
+            None => {
+                return Err(FlagError::UnknownSource {
+                    source_name: source.to_string(),
+                    row: cols.source_row.value(row),
+                    known: roles.keys().cloned().collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+    }
+    let ctx = Context {
+        cols: &cols,
+        roles: &row_roles,
+        rules,
+        period,
+        conflicts: id_conflicts(&cols, person_ids),
+    };
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|a, b| {
+        person_ids[*a]
+            .cmp(&person_ids[*b])
+            .then_with(|| cols.source.value(*a).cmp(cols.source.value(*b)))
+            .then_with(|| cols.source_row.value(*a).cmp(&cols.source_row.value(*b)))
+            .then(a.cmp(b))
+    });
+    let mut persons = Vec::new();
+    let mut flags = Vec::new();
+    for group in order.chunk_by(|a, b| person_ids[*a] == person_ids[*b]) {
+        let person = &person_ids[group[0]];
+        let (row, person_flags) = ctx.person(person, group);
+        persons.push(row);
+        flags.extend(person_flags);
+    }
+    Ok(FlagOutput {
+        persons: persons_batch(&persons),
+        flags: flags_batch(&flags),
+    })
+}
+
+/// A valid ID number shared by several persons, as one person sees it.
+struct Conflict {
+    masked_id: String,
+    rows: Vec<usize>,
+    others: Vec<String>,
+}
+
+/// Every person whose valid ID number other persons' records also carry.
+fn id_conflicts(cols: &Columns, person_ids: &[String]) -> HashMap<String, Vec<Conflict>> {
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for row in 0..person_ids.len() {
+        if bool_at(cols.id_check_ok, row) == Some(true)
+            && let Some(id) = str_at(cols.id_number, row)
+        {
+            by_id.entry(id).or_default().push(row);
+        }
+    }
+    let mut shared: Vec<(&str, Vec<usize>)> = by_id
+        .into_iter()
+        .filter(|(_, rows)| rows.iter().any(|r| person_ids[*r] != person_ids[rows[0]]))
+        .collect();
+    shared.sort_unstable();
+    let mut out: HashMap<String, Vec<Conflict>> = HashMap::new();
+    for (id, rows) in shared {
+        let persons: BTreeSet<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
+        for p in &persons {
+            out.entry(p.to_string()).or_default().push(Conflict {
+                masked_id: mask_id_text(id),
+                rows: rows.clone(),
+                others: persons
+                    .iter()
+                    .filter(|q| *q != p)
+                    .map(|q| q.to_string())
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+struct Context<'a> {
+    cols: &'a Columns<'a>,
+    roles: &'a [Roles],
+    rules: &'a FlagRules,
+    period: Period,
+    conflicts: HashMap<String, Vec<Conflict>>,
+}
+
+/// The most frequent value; ties go to the smallest.
+fn mode<T: Ord + Clone>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(v, c)| (*c, Reverse(v.clone())))
+        .map(|(v, _)| v)
+}
+
+impl Context<'_> {
+    fn reference(&self, row: usize) -> RecordRef {
+        RecordRef {
+            source: self.cols.source.value(row).to_string(),
+            row: self.cols.source_row.value(row),
+        }
+    }
+
+    /// Sorted, distinct `source:row` references of `rows`.
+    fn evidence(&self, rows: impl IntoIterator<Item = usize>) -> Vec<String> {
+        let refs: BTreeSet<RecordRef> = rows.into_iter().map(|r| self.reference(r)).collect();
+        refs.into_iter().map(|r| r.to_string()).collect()
+    }
+
+    fn aid_types(&self, row: usize) -> Vec<String> {
+        str_at(self.cols.aid_type, row)
+            .map(|t| {
+                t.split(AID_TYPE_SEPARATORS)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn has_aid(&self, row: usize) -> bool {
+        self.roles[row].aid
+            && (str_at(self.cols.aid_type, row).is_some()
+                || f64_at(self.cols.aid_amount, row).is_some_and(|a| a > 0.0))
+    }
+
+    /// The eligible subsidy type of an eligibility record with `status`.
+    fn case_type(&self, row: usize, status: &str) -> Option<&str> {
+        if !self.roles[row].eligibility || str_at(self.cols.subsidy_status, row) != Some(status) {
+            return None;
+        }
+        str_at(self.cols.subsidy_type, row).filter(|t| self.rules.is_eligible_type(t))
+    }
+
+    fn is_disability(&self, row: usize) -> bool {
+        self.rules.disability_eligible
+            && self.roles[row].eligibility
+            && (str_at(self.cols.certificate_no, row).is_some()
+                || str_at(self.cols.disability_category, row).is_some())
+    }
+
+    /// The summary row and the flags of one person, from their records.
+    fn person(&self, person: &str, rows: &[usize]) -> (PersonRow, Vec<FlagRow>) {
+        let c = self.cols;
+        let period = self.period;
+        let enrollment: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|r| self.roles[*r].enrollment)
+            .collect();
+        let aid: Vec<usize> = rows.iter().copied().filter(|r| self.has_aid(*r)).collect();
+        let active: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|r| self.case_type(*r, "active").is_some())
+            .collect();
+        let disability: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|r| self.is_disability(*r))
+            .collect();
+        let schools: BTreeSet<&str> = enrollment
+            .iter()
+            .filter_map(|r| str_at(c.school, *r))
+            .collect();
+        let mut basis: BTreeSet<&str> = active
+            .iter()
+            .filter_map(|r| self.case_type(*r, "active"))
+            .collect();
+        if !disability.is_empty() {
+            basis.insert("disability");
+        }
+        let eligible = !basis.is_empty();
+        let aid_types: BTreeSet<String> = aid.iter().flat_map(|r| self.aid_types(*r)).collect();
+        let aid_total: f64 = rows
+            .iter()
+            .filter(|r| self.roles[**r].aid)
+            .filter_map(|r| f64_at(c.aid_amount, *r))
+            .sum();
+
+        // Identity: the ID most records carry (valid ones first), and the
+        // birth date and gender it encodes, else the recorded ones.
+        let valid_id = mode(
+            rows.iter()
+                .filter(|r| bool_at(c.id_check_ok, **r) == Some(true))
+                .filter_map(|r| str_at(c.id_number, *r)),
+        );
+        let id_number =
+            valid_id.or_else(|| mode(rows.iter().filter_map(|r| str_at(c.id_number, *r))));
+        let id_rows: Vec<usize> = match valid_id {
+            Some(id) => rows
+                .iter()
+                .copied()
+                .filter(|r| str_at(c.id_number, *r) == Some(id))
+                .collect(),
+            None => Vec::new(),
+        };
+        let id_birth = mode(id_rows.iter().filter_map(|r| date_at(c.id_birth_date, *r)));
+        let birth_from_id = id_birth.is_some();
+        let birth =
+            id_birth.or_else(|| mode(rows.iter().filter_map(|r| date_at(c.birth_date, *r))));
+        let gender = mode(id_rows.iter().filter_map(|r| str_at(c.id_gender, *r)))
+            .or_else(|| mode(rows.iter().filter_map(|r| str_at(c.gender, *r))));
+        let age = birth.map(|b| b.age_on(period.first_day()));
+
+        let mut flags = Vec::new();
+        let mut raise = |kind: FlagKind, since: Period, evidence: Vec<String>, details: Value| {
+            flags.push(FlagRow {
+                person_id: person.to_string(),
+                flag: kind.name().to_string(),
+                rule: kind.rule(self.rules),
+                since: since.to_string(),
+                evidence,
+                details: details.to_string(),
+            });
+        };
+
+        if !enrollment.is_empty() && eligible && aid.is_empty() {
+            let basis_rows = active.iter().chain(&disability).copied();
+            raise(
+                FlagKind::EligibleUnaided,
+                period,
+                self.evidence(enrollment.iter().copied().chain(basis_rows)),
+                json!({ "basis": basis, "schools": schools }),
+            );
+        }
+
+        let stacked: Vec<Vec<&str>> = self
+            .rules
+            .non_stacking_aid
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|t| aid_types.contains(*t))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|present: &Vec<&str>| present.len() >= 2)
+            .collect();
+        if aid.len() >= 2 || !stacked.is_empty() {
+            raise(
+                FlagKind::DuplicateAid,
+                period,
+                self.evidence(aid.iter().copied()),
+                json!({ "aid_records": aid.len(), "aid_types": aid_types, "not_stacking": stacked }),
+            );
+        }
+
+        if !aid.is_empty() && !eligible {
+            let latest_allowed = period.plus_months(-(self.rules.exit_review_months as i32));
+            let stopped: Vec<(usize, Period)> = rows
+                .iter()
+                .filter(|r| self.case_type(**r, "stopped").is_some())
+                .filter_map(|r| {
+                    let end = Period::parse(str_at(c.end_month, *r)?).ok()?;
+                    (end <= latest_allowed).then_some((*r, end))
+                })
+                .collect();
+            if let Some(since) = stopped.iter().map(|(_, end)| *end).max() {
+                raise(
+                    FlagKind::ExitReview,
+                    since,
+                    self.evidence(aid.iter().copied().chain(stopped.iter().map(|(r, _)| *r))),
+                    json!({
+                        "end_month": since.to_string(),
+                        "months_since_end": since.months_until(period),
+                        "aid_types": aid_types,
+                        "aid_total": aid_total,
+                    }),
+                );
+            }
+        }
+
+        let school_age = self.rules.school_age_min as i32..=self.rules.school_age_max as i32;
+        if let (Some(a), Some(b)) = (age, birth)
+            && school_age.contains(&a)
+            && !active.is_empty()
+            && enrollment.is_empty()
+        {
+            let case_types: BTreeSet<&str> = active
+                .iter()
+                .filter_map(|r| self.case_type(*r, "active"))
+                .collect();
+            raise(
+                FlagKind::OutOfSchoolRisk,
+                period,
+                self.evidence(active.iter().copied()),
+                json!({
+                    "age": a,
+                    "birth_date": b.to_string(),
+                    "birth_date_from": if birth_from_id { "id_number" } else { "record" },
+                    "subsidy_types": case_types,
+                }),
+            );
+        }
+
+        if schools.len() >= 2 {
+            let at_school = enrollment
+                .iter()
+                .copied()
+                .filter(|r| str_at(c.school, *r).is_some());
+            raise(
+                FlagKind::MultiEnrollment,
+                period,
+                self.evidence(at_school),
+                json!({ "schools": schools }),
+            );
+        }
+
+        if let Some(conflicts) = self.conflicts.get(person) {
+            let others: BTreeSet<&str> = conflicts
+                .iter()
+                .flat_map(|k| k.others.iter().map(String::as_str))
+                .collect();
+            let ids: Vec<&str> = conflicts.iter().map(|k| k.masked_id.as_str()).collect();
+            raise(
+                FlagKind::IdConflict,
+                period,
+                self.evidence(conflicts.iter().flat_map(|k| k.rows.iter().copied())),
+                json!({ "id_numbers": ids, "other_persons": others }),
+            );
+        }
+
+        let mut mismatches = Vec::new();
+        let mut mismatch_rows = Vec::new();
+        for r in rows
+            .iter()
+            .copied()
+            .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
+        {
+            let record = self.reference(r).to_string();
+            if bool_at(c.birth_matches_id, r) == Some(false) {
+                mismatch_rows.push(r);
+                mismatches.push(json!({
+                    "record": record,
+                    "field": "birth_date",
+                    "recorded": date_at(c.birth_date, r).map(|d| d.to_string()),
+                    "id_says": date_at(c.id_birth_date, r).map(|d| d.to_string()),
+                }));
+            }
+            if bool_at(c.gender_matches_id, r) == Some(false) {
+                mismatch_rows.push(r);
+                mismatches.push(json!({
+                    "record": record,
+                    "field": "gender",
+                    "recorded": str_at(c.gender, r),
+                    "id_says": str_at(c.id_gender, r),
+                }));
+            }
+        }
+        if !mismatches.is_empty() {
+            raise(
+                FlagKind::IdMismatch,
+                period,
+                self.evidence(mismatch_rows),
+                json!({ "mismatches": mismatches }),
+            );
+        }
+        flags.sort_by(|a, b| a.flag.cmp(&b.flag));
+
+        let sources: BTreeSet<&str> = rows.iter().map(|r| c.source.value(*r)).collect();
+        let summary = PersonRow {
+            person_id: person.to_string(),
+            record_count: rows.len() as u64,
+            sources: sources.into_iter().map(str::to_string).collect(),
+            name: mode(rows.iter().filter_map(|r| str_at(c.name, *r))).map(str::to_string),
+            id_number: id_number.map(str::to_string),
+            id_valid: valid_id.is_some(),
+            birth_date: birth.map(CivilDate::to_days),
+            gender: gender.map(str::to_string),
+            age,
+            county: mode(rows.iter().filter_map(|r| str_at(c.county, *r))).map(str::to_string),
+            schools: schools.iter().map(|s| s.to_string()).collect(),
+            enrolled: !enrollment.is_empty(),
+            eligible,
+            eligibility_basis: basis.iter().map(|s| s.to_string()).collect(),
+            aided: !aid.is_empty(),
+            aid_types: aid_types.into_iter().collect(),
+            aid_total,
+            flags: flags.iter().map(|f| f.flag.clone()).collect(),
+        };
+        (summary, flags)
+    }
+}
