@@ -1,0 +1,195 @@
+//! Person names: spaces, full-width forms, middle dots, traditional characters.
+//!
+//! The same child is `刘 娜`, `劉娜` and `刘娜 ` in three departments; they
+//! must read the same. Minority names keep their middle dot (`阿依古丽·买买提`),
+//! but its look-alikes (`•`, `.`, `・`, `‧`, `。`) become the one `·` so that
+//! the two spellings agree (in a Latin name too: `J.Smith` reads `J·Smith`).
+//! Spaces between Latin words are kept (one each), since `Li Na` is not
+//! `LiNa`; spaces next to a Chinese character are typing noise and removed.
+
+use crate::notes::{Note, NoteSet};
+use crate::placeholder::is_placeholder;
+use crate::width::fold_fullwidth;
+use std::borrow::Cow;
+
+/// The middle dot that normalized names carry.
+pub const MIDDLE_DOT: char = '·';
+
+/// Characters read as a minority name's middle dot.
+fn is_dot_variant(c: char) -> bool {
+    matches!(
+        c,
+        '·' | '•' | '.' | '・' | '‧' | '･' | '∙' | '⋅' | '\u{0387}' | '。'
+    )
+}
+
+/// The outcome of the name rule on one cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameOutcome {
+    /// The normalized name, or `None` when no usable name remains.
+    pub value: Option<String>,
+    /// What the rule did.
+    pub notes: NoteSet,
+}
+
+/// Normalizes a person's name (see the module documentation).
+///
+/// A name with no letter at all (`123`, `··`) is missing with `invalid`; a
+/// placeholder (`不详`) is missing with `placeholder`.
+pub fn normalize_name(text: &str) -> NameOutcome {
+    let mut notes = NoteSet::EMPTY;
+    let folded = fold_fullwidth(text);
+    notes.add_if(matches!(folded, Cow::Owned(_)), Note::Fullwidth);
+    if is_placeholder(folded.trim()) {
+        notes.add(Note::Placeholder);
+        return NameOutcome { value: None, notes };
+    }
+    let spaced = squeeze(&folded, &mut notes);
+    let value = if spaced.is_ascii() {
+        spaced
+    } else {
+        let simplified = fast2s::convert(&spaced);
+        notes.add_if(simplified != spaced, Note::Traditional);
+        simplified
+    };
+    if value.is_empty() {
+        return NameOutcome { value: None, notes };
+    }
+    if !value.chars().any(char::is_alphabetic) {
+        notes.add(Note::Invalid);
+        return NameOutcome { value: None, notes };
+    }
+    NameOutcome {
+        value: Some(value),
+        notes,
+    }
+}
+
+/// Removes spaces (keeping one between Latin words) and normalizes dots.
+fn squeeze(text: &str, notes: &mut NoteSet) -> String {
+    let mut out = String::with_capacity(text.len());
+    // A space or dot seen since the last kept character, waiting to learn
+    // what follows it.
+    let mut pending_space = false;
+    let mut pending_dot = false;
+    let mut last: Option<char> = None;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            // A single ASCII space may survive (between Latin words); it is
+            // noted when removed, or when it was another kind of space.
+            notes.add_if(pending_space || c != ' ', Note::Spaces);
+            pending_space = true;
+            continue;
+        }
+        if is_dot_variant(c) {
+            notes.add_if(c != MIDDLE_DOT || pending_dot, Note::Dot);
+            pending_dot = true;
+            continue;
+        }
+        if let Some(prev) = last {
+            if pending_dot {
+                // Spaces around a dot are noise: `阿依古丽 · 买买提`.
+                notes.add_if(pending_space, Note::Spaces);
+                out.push(MIDDLE_DOT);
+            } else if pending_space {
+                if c.is_ascii_alphanumeric() && prev.is_ascii_alphanumeric() {
+                    out.push(' ');
+                } else {
+                    notes.add(Note::Spaces);
+                }
+            }
+        } else {
+            // Leading spaces and dots are dropped.
+            notes.add_if(pending_space, Note::Spaces);
+            notes.add_if(pending_dot, Note::Dot);
+        }
+        pending_space = false;
+        pending_dot = false;
+        out.push(c);
+        last = Some(c);
+    }
+    // Trailing spaces and dots are dropped.
+    notes.add_if(pending_space, Note::Spaces);
+    notes.add_if(pending_dot, Note::Dot);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> (Option<String>, Vec<Note>) {
+        let o = normalize_name(text);
+        (o.value, o.notes.iter().collect())
+    }
+
+    #[test]
+    fn clean_names_are_unchanged_and_unnoted() {
+        assert_eq!(name("张伟"), (Some("张伟".into()), vec![]));
+        assert_eq!(
+            name("阿依古丽·买买提"),
+            (Some("阿依古丽·买买提".into()), vec![])
+        );
+        assert_eq!(name("Li Na"), (Some("Li Na".into()), vec![]));
+    }
+
+    #[test]
+    fn traditional_becomes_simplified() {
+        assert_eq!(name("劉娜"), (Some("刘娜".into()), vec![Note::Traditional]));
+        assert_eq!(
+            name("劉德華"),
+            name("刘德华")
+                .0
+                .map(|n| (Some(n), vec![Note::Traditional]))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn spaces_are_removed_except_between_latin_words() {
+        assert_eq!(name(" 刘  娜 "), (Some("刘娜".into()), vec![Note::Spaces]));
+        assert_eq!(
+            name("刘\u{3000}娜"),
+            (Some("刘娜".into()), vec![Note::Spaces, Note::Fullwidth])
+        );
+        assert_eq!(name("Li   Na"), (Some("Li Na".into()), vec![Note::Spaces]));
+    }
+
+    #[test]
+    fn full_width_latin_folds() {
+        assert_eq!(
+            name("Ｌｉ Ｎａ"),
+            (Some("Li Na".into()), vec![Note::Fullwidth])
+        );
+    }
+
+    #[test]
+    fn minority_names_keep_one_middle_dot() {
+        let want = Some("阿依古丽·买买提".to_string());
+        for variant in [
+            "阿依古丽•买买提",
+            "阿依古丽.买买提",
+            "阿依古丽・买买提",
+            "阿依古丽‧买买提",
+            "阿依古丽．买买提",
+            "阿依古丽。买买提",
+        ] {
+            let (v, notes) = name(variant);
+            assert_eq!(v, want, "{variant}");
+            assert!(notes.contains(&Note::Dot), "{variant}");
+        }
+        assert_eq!(
+            name("阿依古丽 · 买买提"),
+            (want.clone(), vec![Note::Spaces])
+        );
+        assert_eq!(name("阿依古丽··买买提"), (want.clone(), vec![Note::Dot]));
+        assert_eq!(name("·阿依古丽·买买提·"), (want, vec![Note::Dot]));
+    }
+
+    #[test]
+    fn placeholders_and_letterless_values_are_missing() {
+        assert_eq!(name("不详"), (None, vec![Note::Placeholder]));
+        assert_eq!(name("12345"), (None, vec![Note::Invalid]));
+        assert_eq!(name("··"), (None, vec![Note::Dot]));
+    }
+}
