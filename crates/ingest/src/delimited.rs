@@ -1,0 +1,400 @@
+//! Reads a CSV or TSV file: decode, find the header, parse chunks in parallel.
+//!
+//! The whole file is decoded once (see [`crate::decode`]); the header is the
+//! first non-blank record; the rest is cut at record boundaries into chunks
+//! of [`CHUNK_BYTES`] (a fixed size, so the cut does not depend on the thread
+//! count) that rayon parses in parallel, each into its own Arrow builders.
+//! Chunks are then stitched in file order, renumbering rows, so the output is
+//! the same whatever the number of threads. Memory stays at the decoded text
+//! plus the columns: the text is dropped before the columns are concatenated.
+
+use crate::decode::decode;
+use crate::error::IngestError;
+use crate::header::{ColumnMap, map_columns};
+use crate::records::{Ending, Record, sniff_delimiter, split_records};
+use crate::reject::{Reject, RejectReason};
+use crate::sink::{Cells, RowSink};
+use aidlink_config::{Format, SourceConfig};
+use arrow_array::{ArrayRef, StringArray, UInt64Array};
+use rayon::prelude::*;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Bytes of text per parallel parse chunk.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// A text file read into columns.
+pub struct TextTable {
+    /// The mapped fields and where they are.
+    pub map: ColumnMap,
+    /// `source_row` of each accepted row.
+    pub rows: UInt64Array,
+    /// One column per mapped field.
+    pub columns: Vec<ArrayRef>,
+    /// Rejected rows, in file order.
+    pub rejects: Vec<Reject>,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Blank lines skipped.
+    pub blank_lines: u64,
+    /// The encoding label.
+    pub encoding: &'static str,
+    /// The delimiter used.
+    pub delimiter: u8,
+}
+
+/// What one chunk parsed into.
+struct ChunkOut {
+    columns: Vec<Option<ArrayRef>>,
+    /// Chunk-local 1-based row numbers of accepted rows.
+    rows: Vec<u64>,
+    rejects: Vec<Reject>,
+    /// Chunk-local 1-based line of each reject.
+    reject_lines: Vec<u64>,
+    records: u64,
+    blank: u64,
+    newlines: u64,
+}
+
+/// Reads a delimited text file's `bytes` as `source` says.
+pub fn read_text(
+    path: &Path,
+    source: &SourceConfig,
+    format: Format,
+    bytes: Vec<u8>,
+) -> Result<TextTable, IngestError> {
+    read_text_chunked(path, source, format, bytes, CHUNK_BYTES)
+}
+
+/// [`read_text`] with a chosen chunk size (tests cut tiny chunks to hit every boundary case).
+fn read_text_chunked(
+    path: &Path,
+    source: &SourceConfig,
+    format: Format,
+    bytes: Vec<u8>,
+    chunk_bytes: usize,
+) -> Result<TextTable, IngestError> {
+    let decoded = decode(bytes, source.encoding);
+    let label = decoded.label;
+    let (text, bad) = (&decoded.text, &decoded.bad);
+    let b = text.as_bytes();
+
+    // Blank lines before the header are skipped like any other blank line.
+    let mut pos = 0;
+    let mut blank_lines = 0u64;
+    let first_line = loop {
+        if pos >= b.len() {
+            return Err(IngestError::NoHeader {
+                path: path.to_path_buf(),
+            });
+        }
+        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
+        if text[pos..end].trim().is_empty() {
+            blank_lines += 1;
+            pos = end + 1;
+        } else {
+            break &text[pos..end];
+        }
+    };
+    let delimiter = match source.delimiter {
+        Some(c) if c.is_ascii() && c != '"' && c != '\n' && c != '\r' => c as u8,
+        Some(c) => {
+            return Err(IngestError::BadDelimiter {
+                path: path.to_path_buf(),
+                delimiter: c,
+            });
+        }
+        None => {
+            let (candidates, fallback): (&[u8], u8) = if format == Format::Tsv {
+                (b"\t,;|", b'\t')
+            } else {
+                (b",\t;|", b',')
+            };
+            sniff_delimiter(first_line, candidates).unwrap_or(fallback)
+        }
+    };
+
+    let mut header = Record::new(text);
+    let body_start = header.parse(pos, b.len(), delimiter);
+    let cells: Vec<&str> = (0..header.len()).map(|i| header.cell(i)).collect();
+    let map = map_columns(path, source, &cells)?;
+    let header_lines = count_newlines(&b[..body_start]);
+
+    let chunks = split_records(b, body_start, delimiter, chunk_bytes);
+    let outs: Vec<ChunkOut> = chunks
+        .par_iter()
+        .map(|range| parse_chunk(text, range.clone(), delimiter, &map, bad, label))
+        .collect();
+    drop(decoded);
+    stitch(path, map, outs, blank_lines, header_lines, label, delimiter)
+}
+
+/// Joins chunk outputs in file order into whole columns and numbered rejects.
+fn stitch(
+    path: &Path,
+    map: ColumnMap,
+    mut outs: Vec<ChunkOut>,
+    mut blank_lines: u64,
+    header_lines: u64,
+    label: &'static str,
+    delimiter: u8,
+) -> Result<TextTable, IngestError> {
+    let mut row_base = 0u64;
+    let mut line_base = header_lines;
+    let mut rows = Vec::with_capacity(outs.iter().map(|o| o.rows.len()).sum());
+    let mut rejects = Vec::new();
+    for out in &mut outs {
+        rows.extend(out.rows.iter().map(|r| r + row_base));
+        for (mut reject, line) in out.rejects.drain(..).zip(&out.reject_lines) {
+            reject.row += row_base;
+            reject.message = format!("line {}: {}", line_base + line, reject.message);
+            rejects.push(reject);
+        }
+        row_base += out.records;
+        line_base += out.newlines;
+        blank_lines += out.blank;
+    }
+    let mut columns = Vec::with_capacity(map.fields.len());
+    for k in 0..map.fields.len() {
+        // Each chunk's piece is dropped as soon as its column is joined, so
+        // the columns are never held twice.
+        let parts: Vec<ArrayRef> = outs
+            .iter_mut()
+            .filter_map(|o| o.columns[k].take())
+            .collect();
+        let column = match parts.len() {
+            0 => Arc::new(StringArray::new_null(0)) as ArrayRef,
+            1 => parts[0].clone(),
+            _ => {
+                let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+                arrow_select::concat::concat(&refs).map_err(|source| IngestError::Arrow {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+            }
+        };
+        columns.push(column);
+    }
+    Ok(TextTable {
+        map,
+        rows: UInt64Array::from(rows),
+        columns,
+        rejects,
+        rows_read: row_base,
+        blank_lines,
+        encoding: label,
+        delimiter,
+    })
+}
+
+/// Parses the records of one chunk.
+fn parse_chunk(
+    text: &str,
+    range: Range<usize>,
+    delimiter: u8,
+    map: &ColumnMap,
+    bad: &[usize],
+    label: &str,
+) -> ChunkOut {
+    let b = text.as_bytes();
+    let len = range.end - range.start;
+    let mut sink = RowSink::new(map, len / 64 + 1, len);
+    let mut reject_lines = Vec::new();
+    let mut record = Record::new(text);
+    let mut bad_at = bad.partition_point(|&o| o < range.start);
+    let mut records = 0u64;
+    let mut blank = 0u64;
+    // Lines are counted lazily, only up to rejected rows, so a clean chunk
+    // costs one newline count at the end and nothing per row.
+    let mut line_pos = range.start;
+    let mut line_no = 1u64;
+    let mut p = range.start;
+    while p < range.end {
+        let start = p;
+        p = record.parse(p, range.end, delimiter);
+        if record.is_blank() {
+            blank += 1;
+            continue;
+        }
+        records += 1;
+        let has_bad = bad_at < bad.len() && bad[bad_at] < p;
+        let problem = if record.ending == Ending::UnterminatedQuote {
+            Some((
+                RejectReason::UnterminatedQuote,
+                "a quoted field is never closed; the rest of the file is this one row".to_string(),
+                None,
+            ))
+        } else if has_bad {
+            let column = record.field_at(bad[bad_at]);
+            let field = column
+                .and_then(|c| map.index.iter().position(|&i| i == c))
+                .map(|k| map.fields[k].clone());
+            let place = column
+                .and_then(|c| map.header.get(c))
+                .map_or(String::new(), |h| format!(" in column `{h}`"));
+            Some((
+                RejectReason::Undecodable,
+                format!("bytes that are not valid {label}{place}"),
+                field,
+            ))
+        } else {
+            crate::sink::classify(map, &record).map(|(r, d)| (r, d, None))
+        };
+        while bad_at < bad.len() && bad[bad_at] < p {
+            bad_at += 1;
+        }
+        match problem {
+            None => sink.accept(records, &record),
+            Some((reason, message, field)) => {
+                line_no += count_newlines(&b[line_pos..start]);
+                line_pos = start;
+                reject_lines.push(line_no);
+                sink.reject(records, record.raw().to_string(), reason, message, field);
+            }
+        }
+    }
+    let newlines = count_newlines(&b[range.clone()]);
+    let (columns, rows, rejects) = sink.finish();
+    ChunkOut {
+        columns: columns.into_iter().map(Some).collect(),
+        rows,
+        rejects,
+        reject_lines,
+        records,
+        blank,
+        newlines,
+    }
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aidlink_config::Config;
+    use arrow_array::Array;
+    use proptest::prelude::*;
+
+    fn source() -> SourceConfig {
+        let toml = "[sources.s]\npath = \"s.csv\"\nroles = [\"enrollment\"]\ncolumns = { name = \"h0\", id_number = \"h1\", school = \"h2\" }\n";
+        let config = Config::from_text(Path::new("c.toml"), toml.to_string()).unwrap();
+        config.sources["s"].clone()
+    }
+
+    /// The accepted rows as the file's cells (columns back in file order: h0, h1, h2).
+    fn cells(t: &TextTable) -> Vec<Vec<Option<String>>> {
+        let cols: Vec<&StringArray> = t
+            .columns
+            .iter()
+            .map(|c| c.as_any().downcast_ref().unwrap())
+            .collect();
+        // Mapped fields are in key order: id_number (h1), name (h0), school (h2).
+        let order = [1, 0, 2];
+        (0..t.rows.len())
+            .map(|r| {
+                order
+                    .iter()
+                    .map(|&k| cols[k].is_valid(r).then(|| cols[k].value(r).to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn reads_what_the_csv_crate_writes(
+            rows in prop::collection::vec(prop::collection::vec("[a,\"\n\r 中x;]{0,5}", 3), 0..30),
+            chunk in 1usize..80,
+            crlf in any::<bool>(),
+        ) {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            w.write_record(["h0", "h1", "h2"]).unwrap();
+            for r in &rows {
+                w.write_record(r).unwrap();
+            }
+            let bytes = w.into_inner().unwrap();
+            let t = read_text_chunked(Path::new("p.csv"), &source(), Format::Csv, bytes, chunk).unwrap();
+            let expected: Vec<Vec<Option<String>>> = rows
+                .iter()
+                .filter(|r| r.iter().any(|c| !c.is_empty()))
+                .map(|r| r.iter().map(|c| (!c.is_empty()).then(|| c.clone())).collect())
+                .collect();
+            prop_assert_eq!(cells(&t), expected);
+            prop_assert_eq!(t.rows_read, rows.len() as u64);
+            prop_assert_eq!(t.rows_read, t.rows.len() as u64 + t.rejects.len() as u64);
+            prop_assert!(t.rejects.iter().all(|r| r.reason == RejectReason::EmptyRow));
+        }
+
+        #[test]
+        fn any_bytes_after_the_header_keep_the_accounting(
+            body in prop::collection::vec(prop::sample::select(vec![b',', b'"', b'\n', b'\r', b'a', b' ', 0xFF, 0xE4, 0xB8, 0xAD, 0x81]), 0..300),
+            chunk in 1usize..50,
+        ) {
+            let mut bytes = b"h0,h1,h2\n".to_vec();
+            bytes.extend_from_slice(&body);
+            let t = read_text_chunked(Path::new("p.csv"), &source(), Format::Csv, bytes, chunk).unwrap();
+            prop_assert_eq!(t.rows_read, t.rows.len() as u64 + t.rejects.len() as u64);
+            let numbers: Vec<u64> = t.rows.values().iter().copied().chain(t.rejects.iter().map(|r| r.row)).collect();
+            let mut sorted = numbers.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(sorted, (1..=t.rows_read).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn chunk_size_does_not_change_the_result() {
+        let mut text = String::from("h0,h1,h2\n");
+        for i in 0..500 {
+            match i % 7 {
+                0 => text.push_str(&format!("\"多行\n{i}\",{i},x\r\n")),
+                1 => text.push_str("only,two\n"),
+                2 => text.push('\n'),
+                3 => text.push_str("h0,h1,h2\n"),
+                _ => text.push_str(&format!("名{i},\"{i},{i}\",\"a\"\"b\"\n")),
+            }
+        }
+        let whole = read_text_chunked(
+            Path::new("p.csv"),
+            &source(),
+            Format::Csv,
+            text.clone().into_bytes(),
+            1 << 30,
+        )
+        .unwrap();
+        for chunk in [1, 10, 100, 1000] {
+            let t = read_text_chunked(
+                Path::new("p.csv"),
+                &source(),
+                Format::Csv,
+                text.clone().into_bytes(),
+                chunk,
+            )
+            .unwrap();
+            assert_eq!(cells(&t), cells(&whole));
+            assert_eq!(t.rows, whole.rows);
+            let msgs = |t: &TextTable| {
+                t.rejects
+                    .iter()
+                    .map(|r| (r.row, r.message.clone(), r.raw.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(msgs(&t), msgs(&whole));
+            assert_eq!(t.blank_lines, whole.blank_lines);
+        }
+        assert_eq!(whole.blank_lines, 72);
+        assert_eq!(whole.rows_read, 500 - 72);
+        // Data row 2 is the first ragged one; row 1 spans lines 2 and 3.
+        assert_eq!(whole.rejects[0].row, 2);
+        assert_eq!(
+            whole.rejects[0].message,
+            "line 4: 2 fields where the header has 3"
+        );
+    }
+}
