@@ -1,0 +1,546 @@
+//! Publishing one period: stage everything, then swap it in with one rename.
+//!
+//! Every file of the period is written into `DIR/.staging-YYYY-MM-<pid>/`
+//! and synced; then the folder is renamed onto `DIR/periods/YYYY-MM`. When
+//! the period already exists it is first renamed aside to `.old-…` and
+//! removed after the new one is in. A crash before the swap leaves the old
+//! period untouched and a staging folder the next run deletes; a crash inside
+//! the swap leaves the old period whole under `.old-…`, and the next run
+//! moves it back (see [`crate::recover`]).
+
+use crate::error::{PublishError, io};
+use crate::fsio::{
+    RESTRICTED_DIR_MODE, RESTRICTED_FILE_MODE, SHARED_DIR_MODE, SHARED_FILE_MODE, link, make_dir,
+    sha256_hex, sync_dir, write_file,
+};
+use crate::layout::{
+    ANALYST, MANIFEST, OLD_PREFIX, PERIODS, REGISTRY, REPLACED, RESTRICTED, RUN, STAGING_PREFIX,
+    period_dir, registry_path, valid_name,
+};
+use crate::manifest::{
+    Alias, AnalystTierEntry, InputEntry, MANIFEST_FORMAT, Manifest, OutputEntry, Tier,
+};
+use crate::parquet_io::encode;
+use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_aggregates, analyst_view, policy};
+use aidlink_vocab::{CivilDate, Period};
+use arrow_array::RecordBatch;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Everything one period's run produced, handed to [`publish`].
+#[derive(Clone, Debug)]
+pub struct PeriodOutput {
+    /// The period.
+    pub period: Period,
+    /// Tables by name: `records`, `persons`, `flags`, `rejects`, `links`,
+    /// `delta`, `person_events`, `registry`, ...
+    pub tables: Vec<(String, RecordBatch)>,
+    /// Other files by name, e.g. `model.json` (restricted tier).
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Every input file read.
+    pub inputs: Vec<InputEntry>,
+    /// Lower-case hex SHA-256 of the config file.
+    pub config_sha256: String,
+    /// The aidlink version.
+    pub tool_version: String,
+}
+
+/// What [`publish`] did.
+#[derive(Clone, Debug)]
+pub struct PublishReport {
+    /// The period.
+    pub period: Period,
+    /// `DIR/periods/YYYY-MM`.
+    pub period_dir: PathBuf,
+    /// Whether the analyst tier was written.
+    pub analyst_tier: bool,
+    /// Why it was not, when it was not (for the CLI's warning).
+    pub analyst_skipped_because: Option<String>,
+    /// Tables kept in the restricted tier only (no analyst form in the policy).
+    pub restricted_only: Vec<String>,
+    /// Every file written, as in the manifest.
+    pub outputs: Vec<OutputEntry>,
+    /// SHA-256 of the new manifest.
+    pub manifest_sha256: String,
+    /// SHA-256 of the manifest replaced, when the period was republished
+    /// with different content.
+    pub replaces: Option<String>,
+    /// Whether the period was already published with exactly this content.
+    pub unchanged: bool,
+}
+
+/// Points where a test can make [`publish_with_failpoint`] stop as if the
+/// process had died there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum FailPoint {
+    /// After the first restricted table is written to staging.
+    AfterFirstTable,
+    /// After every file but the manifest is written.
+    BeforeManifest,
+    /// After staging is complete, before anything published is touched.
+    BeforeSwap,
+    /// After the old period is moved aside, before the new one is moved in.
+    AfterOldMovedAside,
+    /// After the new period is in, before the old copy is removed.
+    AfterNewMovedIn,
+}
+
+fn failpoint(
+    active: Option<FailPoint>,
+    here: FailPoint,
+    name: &'static str,
+) -> Result<(), PublishError> {
+    if active == Some(here) {
+        return Err(PublishError::SimulatedCrash(name));
+    }
+    Ok(())
+}
+
+/// Publishes a period under `out_dir`, atomically (see the module doc).
+///
+/// Restricted tables go to `restricted/` (owner-only) with a link of the
+/// same name at the period root; with a key, the tables the privacy policy
+/// has an analyst form for go to `analyst/` pseudonymized, with the aggregate
+/// tables. Without a key the analyst tier is not written and the report says
+/// so, unless `[privacy] require_key` makes that an error. The registry is
+/// also reachable as `DIR/registry/YYYY-MM.parquet`.
+///
+/// If the caller does not hold the folder's lock ([`crate::lock`]), publish
+/// takes it for its own duration.
+pub fn publish(
+    out_dir: &Path,
+    output: &PeriodOutput,
+    privacy: &PrivacySettings,
+    key: Option<&PseudonymKey>,
+) -> Result<PublishReport, PublishError> {
+    publish_with_failpoint(out_dir, output, privacy, key, None)
+}
+
+pub(crate) fn publish_with_failpoint(
+    out_dir: &Path,
+    output: &PeriodOutput,
+    privacy: &PrivacySettings,
+    key: Option<&PseudonymKey>,
+    fail: Option<FailPoint>,
+) -> Result<PublishReport, PublishError> {
+    check_output(output)?;
+    if key.is_none() && privacy.require_key {
+        return Err(PublishError::NoKey);
+    }
+    let _guard = if crate::lock::held_here(out_dir) {
+        None
+    } else {
+        Some(crate::lock::lock(out_dir)?)
+    };
+
+    let staging = out_dir.join(format!(
+        "{STAGING_PREFIX}{}-{}",
+        output.period,
+        std::process::id()
+    ));
+    let result = stage_and_swap(out_dir, &staging, output, privacy, key, fail);
+    if let Err(e) = &result
+        && !matches!(e, PublishError::SimulatedCrash(_))
+    {
+        // A real error (disk full, bad table) leaves nothing half-made
+        // behind; a simulated crash leaves what a crash would.
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn check_output(output: &PeriodOutput) -> Result<(), PublishError> {
+    let mut seen = BTreeSet::new();
+    let names = output
+        .tables
+        .iter()
+        .map(|(n, _)| n.clone())
+        .chain(output.files.iter().map(|(n, _)| n.clone()));
+    for (i, name) in names.enumerate() {
+        let stem = if i < output.tables.len() {
+            format!("{name}.parquet")
+        } else {
+            name.clone()
+        };
+        if !valid_name(&name) {
+            return Err(PublishError::BadName { name });
+        }
+        if !seen.insert(stem) {
+            return Err(PublishError::DuplicateName { name });
+        }
+    }
+    for input in &output.inputs {
+        if input.rows_accepted + input.rows_rejected != input.rows_read {
+            return Err(PublishError::RowAccounting {
+                source_name: input.source.clone(),
+                read: input.rows_read,
+                accepted: input.rows_accepted,
+                rejected: input.rows_rejected,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn stage_and_swap(
+    out_dir: &Path,
+    staging: &Path,
+    output: &PeriodOutput,
+    privacy: &PrivacySettings,
+    key: Option<&PseudonymKey>,
+    fail: Option<FailPoint>,
+) -> Result<PublishReport, PublishError> {
+    let period = output.period;
+    make_dir(staging, SHARED_DIR_MODE)?;
+    let restricted = staging.join(RESTRICTED);
+    make_dir(&restricted, RESTRICTED_DIR_MODE)?;
+    let mut outputs = Vec::new();
+    let mut aliases = Vec::new();
+
+    // Restricted tier: every table and file, with a root link of the same name.
+    for (i, (name, batch)) in output.tables.iter().enumerate() {
+        let file = format!("{name}.parquet");
+        outputs.push(write_table(
+            staging,
+            RESTRICTED,
+            &file,
+            name,
+            batch,
+            period,
+            Tier::Restricted,
+        )?);
+        aliases.push(alias(staging, &file)?);
+        if i == 0 {
+            failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
+        }
+    }
+    for (name, bytes) in &output.files {
+        let rel = format!("{RESTRICTED}/{name}");
+        write_file(&staging.join(&rel), bytes, RESTRICTED_FILE_MODE)?;
+        outputs.push(OutputEntry {
+            bytes: bytes.len() as u64,
+            path: rel,
+            rows: None,
+            sha256: sha256_hex(bytes),
+            table: name.clone(),
+            tier: Tier::Restricted,
+        });
+        aliases.push(alias(staging, name)?);
+    }
+    sync_dir(&restricted)?;
+
+    // Analyst tier, only with a key.
+    let mut restricted_only = Vec::new();
+    let skipped_because =
+        match key {
+            None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
+            Some(key) => {
+                let analyst = staging.join(ANALYST);
+                make_dir(&analyst, SHARED_DIR_MODE)?;
+                for (name, batch) in &output.tables {
+                    if !policy::has_analyst_form(name) {
+                        restricted_only.push(name.clone());
+                        continue;
+                    }
+                    let view =
+                        analyst_view(name, batch, key).map_err(|source| PublishError::Privacy {
+                            table: name.clone(),
+                            source,
+                        })?;
+                    outputs.push(write_table(
+                        staging,
+                        ANALYST,
+                        &format!("{name}.parquet"),
+                        name,
+                        &view,
+                        period,
+                        Tier::Analyst,
+                    )?);
+                }
+                let aggregates = analyst_aggregates(&output.tables, privacy.min_cell_count)
+                    .map_err(|source| PublishError::Privacy {
+                        table: "aggregates".into(),
+                        source,
+                    })?;
+                for (name, batch) in &aggregates {
+                    // Aggregates count persons; they are built from the real
+                    // person numbers and hold none, so they need no view.
+                    outputs.push(write_table(
+                        staging,
+                        ANALYST,
+                        &format!("{name}.parquet"),
+                        name,
+                        batch,
+                        period,
+                        Tier::Analyst,
+                    )?);
+                }
+                sync_dir(&analyst)?;
+                None
+            }
+        };
+
+    // Earlier manifests of this period, carried forward.
+    let target = period_dir(out_dir, period);
+    let previous = read_previous(&target)?;
+    let mut history = previous
+        .as_ref()
+        .map(|p| p.history.clone())
+        .unwrap_or_default();
+    failpoint(fail, FailPoint::BeforeManifest, "before manifest")?;
+
+    aliases.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut manifest = Manifest {
+        aliases,
+        analyst_tier: AnalystTierEntry {
+            key_id: key.map(|k| k.key_id().to_string()),
+            min_cell_count: privacy.min_cell_count,
+            skipped_because: skipped_because.clone(),
+            written: key.is_some(),
+        },
+        config_sha256: output.config_sha256.clone(),
+        format: MANIFEST_FORMAT,
+        inputs: {
+            let mut v = output.inputs.clone();
+            v.sort_by(|a, b| (&a.source, &a.path).cmp(&(&b.source, &b.path)));
+            v
+        },
+        outputs: Vec::new(),
+        period: period.to_string(),
+        replaces: None,
+        tool_version: output.tool_version.clone(),
+    };
+    // Decide whether this replaces the published manifest: compare the
+    // content without history and `replaces`, which a rerun inherits.
+    let (replaces, unchanged) = match &previous {
+        Some(prev) => {
+            let mut new_core = manifest.clone();
+            new_core.outputs = outputs.clone();
+            new_core.outputs.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut old_core = prev.manifest.clone();
+            old_core.outputs.retain(|o| o.tier != Tier::History);
+            old_core.replaces = None;
+            if old_core == new_core {
+                (prev.manifest.replaces.clone(), true)
+            } else {
+                history.push((prev.sha256.clone(), prev.bytes.clone()));
+                (Some(prev.sha256.clone()), false)
+            }
+        }
+        None => (None, false),
+    };
+    if !history.is_empty() {
+        make_dir(&staging.join(REPLACED), SHARED_DIR_MODE)?;
+    }
+    for (sha, bytes) in &history {
+        let rel = format!("{REPLACED}/{sha}.json");
+        write_file(&staging.join(&rel), bytes, SHARED_FILE_MODE)?;
+        outputs.push(OutputEntry {
+            bytes: bytes.len() as u64,
+            path: rel,
+            rows: None,
+            sha256: sha.clone(),
+            table: MANIFEST.into(),
+            tier: Tier::History,
+        });
+    }
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    manifest.outputs = outputs.clone();
+    manifest.replaces = replaces.clone();
+    let manifest_bytes = manifest.to_bytes();
+    let manifest_sha256 = sha256_hex(&manifest_bytes);
+    write_file(&staging.join(MANIFEST), &manifest_bytes, SHARED_FILE_MODE)?;
+    write_file(
+        &staging.join(RUN),
+        &run_record(period, &output.tool_version, &manifest_sha256),
+        SHARED_FILE_MODE,
+    )?;
+    sync_dir(staging)?;
+    failpoint(fail, FailPoint::BeforeSwap, "before swap")?;
+
+    swap(out_dir, staging, &target, period, fail)?;
+    link_registry(out_dir, period, output)?;
+
+    Ok(PublishReport {
+        period,
+        period_dir: target,
+        analyst_tier: key.is_some(),
+        analyst_skipped_because: skipped_because,
+        restricted_only,
+        outputs,
+        manifest_sha256,
+        replaces,
+        unchanged,
+    })
+}
+
+/// Encodes and writes one table; returns its manifest entry.
+fn write_table(
+    staging: &Path,
+    tier_dir: &str,
+    file: &str,
+    table: &str,
+    batch: &RecordBatch,
+    period: Period,
+    tier: Tier,
+) -> Result<OutputEntry, PublishError> {
+    let rel = format!("{tier_dir}/{file}");
+    let path = staging.join(&rel);
+    let tier_name = match tier {
+        Tier::Restricted => "restricted",
+        Tier::Analyst => "analyst",
+        Tier::History => "history",
+    };
+    let meta = [
+        ("aidlink.period", period.to_string()),
+        ("aidlink.table", table.to_string()),
+        ("aidlink.tier", tier_name.to_string()),
+    ];
+    let bytes = encode(batch, &meta, &path)?;
+    let mode = if tier == Tier::Restricted {
+        RESTRICTED_FILE_MODE
+    } else {
+        SHARED_FILE_MODE
+    };
+    write_file(&path, &bytes, mode)?;
+    Ok(OutputEntry {
+        bytes: bytes.len() as u64,
+        path: rel,
+        rows: Some(batch.num_rows() as u64),
+        sha256: sha256_hex(&bytes),
+        table: table.to_string(),
+        tier,
+    })
+}
+
+/// Creates the root link `name -> restricted/name` in staging.
+fn alias(staging: &Path, name: &str) -> Result<Alias, PublishError> {
+    let target = format!("{RESTRICTED}/{name}");
+    link(&target, &staging.join(name))?;
+    Ok(Alias {
+        path: name.to_string(),
+        target,
+    })
+}
+
+/// The published manifest of a period, with its bytes and carried history.
+struct Previous {
+    manifest: Manifest,
+    bytes: Vec<u8>,
+    sha256: String,
+    history: Vec<(String, Vec<u8>)>,
+}
+
+fn read_previous(target: &Path) -> Result<Option<Previous>, PublishError> {
+    let path = target.join(MANIFEST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("cannot read", &path)(e)),
+    };
+    let manifest =
+        Manifest::from_bytes(&bytes).map_err(|message| PublishError::Manifest { path, message })?;
+    let mut history = Vec::new();
+    for entry in manifest.outputs.iter().filter(|o| o.tier == Tier::History) {
+        let file = target.join(&entry.path);
+        let old = std::fs::read(&file).map_err(io("cannot read", &file))?;
+        history.push((entry.sha256.clone(), old));
+    }
+    Ok(Some(Previous {
+        sha256: sha256_hex(&bytes),
+        manifest,
+        bytes,
+        history,
+    }))
+}
+
+/// Moves staging onto the period folder (see the module doc).
+fn swap(
+    out_dir: &Path,
+    staging: &Path,
+    target: &Path,
+    period: Period,
+    fail: Option<FailPoint>,
+) -> Result<(), PublishError> {
+    let periods = out_dir.join(PERIODS);
+    make_dir(&periods, SHARED_DIR_MODE)?;
+    if target.exists() {
+        let old = out_dir.join(format!("{OLD_PREFIX}{period}-{}", std::process::id()));
+        std::fs::rename(target, &old).map_err(io("cannot move aside", target))?;
+        failpoint(
+            fail,
+            FailPoint::AfterOldMovedAside,
+            "after old period moved aside",
+        )?;
+        std::fs::rename(staging, target).map_err(io("cannot publish", target))?;
+        sync_dir(&periods)?;
+        sync_dir(out_dir)?;
+        failpoint(
+            fail,
+            FailPoint::AfterNewMovedIn,
+            "after new period moved in",
+        )?;
+        std::fs::remove_dir_all(&old).map_err(io("cannot remove", &old))?;
+    } else {
+        std::fs::rename(staging, target).map_err(io("cannot publish", target))?;
+        sync_dir(&periods)?;
+    }
+    sync_dir(out_dir)
+}
+
+/// Makes `DIR/registry/YYYY-MM.parquet` point at the period's registry.
+/// The link names a path, not a file, so a later republish of the period is
+/// seen through it without touching it.
+fn link_registry(
+    out_dir: &Path,
+    period: Period,
+    output: &PeriodOutput,
+) -> Result<(), PublishError> {
+    if !output.tables.iter().any(|(n, _)| n == "registry") {
+        return Ok(());
+    }
+    let dir = out_dir.join(REGISTRY);
+    make_dir(&dir, RESTRICTED_DIR_MODE)?;
+    let path = registry_path(out_dir, period);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(());
+    }
+    let tmp = dir.join(format!(".{period}.parquet.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    link(
+        &format!("../{PERIODS}/{period}/{RESTRICTED}/registry.parquet"),
+        &tmp,
+    )?;
+    std::fs::rename(&tmp, &path).map_err(io("cannot create", &path))?;
+    sync_dir(&dir)
+}
+
+/// The bytes of `run.json`: the time of the run (UTC) and which manifest it
+/// published. It names no host and is not listed in the manifest.
+fn run_record(period: Period, tool_version: &str, manifest_sha256: &str) -> Vec<u8> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let day = CivilDate::from_days((secs / 86_400) as i32);
+    let rem = secs % 86_400;
+    let stamp = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        day.year,
+        day.month,
+        day.day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    let value = serde_json::json!({
+        "finished_at": stamp,
+        "manifest_sha256": manifest_sha256,
+        "period": period.to_string(),
+        "tool_version": tool_version,
+    });
+    let mut out = serde_json::to_vec_pretty(&value).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
