@@ -163,4 +163,20 @@ mod tests {
         assert!(!embedded_date_ok(&bad));
         assert!(embedded_date_ok(&ResidentId::parse(VALID).unwrap().id));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn id_rule_never_panics(text in proptest::prelude::any::<String>()) {
+            let _ = normalize_id(&text);
+        }
+
+        #[test]
+        fn id_like_noise_never_panics(text in "[0-9０-９xXｘ eE+.'\\-]{0,24}") {
+            let o = normalize_id(&text);
+            if let Some(p) = o.parsed {
+                proptest::prop_assert_eq!(p.id.as_str().len(), 18);
+                proptest::prop_assert_eq!(p.check_ok, !o.notes.contains(Note::CheckFailed));
+            }
+        }
+    }
 }
