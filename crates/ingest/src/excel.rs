@@ -153,15 +153,24 @@ pub fn cell_text(cell: &Data) -> Option<String> {
 
 /// A number as Excel's General format shows it, as far as matters here:
 /// whole numbers below 10^15 without a decimal point, larger ones in
-/// scientific form (see the module doc), others in shortest form.
+/// scientific form with at most 15 significant digits (see the module doc),
+/// others in shortest form.
 pub fn number_text(f: f64) -> String {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
     } else if f.is_finite() && f.abs() >= 1e15 {
-        let s = format!("{f:E}");
+        // Excel keeps 15 significant digits; show no more than it has.
+        let s = format!("{f:.14E}");
         match s.split_once('E') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}E+{e}"),
-            _ => s,
+            Some((m, e)) => {
+                let m = if m.contains('.') {
+                    m.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    m
+                };
+                format!("{m}E+{e}")
+            }
+            None => s,
         }
     } else {
         format!("{f}")
