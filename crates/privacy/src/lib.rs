@@ -23,6 +23,7 @@
 mod aggregate;
 mod coarsen;
 mod error;
+mod json;
 mod key;
 pub mod policy;
 mod settings;

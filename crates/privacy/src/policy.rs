@@ -23,6 +23,17 @@ pub enum Treatment {
     YearMonth,
     /// An address cut to its county (`广东省广州市天河区`), as text.
     AddressToCounty,
+    /// A text that is cut to its month when it is a date (`2012-03-05` ->
+    /// `2012-03`) and kept otherwise (a gender code); for JSON values whose
+    /// key does not say what they hold.
+    YearMonthIfDate,
+    /// A JSON object (or a text holding one): each key treated by the listed
+    /// rules, recursively; keys not listed are dropped.
+    Json(&'static [ColumnRule]),
+    /// A JSON object holding a row of another table, named by the row's
+    /// `entity` column (`person` -> persons, `flag` -> flags, `link` ->
+    /// links): each key treated as that table's column.
+    RowJson,
     /// Not published.
     Drop,
 }
@@ -36,6 +47,20 @@ impl Treatment {
             Treatment::MaskId => "mask".into(),
             Treatment::YearMonth => "coarsen to year-month".into(),
             Treatment::AddressToCounty => "coarsen to county".into(),
+            Treatment::YearMonthIfDate => "coarsen dates to year-month".into(),
+            Treatment::Json(rules) => {
+                let keys: Vec<String> = rules
+                    .iter()
+                    .filter(|r| r.treatment != Treatment::Drop)
+                    .map(|r| match r.column {
+                        ColumnMatch::Exact(n) | ColumnMatch::Suffix(n) => format!("`{n}`"),
+                    })
+                    .collect();
+                format!("JSON, keeping only {} (treated as named)", keys.join(", "))
+            }
+            Treatment::RowJson => {
+                "JSON row, each key treated as the column of the entity's table".into()
+            }
             Treatment::Drop => "drop".into(),
         }
     }
@@ -106,7 +131,9 @@ const fn suffix(suffix: &'static str, treatment: Treatment, why: &'static str) -
 }
 
 use PseudonymKind as K;
-use Treatment::{AddressToCounty, Drop, Keep, Pseudonymize, YearMonth};
+use Treatment::{
+    AddressToCounty, Drop, Json, Keep, Pseudonymize, RowJson, YearMonth, YearMonthIfDate,
+};
 
 /// Tables that have an analyst form. Any other table (the registry, a
 /// model file) stays in the restricted tier only.
@@ -264,11 +291,154 @@ pub const REJECTS_RULES: &[ColumnRule] = &[
     rule("field", Keep, "field the reject concerns"),
 ];
 
+/// Keys of one `mismatches` item in an `id_mismatch` flag's details.
+pub const MISMATCH_RULES: &[ColumnRule] = &[
+    rule("record", Keep, "a source:row reference"),
+    rule("field", Keep, "which field disagrees"),
+    rule(
+        "recorded",
+        YearMonthIfDate,
+        "a recorded birth date is cut to its month",
+    ),
+    rule(
+        "id_says",
+        YearMonthIfDate,
+        "the ID's birth date is cut to its month",
+    ),
+];
+
+/// Keys of the flags table's `details` JSON (the values that raised a flag).
+pub const FLAG_DETAILS_RULES: &[ColumnRule] = &[
+    rule("basis", Keep, "eligibility basis"),
+    rule("schools", Keep, "school names"),
+    rule("aid_records", Keep, "count"),
+    rule("aid_types", Keep, "aid types"),
+    rule("not_stacking", Keep, "aid types that may not stack"),
+    rule("end_month", Keep, "a month"),
+    rule("months_since_end", Keep, "count"),
+    rule("aid_total", Keep, "amount"),
+    rule("age", Keep, "age in years"),
+    renamed(
+        "birth_date",
+        YearMonth,
+        "birth_month",
+        "quasi-identifier: the day is dropped",
+    ),
+    rule(
+        "birth_date_from",
+        Keep,
+        "which field the birth date came from",
+    ),
+    rule("subsidy_types", Keep, "subsidy types"),
+    rule(
+        "id_numbers",
+        Drop,
+        "masked IDs next to a birth month give the full number away in a few guesses",
+    ),
+    rule("other_persons", Pseudonymize(K::Person), "person numbers"),
+    rule("mismatches", Json(MISMATCH_RULES), "list of disagreements"),
+];
+
+/// Rules of the flags table.
+pub const FLAGS_RULES: &[ColumnRule] = &[
+    rule(
+        "evidence",
+        Keep,
+        "source:row references of the records that raised the flag",
+    ),
+    rule(
+        "details",
+        Json(FLAG_DETAILS_RULES),
+        "the values that raised the flag",
+    ),
+];
+
+/// Rules of the persons table (beyond the shared record fields).
+pub const PERSONS_RULES: &[ColumnRule] = &[
+    rule("record_count", Keep, "count"),
+    rule("sources", Keep, "source names"),
+    rule("id_valid", Keep, "data quality"),
+    rule("age", Keep, "age in years on the period's first day"),
+    rule("schools", Keep, "school names"),
+    rule("enrolled", Keep, "status"),
+    rule("eligible", Keep, "status"),
+    rule("eligibility_basis", Keep, "eligibility kinds"),
+    rule("aided", Keep, "status"),
+    rule("aid_types", Keep, "aid types"),
+    rule("aid_total", Keep, "amount"),
+    rule("flags", Keep, "flag names"),
+];
+
+/// Rules of the delta table.
+pub const DELTA_RULES: &[ColumnRule] = &[
+    rule(
+        "key",
+        Drop,
+        "holds the raw person number; use person_id and flag",
+    ),
+    rule("changed_columns", Keep, "column names"),
+    rule(
+        "values",
+        RowJson,
+        "the changed row, treated as its own table's columns",
+    ),
+    rule("event", Keep, "registry event kind"),
+    rule("event_detail", Keep, "counts of records, no values"),
+];
+
+/// Rules of the person events table (the registry's merges and splits).
+pub const PERSON_EVENTS_RULES: &[ColumnRule] = &[
+    rule("event", Keep, "new, merge, split or retire"),
+    rule("detail", Keep, "counts of records, no values"),
+];
+
+/// Rules of the links table (match evidence per record pair).
+pub const LINKS_RULES: &[ColumnRule] = &[
+    rule("left_source", Keep, "source name"),
+    rule("left_row", Keep, "row number"),
+    rule("right_source", Keep, "source name"),
+    rule("right_row", Keep, "row number"),
+    rule("left_index", Keep, "position in the record table"),
+    rule("right_index", Keep, "position in the record table"),
+    rule("rules", Keep, "blocking rules that produced the pair"),
+    suffix(
+        "_level",
+        Keep,
+        "comparison level name (exact, pinyin, ...), no values",
+    ),
+    suffix("_weight", Keep, "comparison weight"),
+    rule("match_probability", Keep, "score"),
+    rule("linked", Keep, "decision"),
+];
+
 /// Rules of one table, consulted before [`SHARED_RULES`].
 pub fn table_rules(table: &str) -> &'static [ColumnRule] {
     match table {
         "rejects" => REJECTS_RULES,
+        "flags" => FLAGS_RULES,
+        "persons" => PERSONS_RULES,
+        "delta" => DELTA_RULES,
+        "person_events" => PERSON_EVENTS_RULES,
+        "links" => LINKS_RULES,
         _ => &[],
+    }
+}
+
+/// The table whose columns a delta row of `entity` holds.
+pub fn entity_table(entity: &str) -> Option<&'static str> {
+    match entity {
+        "person" => Some("persons"),
+        "flag" => Some("flags"),
+        "link" => Some("links"),
+        _ => None,
+    }
+}
+
+/// The treatment of a key of a JSON column under `rules`; unlisted keys are dropped.
+pub fn json_key_treatment(rules: &[ColumnRule], key: &str) -> (Treatment, String) {
+    match rules.iter().find(|r| r.column.matches(key)) {
+        Some(r) => (r.treatment, r.rename.unwrap_or(key).to_string()),
+        None => (Drop, key.to_string()),
     }
 }
 
@@ -284,6 +454,18 @@ pub fn rule_for(table: &str, column: &str) -> Option<&'static ColumnRule> {
         .iter()
         .chain(SHARED_RULES)
         .find(|r| r.column.matches(column))
+}
+
+/// Columns of a table that the policy does not name, and which the analyst
+/// tier therefore drops by default; publish reports them so a new column is
+/// noticed and given a deliberate rule.
+pub fn undecided_columns(table: &str, schema: &arrow_schema::Schema) -> Vec<String> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|c| rule_for(table, c).is_none())
+        .collect()
 }
 
 /// What the analyst tier gets of `column` of `table`: its treatment and the
@@ -325,6 +507,93 @@ mod tests {
                 f.name()
             );
         }
+    }
+
+    #[test]
+    fn the_other_stages_tables_are_decided_explicitly() {
+        // Column names of the persons, flags, delta, person_events and links
+        // tables as their crates define them today.
+        let tables: &[(&str, &[&str])] = &[
+            (
+                "persons",
+                &[
+                    "person_id",
+                    "record_count",
+                    "sources",
+                    "name",
+                    "id_number",
+                    "id_valid",
+                    "birth_date",
+                    "gender",
+                    "age",
+                    "county",
+                    "schools",
+                    "enrolled",
+                    "eligible",
+                    "eligibility_basis",
+                    "aided",
+                    "aid_types",
+                    "aid_total",
+                    "flags",
+                ],
+            ),
+            (
+                "flags",
+                &["person_id", "flag", "rule", "since", "evidence", "details"],
+            ),
+            (
+                "delta",
+                &[
+                    "change_type",
+                    "entity",
+                    "person_id",
+                    "key",
+                    "flag",
+                    "changed_columns",
+                    "values",
+                    "event",
+                    "other_person_id",
+                    "event_detail",
+                    "from_period",
+                    "to_period",
+                ],
+            ),
+            (
+                "person_events",
+                &["event", "person_id", "other_person_id", "detail"],
+            ),
+            (
+                "links",
+                &[
+                    "left_source",
+                    "left_row",
+                    "right_source",
+                    "right_row",
+                    "left_index",
+                    "right_index",
+                    "rules",
+                    "name_level",
+                    "name_weight",
+                    "match_weight",
+                    "match_probability",
+                    "linked",
+                ],
+            ),
+        ];
+        for (table, columns) in tables {
+            assert!(has_analyst_form(table));
+            let fields: Vec<arrow_schema::Field> = columns
+                .iter()
+                .map(|c| arrow_schema::Field::new(*c, arrow_schema::DataType::Utf8, true))
+                .collect();
+            let undecided = undecided_columns(table, &arrow_schema::Schema::new(fields));
+            assert!(undecided.is_empty(), "{table}: {undecided:?}");
+        }
+        assert_eq!(treatment("delta", "key").0, Drop);
+        assert_eq!(
+            treatment("delta", "other_person_id").0,
+            Pseudonymize(K::Person)
+        );
     }
 
     #[test]

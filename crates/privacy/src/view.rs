@@ -2,6 +2,7 @@
 
 use crate::coarsen::{address_county, year_month, year_month_of_text};
 use crate::error::PrivacyError;
+use crate::json::{KeyRules, transform_text};
 use crate::key::PseudonymKey;
 use crate::policy::{self, Treatment};
 use aidlink_vocab::{ResidentId, mask_id_text};
@@ -27,9 +28,15 @@ pub fn analyst_view(
     let mut columns = Vec::new();
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         let (treatment, out_name) = policy::treatment(table, field.name());
-        let out = apply(table, field, column, treatment, key)?;
+        let out = if treatment == Treatment::RowJson {
+            Some(row_json(table, batch, field, column, key)?)
+        } else {
+            apply(table, field, column, treatment, key)?
+        };
         let Some(out) = out else { continue };
-        if treatment == Treatment::Keep {
+        // Whatever is not replaced by a pseudonym (hex, which can hold long
+        // digit runs by chance) is scanned for surviving ID numbers.
+        if !matches!(treatment, Treatment::Pseudonymize(_)) {
             scan_for_ids(table, field.name(), &out)?;
         }
         fields.push(Field::new(out_name, out.data_type().clone(), true));
@@ -69,6 +76,17 @@ pub(crate) fn apply(
         Treatment::AddressToCounty => {
             map_text(column, &address_county).ok_or_else(|| type_error("Utf8"))?
         }
+        Treatment::YearMonthIfDate => map_text(column, &|v| {
+            Some(year_month_of_text(v).unwrap_or_else(|| v.to_string()))
+        })
+        .ok_or_else(|| type_error("Utf8"))?,
+        Treatment::Json(rules) => {
+            map_text(column, &|v| transform_text(v, KeyRules::List(rules), key))
+                .ok_or_else(|| type_error("Utf8"))?
+        }
+        // Needs the row's entity; handled by `row_json`. Outside a table
+        // there is none, so the column is not published.
+        Treatment::RowJson => return Ok(None),
         Treatment::YearMonth => match column.data_type() {
             DataType::Date32 => {
                 let dates = column.as_primitive::<Date32Type>();
@@ -80,6 +98,51 @@ pub(crate) fn apply(
             }
         },
     }))
+}
+
+/// A `values` column of JSON rows, each treated by the policy of the table
+/// its row's `entity` names; rows of an unknown entity become null.
+fn row_json(
+    table: &str,
+    batch: &RecordBatch,
+    field: &Field,
+    column: &ArrayRef,
+    key: &PseudonymKey,
+) -> Result<ArrayRef, PrivacyError> {
+    let type_error = |column: &str, found: &DataType| PrivacyError::ColumnType {
+        table: table.to_string(),
+        column: column.to_string(),
+        found: found.to_string(),
+        expected: "Utf8",
+    };
+    let values = column
+        .as_string_opt::<i32>()
+        .ok_or_else(|| type_error(field.name(), column.data_type()))?;
+    let entity = batch
+        .column_by_name("entity")
+        .ok_or_else(|| PrivacyError::MissingColumn {
+            table: table.to_string(),
+            column: "entity".into(),
+            available: batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let entities = entity
+        .as_string_opt::<i32>()
+        .ok_or_else(|| type_error("entity", entity.data_type()))?;
+    let out: StringArray = values
+        .iter()
+        .zip(entities.iter())
+        .map(|(v, e)| {
+            let table = policy::entity_table(e?)?;
+            transform_text(v?, KeyRules::Table(table), key)
+        })
+        .collect();
+    Ok(Arc::new(out))
 }
 
 /// Maps every non-null string of a `Utf8` or `List<Utf8>` column; `None`
@@ -261,6 +324,54 @@ mod tests {
         assert_eq!(text("address_county", 0).as_deref(), Some("北京市朝阳区"));
         assert_eq!(text("address_county", 1), None);
         assert_eq!(view.num_rows(), 2);
+    }
+
+    #[test]
+    fn delta_values_are_treated_by_their_entitys_table() {
+        let k = key();
+        let id = valid_id();
+        let person =
+            format!(r#"{{"person_id":"P00000001","id_number":"{id}","name":"张伟","age":9}}"#);
+        let flag = r#"{"person_id":"P00000001","flag":"multi_enrollment","details":"{\"schools\":[\"A\",\"B\"]}"}"#.to_string();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("entity", DataType::Utf8, false),
+            Field::new("person_id", DataType::Utf8, true),
+            Field::new("key", DataType::Utf8, false),
+            Field::new("values", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["person", "flag", "mystery"])),
+                Arc::new(StringArray::from(vec![
+                    "P00000001",
+                    "P00000001",
+                    "P00000001",
+                ])),
+                Arc::new(StringArray::from(vec![
+                    "P00000001",
+                    "P00000001|multi_enrollment",
+                    "x",
+                ])),
+                Arc::new(StringArray::from(vec![person, flag, "{}".to_string()])),
+            ],
+        )
+        .unwrap();
+        let view = analyst_view("delta", &batch, &k).unwrap();
+        assert_eq!(column_names(&view), ["entity", "person_id", "values"]);
+        let values = view.column_by_name("values").unwrap().as_string::<i32>();
+        assert!(
+            !values.value(0).contains(&id)
+                && !values.value(0).contains("张伟")
+                && !values.value(0).contains("P0000")
+        );
+        assert!(values.value(0).contains("\"age\":9"), "{}", values.value(0));
+        assert!(
+            values.value(1).contains("multi_enrollment") && values.value(1).contains("schools"),
+            "{}",
+            values.value(1)
+        );
+        assert!(values.is_null(2));
     }
 
     #[test]

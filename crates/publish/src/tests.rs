@@ -263,6 +263,11 @@ fn publishes_both_tiers_with_links_manifest_and_permissions() {
     assert_eq!(report.period_dir, dir);
     assert!(report.analyst_tier);
     assert_eq!(report.restricted_only, vec!["registry".to_string()]);
+    assert!(
+        report.dropped_by_default.is_empty(),
+        "{:?}",
+        report.dropped_by_default
+    );
     for f in ["records", "flags", "rejects", "registry"] {
         assert!(dir.join(format!("restricted/{f}.parquet")).is_file(), "{f}");
         // The first release's paths still work, through links.

@@ -58,6 +58,9 @@ pub struct PublishReport {
     pub analyst_skipped_because: Option<String>,
     /// Tables kept in the restricted tier only (no analyst form in the policy).
     pub restricted_only: Vec<String>,
+    /// `table.column` of columns the privacy policy does not name, which the
+    /// analyst tier dropped by default; worth a warning, so they get a rule.
+    pub dropped_by_default: Vec<String>,
     /// Every file written, as in the manifest.
     pub outputs: Vec<OutputEntry>,
     /// SHA-256 of the new manifest.
@@ -232,6 +235,7 @@ fn stage_and_swap(
 
     // Analyst tier, only with a key.
     let mut restricted_only = Vec::new();
+    let mut dropped_by_default = Vec::new();
     let skipped_because =
         match key {
             None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
@@ -242,6 +246,9 @@ fn stage_and_swap(
                     if !policy::has_analyst_form(name) {
                         restricted_only.push(name.clone());
                         continue;
+                    }
+                    for column in policy::undecided_columns(name, &batch.schema()) {
+                        dropped_by_default.push(format!("{name}.{column}"));
                     }
                     let view =
                         analyst_view(name, batch, key).map_err(|source| PublishError::Privacy {
@@ -368,6 +375,7 @@ fn stage_and_swap(
         analyst_tier: key.is_some(),
         analyst_skipped_because: skipped_because,
         restricted_only,
+        dropped_by_default,
         outputs,
         manifest_sha256,
         replaces,
