@@ -14,9 +14,12 @@
 //! The rules and their parameters ([`FlagRules`], the config's `[flags]`
 //! table) are documented in `docs/flags.md`; the synthetic generator computes
 //! the same rules on its ground truth. [`carry_since`] keeps a flag's `since`
-//! from the previous period's flags table. The crate does no IO.
+//! from the previous period's flags table; [`add_evidence_digest`] adds a
+//! stand-in for the evidence that does not move when rows move in a file.
+//! The crate does no IO.
 
 mod columns;
+mod digest;
 mod error;
 mod evaluate;
 mod kind;
@@ -24,6 +27,7 @@ mod rules;
 mod since;
 mod tables;
 
+pub use digest::{EVIDENCE_DIGEST, add_evidence_digest};
 pub use error::FlagError;
 pub use evaluate::{FlagOutput, evaluate};
 pub use kind::FlagKind;

@@ -3,7 +3,7 @@
 // Test helpers build fixed tables; a failed unwrap there is a broken test.
 #![allow(clippy::unwrap_used)]
 
-use aidlink_flag::{FlagError, FlagRules, carry_since, evaluate};
+use aidlink_flag::{FlagError, FlagRules, add_evidence_digest, carry_since, evaluate};
 use aidlink_vocab::schema::record_schema;
 use aidlink_vocab::{CivilDate, Period, ResidentId, Role};
 use arrow_array::{
@@ -550,4 +550,45 @@ fn carry_since_keeps_the_earlier_month() {
     assert_eq!(strings(&carried, "since"), ["2026-09"]);
     // Nothing else changes.
     assert_eq!(strings(&carried, "details"), strings(&now, "details"));
+}
+
+#[test]
+fn evidence_digest_follows_records_not_rows() {
+    let rules = FlagRules::default();
+    let digest = |recs: &[Rec], keys: &[&str]| {
+        let (batch, persons) = table(recs);
+        let flags = evaluate(&batch, &persons, &roles(), &rules, period())
+            .unwrap()
+            .flags;
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        strings(
+            &add_evidence_digest(&flags, &batch, &keys).unwrap(),
+            "evidence_digest",
+        )
+    };
+    let this_month = digest(
+        &[
+            enrolled(1, "P1", "一中", None),
+            enrolled(2, "P1", "二中", None),
+        ],
+        &["enrollment|sno:A", "enrollment|sno:B"],
+    );
+    // Next month the same two records sit on other rows of the file.
+    let moved = digest(
+        &[
+            enrolled(8, "P1", "二中", None),
+            enrolled(9, "P1", "一中", None),
+        ],
+        &["enrollment|sno:B", "enrollment|sno:A"],
+    );
+    let other = digest(
+        &[
+            enrolled(1, "P1", "一中", None),
+            enrolled(2, "P1", "二中", None),
+        ],
+        &["enrollment|sno:A", "enrollment|sno:C"],
+    );
+    assert_eq!(this_month, moved);
+    assert_ne!(this_month, other);
+    assert_eq!(this_month[0].len(), 20);
 }

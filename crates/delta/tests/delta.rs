@@ -1,0 +1,386 @@
+//! The change feed on small tables built in code.
+
+// Test helpers build fixed tables; a failed unwrap there is a broken test.
+#![allow(clippy::unwrap_used)]
+
+use aidlink_delta::{
+    DeltaError, DiffOptions, combine, diff, diff_with, link_table, summarize, with_events,
+};
+use aidlink_registry::{assign, events_schema};
+use aidlink_vocab::Period;
+use arrow_array::{Array, ArrayRef, Float64Array, ListArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use std::sync::Arc;
+
+fn p(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+/// A small persons table: person_id, name, aid_total.
+fn persons(rows: &[(&str, &str, f64)]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("aid_total", DataType::Float64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
+    ];
+    RecordBatch::try_new(schema, columns).unwrap()
+}
+
+/// A small flags table: person_id, flag, evidence, evidence_digest.
+fn flags(rows: &[(&str, &str, &str, &str)]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("flag", DataType::Utf8, false),
+        Field::new("evidence", DataType::Utf8, false),
+        Field::new("evidence_digest", DataType::Utf8, false),
+    ]));
+    let col = |i: usize| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| [r.0, r.1, r.2, r.3][i]),
+        ))
+    };
+    RecordBatch::try_new(schema, (0..4).map(col).collect()).unwrap()
+}
+
+fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    let col = batch
+        .column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    (0..col.len())
+        .map(|i| (!col.is_null(i)).then(|| col.value(i).to_string()))
+        .collect()
+}
+
+/// The rows as `change_type key` lines.
+fn lines(delta: &RecordBatch) -> Vec<String> {
+    let c = strings(delta, "change_type");
+    let k = strings(delta, "key");
+    c.iter()
+        .zip(&k)
+        .map(|(c, k)| format!("{} {}", c.as_deref().unwrap(), k.as_deref().unwrap()))
+        .collect()
+}
+
+#[test]
+fn first_period_is_all_inserts() {
+    let cur = persons(&[("P00000002", "李四", 0.0), ("P00000001", "张三", 500.0)]);
+    let d = diff("person", &["person_id"], None, &cur, None, p("2026-10")).unwrap();
+    assert_eq!(lines(&d), ["insert P00000001", "insert P00000002"]);
+    assert_eq!(strings(&d, "from_period"), [None, None]);
+    assert_eq!(strings(&d, "to_period")[0].as_deref(), Some("2026-10"));
+    assert_eq!(
+        strings(&d, "values")[0].as_deref(),
+        Some(r#"{"person_id":"P00000001","name":"张三","aid_total":500.0}"#)
+    );
+}
+
+#[test]
+fn updates_come_as_pre_and_postimage_naming_the_changed_columns() {
+    let prev = persons(&[
+        ("P00000001", "张三", 500.0),
+        ("P00000002", "李四", 0.0),
+        ("P00000003", "王五", 0.0),
+    ]);
+    let cur = persons(&[
+        ("P00000004", "赵六", 0.0),
+        ("P00000002", "李四", 0.0),
+        ("P00000001", "张三", 1000.0),
+    ]);
+    let d = diff(
+        "person",
+        &["person_id"],
+        Some(&prev),
+        &cur,
+        Some(p("2026-10")),
+        p("2026-11"),
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&d),
+        [
+            "update_preimage P00000001",
+            "update_postimage P00000001",
+            "delete P00000003",
+            "insert P00000004"
+        ]
+    );
+    let changed = d
+        .column_by_name("changed_columns")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .unwrap();
+    let first = changed.value(0);
+    let first = first.as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!((first.len(), first.value(0)), (1, "aid_total"));
+    assert!(changed.is_null(2), "a delete names no changed columns");
+    let values = strings(&d, "values");
+    assert!(values[0].as_deref().unwrap().contains("500.0"));
+    assert!(values[1].as_deref().unwrap().contains("1000.0"));
+    assert_eq!(strings(&d, "person_id")[2].as_deref(), Some("P00000003"));
+}
+
+#[test]
+fn unchanged_tables_give_an_empty_delta_whatever_the_row_order() {
+    let a = persons(&[("P00000001", "张三", 1.0), ("P00000002", "李四", 2.0)]);
+    let b = persons(&[("P00000002", "李四", 2.0), ("P00000001", "张三", 1.0)]);
+    let d = diff(
+        "person",
+        &["person_id"],
+        Some(&a),
+        &b,
+        Some(p("2026-10")),
+        p("2026-11"),
+    )
+    .unwrap();
+    assert_eq!(d.num_rows(), 0);
+}
+
+#[test]
+fn ignored_columns_do_not_make_changes_but_their_stand_in_does() {
+    let prev = flags(&[
+        ("P00000001", "duplicate_aid", "enrollment:3", "aaa"),
+        ("P00000002", "id_conflict", "household:1", "bbb"),
+    ]);
+    // P1's evidence moved rows but the same records back it; P2's records changed.
+    let cur = flags(&[
+        ("P00000001", "duplicate_aid", "enrollment:9", "aaa"),
+        ("P00000002", "id_conflict", "household:1", "ccc"),
+    ]);
+    let options = DiffOptions {
+        ignore: &["evidence"],
+    };
+    let d = diff_with(
+        "flag",
+        &["person_id", "flag"],
+        Some(&prev),
+        &cur,
+        Some(p("2026-10")),
+        p("2026-11"),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&d),
+        [
+            "update_preimage P00000002|id_conflict",
+            "update_postimage P00000002|id_conflict"
+        ]
+    );
+    assert_eq!(strings(&d, "flag")[0].as_deref(), Some("id_conflict"));
+    // Without the option, the moved row looks like a change.
+    let plain = diff(
+        "flag",
+        &["person_id", "flag"],
+        Some(&prev),
+        &cur,
+        Some(p("2026-10")),
+        p("2026-11"),
+    )
+    .unwrap();
+    assert_eq!(plain.num_rows(), 4);
+}
+
+#[test]
+fn errors_name_the_entity_and_the_key() {
+    let dup = persons(&[("P00000001", "张三", 1.0), ("P00000001", "張三", 1.0)]);
+    let err = diff("person", &["person_id"], None, &dup, None, p("2026-10")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "person: the current table has two rows with key `P00000001`"
+    );
+    let ok = persons(&[("P00000001", "张三", 1.0)]);
+    let err = diff("person", &["pid"], None, &ok, None, p("2026-10")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DeltaError::MissingKeyColumn {
+                side: "current",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        diff("person", &[], None, &ok, None, p("2026-10")),
+        Err(DeltaError::NoKeyColumns { .. })
+    ));
+}
+
+#[test]
+fn links_follow_records_between_persons() {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = assign(
+        None,
+        &keys(&["enrollment|sno:A", "subsidy|hh:1/id:A", "enrollment|sno:B"]),
+        &[0, 1, 2],
+    );
+    // The subsidy record is now linked to the first student, and B left.
+    let second = assign(
+        Some(&first.registry),
+        &keys(&["enrollment|sno:A", "subsidy|hh:1/id:A"]),
+        &[0, 0],
+    );
+    let d = diff(
+        "link",
+        &["record"],
+        Some(&link_table(&first.registry)),
+        &link_table(&second.registry),
+        Some(p("2026-10")),
+        p("2026-11"),
+    )
+    .unwrap();
+    let changes: Vec<String> = strings(&d, "change_type")
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+    assert_eq!(changes.iter().filter(|c| *c == "delete").count(), 1);
+    assert_eq!(
+        changes.iter().filter(|c| *c == "update_postimage").count(),
+        1
+    );
+    // No natural key leaks into the delta.
+    for v in strings(&d, "values").into_iter().chain(strings(&d, "key")) {
+        assert!(!v.unwrap().contains("sno:"));
+    }
+}
+
+#[test]
+fn registry_events_explain_person_rows() {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Two persons merge; a third splits into two.
+    let first = assign(None, &keys(&["a", "b", "c", "d"]), &[0, 1, 2, 2]);
+    let second = assign(
+        Some(&first.registry),
+        &keys(&["a", "b", "c", "d"]),
+        &[0, 0, 2, 3],
+    );
+    let before = persons(&[
+        ("P00000001", "甲", 0.0),
+        ("P00000002", "甲", 0.0),
+        ("P00000003", "乙", 0.0),
+    ]);
+    let after = persons(&[
+        ("P00000001", "甲", 0.0),
+        ("P00000003", "乙", 0.0),
+        ("P00000004", "乙", 0.0),
+    ]);
+    let (from, to) = (Some(p("2026-10")), p("2026-11"));
+    let d = diff("person", &["person_id"], Some(&before), &after, from, to).unwrap();
+    let d = with_events(&d, &second.events, from, to).unwrap();
+    assert_eq!(lines(&d), ["delete P00000002", "insert P00000004"]);
+    assert_eq!(
+        strings(&d, "event"),
+        [Some("merge".into()), Some("split".into())]
+    );
+    assert_eq!(
+        strings(&d, "other_person_id"),
+        [Some("P00000001".into()), Some("P00000003".into())]
+    );
+
+    // An event without its person row still shows, as a row of its own.
+    let empty = diff("person", &["person_id"], Some(&after), &after, from, to).unwrap();
+    let d = with_events(&empty, &second.events, from, to).unwrap();
+    assert_eq!(d.num_rows(), 2);
+    assert_eq!(strings(&d, "values"), [None, None]);
+}
+
+#[test]
+fn bad_events_are_named() {
+    let schema = events_schema();
+    let col = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v])) };
+    let events = RecordBatch::try_new(
+        schema,
+        vec![col("explode"), col("P00000001"), col("P00000002"), col("x")],
+    )
+    .unwrap();
+    let d = diff(
+        "person",
+        &["person_id"],
+        None,
+        &persons(&[]),
+        None,
+        p("2026-10"),
+    )
+    .unwrap();
+    let err = with_events(&d, &events, None, p("2026-10")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "person events table row 0: `event` is `explode`, expected one of new, merge, split, retire"
+    );
+}
+
+fn period_delta() -> RecordBatch {
+    let (from, to) = (Some(p("2026-10")), p("2026-11"));
+    let people = diff(
+        "person",
+        &["person_id"],
+        Some(&persons(&[
+            ("P00000001", "张三", 1.0),
+            ("P00000009", "赵", 0.0),
+        ])),
+        &persons(&[("P00000001", "张三", 2.0), ("P00000002", "李四", 0.0)]),
+        from,
+        to,
+    )
+    .unwrap();
+    let fl = diff(
+        "flag",
+        &["person_id", "flag"],
+        Some(&flags(&[("P00000001", "duplicate_aid", "e:1", "x")])),
+        &flags(&[
+            ("P00000002", "eligible_unaided", "e:2", "y"),
+            ("P00000001", "exit_review", "e:1", "z"),
+        ]),
+        from,
+        to,
+    )
+    .unwrap();
+    combine(&[fl, people]).unwrap()
+}
+
+#[test]
+fn combine_orders_entities_then_keys() {
+    assert_eq!(
+        lines(&period_delta()),
+        [
+            "update_preimage P00000001",
+            "update_postimage P00000001",
+            "insert P00000002",
+            "delete P00000009",
+            "delete P00000001|duplicate_aid",
+            "insert P00000001|exit_review",
+            "insert P00000002|eligible_unaided",
+        ]
+    );
+}
+
+#[test]
+fn summary_counts_and_prints() {
+    let s = summarize(&period_delta()).unwrap();
+    assert_eq!(s.rows, 7);
+    assert_eq!(s.entities["person"].updated, 1);
+    assert_eq!(s.flags["duplicate_aid"].cleared, 1);
+    let expected = "\
+Changes from 2026-10 to 2026-11: 7 rows
+  entity   inserted    deleted    updated
+  person          1          1          1
+  flag            2          1          0
+  link            0          0          0
+  flag               appeared    cleared    changed
+  duplicate_aid             0          1          0
+  eligible_unaided          1          0          0
+  exit_review               1          0          0
+";
+    assert_eq!(s.to_string(), expected);
+    let empty = summarize(&combine(&[]).unwrap()).unwrap();
+    assert_eq!(empty.to_string(), "No changes from (nothing) to ?\n");
+}
