@@ -477,10 +477,71 @@ pub fn treatment(table: &str, column: &str) -> (Treatment, String) {
     }
 }
 
+/// The policy as Markdown tables, one per table plus the shared rules;
+/// `docs/privacy.md` embeds exactly this text (a test keeps them equal).
+pub fn policy_markdown() -> String {
+    fn rows(out: &mut String, rules: &[ColumnRule]) {
+        out.push_str("| column | analyst tier gets | why |\n|---|---|---|\n");
+        for r in rules {
+            let column = match r.column {
+                ColumnMatch::Exact(n) => format!("`{n}`"),
+                ColumnMatch::Suffix(s) => format!("`*{s}`"),
+            };
+            let mut gets = r.treatment.describe();
+            if let Some(name) = r.rename {
+                gets.push_str(&format!(", as `{name}`"));
+            }
+            out.push_str(&format!("| {column} | {gets} | {} |\n", r.why));
+        }
+    }
+    let mut out = String::new();
+    out.push_str("#### Every table (shared rules)\n\n");
+    rows(&mut out, SHARED_RULES);
+    for table in ANALYST_TABLES {
+        let rules = table_rules(table);
+        if rules.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n#### `{table}` (before the shared rules)\n\n"));
+        rows(&mut out, rules);
+    }
+    for (name, rules) in [
+        ("flags.details", FLAG_DETAILS_RULES),
+        ("flags.details.mismatches[]", MISMATCH_RULES),
+    ] {
+        out.push_str(&format!("\n#### JSON keys of `{name}`\n\n"));
+        rows(&mut out, rules);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use aidlink_vocab::schema::{record_schema, rejects_schema};
+
+    /// `docs/privacy.md` shows the policy between two markers; it must be
+    /// the code's policy. `UPDATE_EXPECT=1 cargo test -p aidlink-privacy`
+    /// rewrites the section after a deliberate change.
+    #[test]
+    fn docs_show_the_policy_in_force() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/privacy.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- policy:begin -->\n", "<!-- policy:end -->");
+        let start = doc.find(begin).expect("begin marker") + begin.len();
+        let stop = doc.find(end).expect("end marker");
+        let want = policy_markdown();
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            let updated = format!("{}{want}{}", &doc[..start], &doc[stop..]);
+            std::fs::write(&path, updated).unwrap();
+            return;
+        }
+        assert_eq!(
+            &doc[start..stop],
+            want,
+            "docs/privacy.md is out of date: run UPDATE_EXPECT=1 cargo test -p aidlink-privacy"
+        );
+    }
 
     #[test]
     fn unknown_columns_and_tables_are_dropped() {
