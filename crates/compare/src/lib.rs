@@ -1,1 +1,442 @@
 //! Compares candidate pairs field by field into levels.
+//!
+//! A [`Comparator`] holds the run's comparisons ([`spec`]); for each
+//! candidate pair it writes one `u8` level code per comparison (code 0 is
+//! `missing`) and, for comparisons with term-frequency adjustment, the share
+//! of records holding the agreeing value. Pairs are compared in parallel
+//! chunks and written in pair order, so the output does not depend on the
+//! thread count. Each level is decided by a small function in [`levels`].
+//!
+//! It does no IO.
+
+pub mod levels;
+pub mod spec;
+mod view;
+
+pub use spec::{Comparison, Spec};
+pub use view::{NO_ID, RecordView, term_frequencies};
+
+use aidlink_block::ColumnError;
+use aidlink_block::columns::{date, text};
+use aidlink_vocab::{FieldKind, mask_id_text};
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+
+/// Pairs per parallel chunk.
+const CHUNK: usize = 8192;
+
+/// The level vectors of a list of pairs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Vectors {
+    /// Comparisons per pair.
+    pub width: usize,
+    /// Level codes, `width` per pair, pair after pair.
+    pub levels: Vec<u8>,
+    /// Term frequencies, one per term-frequency comparison per pair (0 when
+    /// the level is not one that agrees on a value).
+    pub tf: Vec<f32>,
+    /// Term-frequency comparisons per pair.
+    pub tf_width: usize,
+}
+
+impl Vectors {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.levels.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    /// The level codes of pair `p`.
+    pub fn pair(&self, p: usize) -> &[u8] {
+        &self.levels[p * self.width..(p + 1) * self.width]
+    }
+}
+
+/// The comparisons of a run, ready to compare pairs of one record table.
+#[derive(Clone, Debug)]
+pub struct Comparator {
+    /// The comparisons, in vector order.
+    pub comparisons: Vec<Comparison>,
+    extra: Vec<(String, bool, bool)>,
+    tf_index: Vec<Option<usize>>,
+}
+
+impl Comparator {
+    /// A comparator for `comparisons`.
+    pub fn new(comparisons: Vec<Comparison>) -> Self {
+        let extra = comparisons
+            .iter()
+            .filter_map(|c| match &c.spec {
+                Spec::Field { column, kind } => Some((
+                    column.clone(),
+                    *kind == FieldKind::Date,
+                    *kind == FieldKind::ChineseName,
+                )),
+                _ => None,
+            })
+            .collect();
+        let mut next = 0;
+        let tf_index = comparisons
+            .iter()
+            .map(|c| {
+                c.tf.then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        Comparator {
+            comparisons,
+            extra,
+            tf_index,
+        }
+    }
+
+    /// Number of term-frequency comparisons.
+    pub fn tf_width(&self) -> usize {
+        self.tf_index.iter().flatten().count()
+    }
+
+    /// Index of the term-frequency slot of comparison `c`, if it has one.
+    pub fn tf_slot(&self, c: usize) -> Option<usize> {
+        self.tf_index[c]
+    }
+
+    /// Prepares the view of `batch` the comparisons read.
+    pub fn view<'a>(&self, batch: &'a RecordBatch) -> Result<RecordView<'a>, ColumnError> {
+        RecordView::new(batch, &self.extra)
+    }
+
+    /// Compares rows `i` and `j`, writing levels and term frequencies.
+    pub fn compare(
+        &self,
+        v: &RecordView<'_>,
+        i: usize,
+        j: usize,
+        levels: &mut [u8],
+        tf: &mut [f32],
+    ) {
+        self.compare_gated(v, i, j, levels, tf, true);
+    }
+
+    /// Compares rows `i` and `j`; with `gate` false the household comparison
+    /// is made even when the names differ. That is how u is estimated:
+    /// strangers' household agreement, not the rare strangers whose names
+    /// also agree (among whom, in a sample, true matches are common).
+    pub fn compare_gated(
+        &self,
+        v: &RecordView<'_>,
+        i: usize,
+        j: usize,
+        levels: &mut [u8],
+        tf: &mut [f32],
+        gate: bool,
+    ) {
+        let mut id_agrees = false;
+        let mut names_differ = false;
+        let mut extra = 0;
+        // The ID and the name decide how birth, gender and household are
+        // read, so they are compared first whatever the comparison order.
+        for (c, cmp) in self.comparisons.iter().enumerate() {
+            match cmp.spec {
+                Spec::Id => {
+                    levels[c] = id_level(v, i, j);
+                    id_agrees =
+                        (levels::id::EXACT..=levels::id::TRANSPOSITION).contains(&levels[c]);
+                }
+                Spec::Name => {
+                    let l = name_level(v.name, v.name_pinyin, i, j);
+                    levels[c] = l;
+                    names_differ = l == levels::name::DIFFERENT;
+                    if let Some(s) = self.tf_index[c] {
+                        tf[s] = match l {
+                            levels::name::EXACT => v.name_tf[i].max(v.name_tf[j]),
+                            levels::name::PINYIN => v.pinyin_tf[i].max(v.pinyin_tf[j]),
+                            _ => 0.0,
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (c, cmp) in self.comparisons.iter().enumerate() {
+            levels[c] = match &cmp.spec {
+                Spec::Id | Spec::Name => continue,
+                Spec::Birth => birth_level(v, i, j, id_agrees),
+                Spec::Gender => gender_level(v, i, j, id_agrees),
+                Spec::Household if names_differ && gate => levels::household::MISSING,
+                Spec::Household => household_level(v, i, j),
+                Spec::StudentNo => student_no_level(v, i, j),
+                Spec::Field { kind, .. } => {
+                    let k = extra;
+                    extra += 1;
+                    let l = field_level(v, k, *kind, i, j);
+                    if let Some(s) = self.tf_index[c] {
+                        tf[s] = 0.0;
+                    }
+                    l
+                }
+            };
+        }
+    }
+
+    /// Compares every pair, in parallel, in pair order.
+    pub fn compare_pairs(&self, v: &RecordView<'_>, pairs: &[(u32, u32)]) -> Vectors {
+        self.compare_pairs_gated(v, pairs, true)
+    }
+
+    /// [`Comparator::compare_pairs`] with the household gate on or off
+    /// (see [`Comparator::compare_gated`]).
+    pub fn compare_pairs_gated(
+        &self,
+        v: &RecordView<'_>,
+        pairs: &[(u32, u32)],
+        gate: bool,
+    ) -> Vectors {
+        let width = self.comparisons.len();
+        let tf_width = self.tf_width();
+        let chunks: Vec<(Vec<u8>, Vec<f32>)> = pairs
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut lv = vec![0u8; chunk.len() * width];
+                let mut tf = vec![0f32; chunk.len() * tf_width];
+                for (k, &(i, j)) in chunk.iter().enumerate() {
+                    self.compare_gated(
+                        v,
+                        i as usize,
+                        j as usize,
+                        &mut lv[k * width..(k + 1) * width],
+                        &mut tf[k * tf_width..(k + 1) * tf_width],
+                        gate,
+                    );
+                }
+                (lv, tf)
+            })
+            .collect();
+        let mut out = Vectors {
+            width,
+            levels: Vec::with_capacity(pairs.len() * width),
+            tf: Vec::with_capacity(pairs.len() * tf_width),
+            tf_width,
+        };
+        for (lv, tf) in chunks {
+            out.levels.extend(lv);
+            out.tf.extend(tf);
+        }
+        out
+    }
+
+    /// The value comparison `c` reads from row `i`, for explanations; IDs
+    /// are masked.
+    pub fn display(&self, v: &RecordView<'_>, c: usize, i: usize) -> String {
+        let dash = || "-".to_string();
+        let show_date = |d: Option<i32>| {
+            d.map_or_else(dash, |d| aidlink_vocab::CivilDate::from_days(d).to_string())
+        };
+        match &self.comparisons[c].spec {
+            Spec::Id => {
+                let ids: Vec<String> = v.ids[i]
+                    .iter()
+                    .filter(|&&x| x != NO_ID)
+                    .map(|&x| {
+                        let d = aidlink_block::id_code::decode(x);
+                        let s: String = d
+                            .iter()
+                            .map(|&k| if k == 10 { 'X' } else { char::from(b'0' + k) })
+                            .collect();
+                        mask_id_text(&s)
+                    })
+                    .collect();
+                if ids.is_empty() {
+                    dash()
+                } else {
+                    ids.join("|")
+                }
+            }
+            Spec::Name => format!(
+                "{} ({})",
+                text(v.name, i).unwrap_or("-"),
+                text(v.name_pinyin, i).unwrap_or("-")
+            ),
+            Spec::Birth => match date(v.birth, i) {
+                Some(d) => show_date(Some(d)),
+                None => date(v.id_birth, i)
+                    .map_or_else(dash, |d| format!("{} (ID)", show_date(Some(d)))),
+            },
+            Spec::Gender => match text(v.gender, i) {
+                Some(g) => g.to_string(),
+                None => text(v.id_gender, i).map_or_else(dash, |g| format!("{g} (ID)")),
+            },
+            Spec::Household => {
+                let mut parts = Vec::new();
+                for (label, col) in [
+                    ("guardian", v.guardian_pinyin),
+                    ("head", v.head_pinyin),
+                    ("hh", v.household_no),
+                    ("addr", v.address),
+                ] {
+                    if let Some(t) = text(col, i) {
+                        parts.push(format!("{label} {t}"));
+                    }
+                }
+                if text(v.phone, i).is_some() {
+                    parts.push("phone".into());
+                }
+                if parts.is_empty() {
+                    dash()
+                } else {
+                    parts.join("; ")
+                }
+            }
+            Spec::StudentNo => text(v.student_no, i).map_or_else(dash, mask_id_text),
+            Spec::Field { kind, .. } => {
+                let k = self.comparisons[..c]
+                    .iter()
+                    .filter(|x| matches!(x.spec, Spec::Field { .. }))
+                    .count();
+                match kind {
+                    FieldKind::Date => show_date(date(v.extra_date[k], i)),
+                    FieldKind::ResidentId | FieldKind::Phone => {
+                        text(v.extra_text[k], i).map_or_else(dash, mask_id_text)
+                    }
+                    _ => text(v.extra_text[k], i).map_or_else(dash, str::to_string),
+                }
+            }
+        }
+    }
+}
+
+fn id_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
+    let mut best = levels::id::MISSING;
+    for &a in v.ids[i].iter().filter(|&&x| x != NO_ID) {
+        for &b in v.ids[j].iter().filter(|&&x| x != NO_ID) {
+            let l = levels::id_level(a, b);
+            if best == levels::id::MISSING || l < best {
+                best = l;
+            }
+        }
+    }
+    if best == levels::id::EXACT && (v.id_contradicted[i] || v.id_contradicted[j]) {
+        return levels::id::EXACT_CONTRADICTED;
+    }
+    best
+}
+
+fn name_level(
+    name: Option<&arrow_array::StringArray>,
+    pinyin: Option<&arrow_array::StringArray>,
+    i: usize,
+    j: usize,
+) -> u8 {
+    match (text(name, i), text(name, j)) {
+        (Some(a), Some(b)) => levels::name_level(a, b, text(pinyin, i), text(pinyin, j)),
+        _ => levels::name::MISSING,
+    }
+}
+
+fn birth_level(v: &RecordView<'_>, i: usize, j: usize, id_agrees: bool) -> u8 {
+    let pick =
+        |r: usize| date(v.birth, r).or_else(|| if id_agrees { None } else { date(v.id_birth, r) });
+    match (pick(i), pick(j)) {
+        (Some(a), Some(b)) => levels::date_level(a, b),
+        _ => levels::date::MISSING,
+    }
+}
+
+fn gender_level(v: &RecordView<'_>, i: usize, j: usize, id_agrees: bool) -> u8 {
+    let pick = |r: usize| {
+        text(v.gender, r).or_else(|| {
+            if id_agrees {
+                None
+            } else {
+                text(v.id_gender, r)
+            }
+        })
+    };
+    match (pick(i), pick(j)) {
+        (Some(a), Some(b)) => levels::binary_level(a, b),
+        _ => levels::binary::MISSING,
+    }
+}
+
+fn household_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
+    use levels::household as h;
+    let both = |a: Option<&str>, b: Option<&str>| a.is_some() && b.is_some();
+    let any_shared = |xs: [Option<&str>; 2], ys: [Option<&str>; 2]| {
+        xs.iter()
+            .flatten()
+            .any(|x| ys.iter().flatten().any(|y| x == y))
+    };
+    let gi = [text(v.guardian_id, i), text(v.head_id, i)];
+    let gj = [text(v.guardian_id, j), text(v.head_id, j)];
+    let ni = [text(v.guardian_pinyin, i), text(v.head_pinyin, i)];
+    let nj = [text(v.guardian_pinyin, j), text(v.head_pinyin, j)];
+    let (hi, hj) = (text(v.household_no, i), text(v.household_no, j));
+    let (pi, pj) = (text(v.phone, i), text(v.phone, j));
+    let (ai, aj) = (text(v.address, i), text(v.address, j));
+    if any_shared(gi, gj) {
+        return h::GUARDIAN_ID;
+    }
+    if hi.is_some() && hi == hj {
+        return h::HOUSEHOLD_NO;
+    }
+    if pi.is_some() && pi == pj {
+        return h::PHONE;
+    }
+    if any_shared(ni, nj) {
+        return h::GUARDIAN_NAME;
+    }
+    if ai.is_some() && ai == aj {
+        return h::ADDRESS;
+    }
+    let has_any =
+        |g: [Option<&str>; 2], n: [Option<&str>; 2]| g.iter().chain(&n).any(Option::is_some);
+    let comparable =
+        (has_any(gi, ni) && has_any(gj, nj)) || both(hi, hj) || both(pi, pj) || both(ai, aj);
+    if comparable { h::DIFFERENT } else { h::MISSING }
+}
+
+fn student_no_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
+    // A student number that is `G` + an ID is already part of the ID comparison.
+    let own =
+        |r: usize| text(v.student_no, r).filter(|s| !(s.len() == 19 && s.starts_with(['G', 'g'])));
+    match (own(i), own(j)) {
+        (Some(a), Some(b)) => levels::binary_level(a, b),
+        _ => levels::binary::MISSING,
+    }
+}
+
+fn field_level(v: &RecordView<'_>, k: usize, kind: FieldKind, i: usize, j: usize) -> u8 {
+    if kind == FieldKind::Date {
+        return match (date(v.extra_date[k], i), date(v.extra_date[k], j)) {
+            (Some(a), Some(b)) => levels::date_level(a, b),
+            _ => levels::date::MISSING,
+        };
+    }
+    let (Some(a), Some(b)) = (text(v.extra_text[k], i), text(v.extra_text[k], j)) else {
+        return 0;
+    };
+    match kind {
+        FieldKind::ResidentId => match (
+            aidlink_block::id_code::digits(a),
+            aidlink_block::id_code::digits(b),
+        ) {
+            (Some(x), Some(y)) => levels::id_level(
+                aidlink_block::id_code::code(&x),
+                aidlink_block::id_code::code(&y),
+            ),
+            _ if a == b => levels::id::EXACT,
+            _ => levels::id::DIFFERENT,
+        },
+        FieldKind::ChineseName => {
+            levels::name_level(a, b, text(v.extra_pinyin[k], i), text(v.extra_pinyin[k], j))
+        }
+        FieldKind::Phone => levels::phone_level(a, b),
+        FieldKind::FreeText => levels::text_level(a, b),
+        _ => levels::binary_level(a, b),
+    }
+}

@@ -82,6 +82,65 @@ pub fn exact(
     })
 }
 
+/// The probabilistic explanation: every comparison's level and weight.
+pub fn probabilistic(
+    records: &RecordBatch,
+    left: usize,
+    right: usize,
+    model: &Model,
+) -> Result<Explanation, MatchError> {
+    let fs = model.fs.as_ref().ok_or_else(|| {
+        MatchError::ModelMismatch("probabilistic model without parameters (no `fs`)".into())
+    })?;
+    let cmp = crate::prob::comparator(&model.extra_fields);
+    let view = cmp.view(records)?;
+    let (i, j) = (left.min(right), left.max(right));
+    let width = cmp.comparisons.len();
+    let mut levels = vec![0u8; width];
+    let mut tf = vec![0f32; cmp.tf_width()];
+    cmp.compare(&view, i, j, &mut levels, &mut tf);
+    let mut lines = Vec::with_capacity(width);
+    let mut total = fs.prior_weight();
+    for (c, comp) in cmp.comparisons.iter().enumerate() {
+        let t = cmp.tf_slot(c).map_or(0.0, |s| tf[s]);
+        let w = fs.weight(c, levels[c], t);
+        total += w;
+        let mut level = comp
+            .levels
+            .get(levels[c] as usize)
+            .cloned()
+            .unwrap_or_default();
+        if t > 0.0 {
+            level.push_str(&format!(" (tf {t:.5})"));
+        }
+        lines.push(ExplainLine {
+            comparison: comp.name.clone(),
+            left: cmp.display(&view, c, i),
+            right: cmp.display(&view, c, j),
+            level,
+            weight: Some(w),
+        });
+    }
+    let settings = crate::MatchSettings {
+        force_same_id_and_name: model.force_same_id_and_name,
+        forbid_different_valid_ids: model.forbid_different_valid_ids,
+        forbid_same_id_other_person: model.forbid_same_id_other_person,
+        ..crate::MatchSettings::default()
+    };
+    let rule = crate::prob::RuleInputs::new(&cmp).decide(&settings, &view, i, j, &levels);
+    let probability = aidlink_score::probability(total);
+    Ok(Explanation {
+        left: record_name(records, i)?,
+        right: record_name(records, j)?,
+        prior: Some(fs.prior_weight()),
+        lines,
+        total: Some(total),
+        probability,
+        linked: rule.map_or(probability >= model.threshold, |r| r.links()),
+        rule: rule.map(|r| r.name().to_string()),
+    })
+}
+
 fn weight_text(w: Option<f64>) -> String {
     w.map_or_else(|| "-".to_string(), |w| format!("{w:+.2}"))
 }

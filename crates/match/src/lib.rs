@@ -21,6 +21,7 @@ mod error;
 mod exact;
 mod explain;
 mod links;
+mod prob;
 mod settings;
 
 pub use error::MatchError;
@@ -80,6 +81,30 @@ pub struct Model {
     pub mode: Mode,
     /// Match probability threshold.
     pub threshold: f64,
+    /// Extra fields compared, with their kinds.
+    #[serde(default)]
+    pub extra_fields: Vec<ExtraField>,
+    /// The Fellegi-Sunter parameters (absent in exact-ID mode).
+    #[serde(default)]
+    pub fs: Option<aidlink_score::FsModel>,
+    /// Deterministic rule: same valid ID and same name link.
+    #[serde(default)]
+    pub force_same_id_and_name: bool,
+    /// Deterministic rule: different valid IDs and birth dates never link.
+    #[serde(default)]
+    pub forbid_different_valid_ids: bool,
+    /// Deterministic rule: same ID with other name and birth date never links.
+    #[serde(default)]
+    pub forbid_same_id_other_person: bool,
+}
+
+/// An extra field of the config and the kind it is compared as.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraField {
+    /// Column name.
+    pub name: String,
+    /// Field kind.
+    pub kind: aidlink_vocab::FieldKind,
 }
 
 impl Model {
@@ -89,6 +114,11 @@ impl Model {
             format: MODEL_FORMAT,
             mode: Mode::ExactId,
             threshold: settings.threshold,
+            extra_fields: Vec::new(),
+            fs: None,
+            force_same_id_and_name: false,
+            forbid_different_valid_ids: false,
+            forbid_same_id_other_person: false,
         }
     }
 }
@@ -114,11 +144,7 @@ pub fn link(
     }
     match mode {
         Mode::ExactId => exact::link(records, settings),
-        Mode::Probabilistic => Err(MatchError::InvalidSetting {
-            key: "mode",
-            value: "\"probabilistic\"".into(),
-            allowed: "\"exact_id\" (the probabilistic core is not in this build yet)",
-        }),
+        Mode::Probabilistic => prob::link(records, settings, model),
     }
 }
 
@@ -137,5 +163,8 @@ pub fn explain(
             });
         }
     }
-    explain::exact(records, left, right, model)
+    match model.mode {
+        Mode::ExactId => explain::exact(records, left, right, model),
+        Mode::Probabilistic => explain::probabilistic(records, left, right, model),
+    }
 }

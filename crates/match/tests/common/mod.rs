@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod city;
+
 use aidlink_vocab::schema::{self, record_schema};
 use aidlink_vocab::{CivilDate, ResidentId};
 use arrow_array::{ArrayRef, BooleanArray, Date32Array, RecordBatch, StringArray, UInt64Array};

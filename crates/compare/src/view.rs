@@ -1,0 +1,176 @@
+//! The record table as the comparisons read it: borrowed Arrow columns plus
+//! what is worth computing once per row (ID codes, term frequencies).
+
+use aidlink_block::columns::{self, ColumnError};
+use aidlink_block::{KeyColumns, hash_str, id_code};
+use aidlink_vocab::schema;
+use arrow_array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
+use rayon::prelude::*;
+
+/// No ID in this slot.
+pub const NO_ID: u64 = u64::MAX;
+
+/// A borrowed view of the record table with per-row precomputations.
+pub struct RecordView<'a> {
+    /// Rows.
+    pub rows: usize,
+    /// Up to three ID codes per row (own ID, from student number, from
+    /// certificate number), [`NO_ID`] where absent.
+    pub ids: Vec<[u64; 3]>,
+    /// Whether the row's own birth date or gender contradicts its ID.
+    pub id_contradicted: Vec<bool>,
+    /// The row's own ID code (from `id_number`), [`NO_ID`] when absent.
+    pub own_id: Vec<u64>,
+    /// Whether the row's own ID passes the check.
+    pub id_check_ok: Option<&'a BooleanArray>,
+    pub(crate) name: Option<&'a StringArray>,
+    pub(crate) name_pinyin: Option<&'a StringArray>,
+    pub(crate) birth: Option<&'a Date32Array>,
+    pub(crate) id_birth: Option<&'a Date32Array>,
+    pub(crate) gender: Option<&'a StringArray>,
+    pub(crate) id_gender: Option<&'a StringArray>,
+    pub(crate) guardian_id: Option<&'a StringArray>,
+    pub(crate) head_id: Option<&'a StringArray>,
+    pub(crate) guardian_pinyin: Option<&'a StringArray>,
+    pub(crate) head_pinyin: Option<&'a StringArray>,
+    pub(crate) household_no: Option<&'a StringArray>,
+    pub(crate) phone: Option<&'a StringArray>,
+    pub(crate) address: Option<&'a StringArray>,
+    pub(crate) student_no: Option<&'a StringArray>,
+    /// Share of rows with the row's name (term frequency), 0 without a name.
+    pub name_tf: Vec<f32>,
+    /// Share of rows with the row's name pinyin.
+    pub pinyin_tf: Vec<f32>,
+    pub(crate) extra_text: Vec<Option<&'a StringArray>>,
+    pub(crate) extra_pinyin: Vec<Option<&'a StringArray>>,
+    pub(crate) extra_date: Vec<Option<&'a Date32Array>>,
+}
+
+/// The share of rows holding each row's value of `col` (0 for a null).
+pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
+    let Some(col) = col else {
+        return vec![0.0; rows];
+    };
+    let hashes: Vec<u64> = (0..rows)
+        .into_par_iter()
+        .map(|i| columns::text(Some(col), i).map_or(0, hash_str))
+        .collect();
+    let mut sorted = hashes.clone();
+    sorted.par_sort_unstable();
+    let n = rows.max(1) as f32;
+    hashes
+        .par_iter()
+        .map(|&h| {
+            if h == 0 {
+                return 0.0;
+            }
+            let lo = sorted.partition_point(|&x| x < h);
+            let hi = sorted.partition_point(|&x| x <= h);
+            (hi - lo) as f32 / n
+        })
+        .collect()
+}
+
+impl<'a> RecordView<'a> {
+    /// Borrows the columns of `batch` and precomputes per-row values.
+    /// `extra` names the extra columns compared, with whether each is a date.
+    pub fn new(
+        batch: &'a RecordBatch,
+        extra: &[(String, bool, bool)],
+    ) -> Result<Self, ColumnError> {
+        let rows = batch.num_rows();
+        let keys = KeyColumns::new(batch, &[])?;
+        let ids: Vec<[u64; 3]> = (0..rows)
+            .into_par_iter()
+            .map(|i| {
+                let (v, n) = keys.ids(i);
+                let mut out = [NO_ID; 3];
+                for (o, t) in out.iter_mut().zip(v[..n].iter().flatten()) {
+                    if let Some(d) = id_code::digits(t) {
+                        *o = id_code::code(&d);
+                    }
+                }
+                out
+            })
+            .collect();
+        let id_col = columns::opt_utf8(batch, "id_number")?;
+        let own_id = (0..rows)
+            .into_par_iter()
+            .map(|i| {
+                columns::text(id_col, i)
+                    .and_then(id_code::digits)
+                    .map_or(NO_ID, |d| id_code::code(&d))
+            })
+            .collect();
+        let bm = columns::opt_bool(batch, schema::BIRTH_MATCHES_ID)?;
+        let gm = columns::opt_bool(batch, schema::GENDER_MATCHES_ID)?;
+        let id_contradicted = (0..rows)
+            .map(|i| columns::flag(bm, i) == Some(false) || columns::flag(gm, i) == Some(false))
+            .collect();
+        let name = columns::opt_utf8(batch, "name")?;
+        let name_pinyin = columns::opt_utf8(batch, &schema::pinyin_column("name"))?;
+        let mut extra_text = Vec::new();
+        let mut extra_pinyin = Vec::new();
+        let mut extra_date = Vec::new();
+        for (col, is_date, is_name) in extra {
+            if *is_date {
+                extra_text.push(None);
+                extra_date.push(columns::opt_date(batch, col)?);
+            } else {
+                extra_text.push(columns::opt_utf8(batch, col)?);
+                extra_date.push(None);
+            }
+            extra_pinyin.push(if *is_name {
+                columns::opt_utf8(batch, &schema::pinyin_column(col))?
+            } else {
+                None
+            });
+        }
+        Ok(RecordView {
+            rows,
+            ids,
+            own_id,
+            id_contradicted,
+            id_check_ok: columns::opt_bool(batch, schema::ID_CHECK_OK)?,
+            name,
+            name_pinyin,
+            birth: columns::opt_date(batch, "birth_date")?,
+            id_birth: columns::opt_date(batch, schema::ID_BIRTH_DATE)?,
+            gender: columns::opt_utf8(batch, "gender")?,
+            id_gender: columns::opt_utf8(batch, schema::ID_GENDER)?,
+            guardian_id: columns::opt_utf8(batch, "guardian_id")?,
+            head_id: columns::opt_utf8(batch, "head_id")?,
+            guardian_pinyin: columns::opt_utf8(batch, &schema::pinyin_column("guardian_name"))?,
+            head_pinyin: columns::opt_utf8(batch, &schema::pinyin_column("head_name"))?,
+            household_no: columns::opt_utf8(batch, "household_no")?,
+            phone: columns::opt_utf8(batch, "phone")?,
+            address: columns::opt_utf8(batch, "address")?,
+            student_no: columns::opt_utf8(batch, "student_no")?,
+            name_tf: term_frequencies(name, rows),
+            pinyin_tf: term_frequencies(name_pinyin, rows),
+            extra_text,
+            extra_pinyin,
+            extra_date,
+        })
+    }
+
+    /// The row's *trusted* ID: its own ID when the check passes and neither
+    /// its birth date nor its gender contradicts it. Clustering never joins
+    /// two different trusted IDs.
+    pub fn trusted_id(&self, i: usize) -> Option<u64> {
+        if self.id_contradicted[i] || columns::flag(self.id_check_ok, i) != Some(true) {
+            return None;
+        }
+        (self.own_id[i] != NO_ID).then_some(self.own_id[i])
+    }
+
+    /// Whether the row has an ID that passes the check.
+    pub fn id_valid(&self, i: usize) -> bool {
+        columns::flag(self.id_check_ok, i) == Some(true) && self.own_id[i] != NO_ID
+    }
+
+    /// Whether row `i`'s text column `col` is null.
+    pub fn is_null(col: Option<&StringArray>, i: usize) -> bool {
+        col.is_none_or(|c| c.is_null(i))
+    }
+}

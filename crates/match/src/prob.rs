@@ -1,0 +1,382 @@
+//! The probabilistic core: block, compare, train or reuse a Fellegi-Sunter
+//! model, score, apply the deterministic rules, cluster.
+
+use crate::links::{self, ComparisonColumn, LinkTable};
+use crate::{
+    ExtraField, Linkage, MODEL_FORMAT, MatchError, MatchSettings, MatchStats, Mode, Model,
+};
+use aidlink_block::KeyColumns;
+use aidlink_cluster::Edge;
+use aidlink_compare::levels::{date, id, name};
+use aidlink_compare::{Comparator, Comparison, RecordView, Spec, Vectors};
+use aidlink_score::{ComparisonParams, FsModel, LevelParams, Patterns, USource, em, sample};
+use aidlink_vocab::FieldKind;
+use aidlink_vocab::schema::record_schema;
+use arrow_array::RecordBatch;
+use arrow_schema::DataType;
+use rayon::prelude::*;
+
+/// The extra fields of `records` (columns beyond the canonical record
+/// schema), with the kind the settings give them or one inferred from the type.
+pub fn extra_fields(records: &RecordBatch, settings: &MatchSettings) -> Vec<ExtraField> {
+    let canonical = record_schema(&[]);
+    let schema = records.schema();
+    let mut out = Vec::new();
+    for f in schema.fields() {
+        let n = f.name();
+        if canonical.index_of(n).is_ok() {
+            continue;
+        }
+        if let Some(base) = n.strip_suffix("_pinyin")
+            && schema.index_of(base).is_ok()
+        {
+            continue;
+        }
+        let kind = match settings.fields.get(n) {
+            Some(k) => *k,
+            None => match f.data_type() {
+                DataType::Date32 => FieldKind::Date,
+                DataType::Utf8 => FieldKind::ExactCode,
+                _ => continue,
+            },
+        };
+        out.push(ExtraField {
+            name: n.clone(),
+            kind,
+        });
+    }
+    out
+}
+
+/// The comparator of a run with these extra fields.
+pub fn comparator(extra: &[ExtraField]) -> Comparator {
+    let extra: Vec<(String, FieldKind)> = extra.iter().map(|e| (e.name.clone(), e.kind)).collect();
+    Comparator::new(Comparison::standard(&extra))
+}
+
+/// Index of the comparison with `spec` in `cmp`.
+fn find(cmp: &Comparator, spec: &Spec) -> Option<usize> {
+    cmp.comparisons.iter().position(|c| c.spec == *spec)
+}
+
+/// How the deterministic rules decided a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Same valid ID, same name: linked whatever the score.
+    ForceSameIdAndName,
+    /// Different valid IDs and different birth dates: never linked.
+    ForbidDifferentValidIds,
+    /// Same ID, but name and birth date disagree: never linked.
+    ForbidSameIdOtherPerson,
+}
+
+impl Rule {
+    /// The rule's name as settings and explanations spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::ForceSameIdAndName => "force_same_id_and_name",
+            Rule::ForbidDifferentValidIds => "forbid_different_valid_ids",
+            Rule::ForbidSameIdOtherPerson => "forbid_same_id_other_person",
+        }
+    }
+
+    /// Whether the rule links (rather than separates).
+    pub fn links(self) -> bool {
+        self == Rule::ForceSameIdAndName
+    }
+}
+
+/// Positions of the comparisons the deterministic rules read.
+pub struct RuleInputs {
+    id: Option<usize>,
+    name: Option<usize>,
+    birth: Option<usize>,
+}
+
+impl RuleInputs {
+    /// Finds them in `cmp`.
+    pub fn new(cmp: &Comparator) -> Self {
+        RuleInputs {
+            id: find(cmp, &Spec::Id),
+            name: find(cmp, &Spec::Name),
+            birth: find(cmp, &Spec::Birth),
+        }
+    }
+
+    /// The deterministic rule that decides a pair with level vector `v`, if any.
+    pub fn decide(
+        &self,
+        s: &MatchSettings,
+        view: &RecordView<'_>,
+        i: usize,
+        j: usize,
+        v: &[u8],
+    ) -> Option<Rule> {
+        let (Some(ci), Some(cn)) = (self.id, self.name) else {
+            return None;
+        };
+        let birth = self.birth.map_or(date::MISSING, |c| v[c]);
+        let (idl, nl) = (v[ci], v[cn]);
+        let both_valid = view.id_valid(i) && view.id_valid(j);
+        if s.forbid_same_id_other_person
+            && (idl == id::EXACT || idl == id::EXACT_CONTRADICTED)
+            && nl == name::DIFFERENT
+            && (birth == date::DIFFERENT || birth == date::MISSING)
+        {
+            return Some(Rule::ForbidSameIdOtherPerson);
+        }
+        if s.force_same_id_and_name && idl == id::EXACT && nl == name::EXACT && both_valid {
+            return Some(Rule::ForceSameIdAndName);
+        }
+        if s.forbid_different_valid_ids
+            && both_valid
+            && view.own_id[i] != view.own_id[j]
+            && idl == id::DIFFERENT
+            && birth == date::DIFFERENT
+        {
+            return Some(Rule::ForbidDifferentValidIds);
+        }
+        None
+    }
+}
+
+fn level_counts(cmp: &Comparator) -> Vec<usize> {
+    cmp.comparisons.iter().map(|c| c.levels.len()).collect()
+}
+
+/// Smallest m a level keeps: no level is impossible for a true match (a
+/// typing error can make anything happen), so no single comparison can veto
+/// a pair by more than about 13 bits.
+const M_FLOOR: f64 = 1e-4;
+
+/// Trains a model on the candidate pairs of `records`.
+fn train(
+    cmp: &Comparator,
+    view: &RecordView<'_>,
+    cand: &Vectors,
+    settings: &MatchSettings,
+    stats: &mut MatchStats,
+) -> FsModel {
+    let n = view.rows;
+    let all_pairs = n as f64 * (n as f64 - 1.0) / 2.0;
+    let random = sample::random_pairs(n, settings.u_sample_pairs, settings.seed);
+    let rv = cmp.compare_pairs_gated(view, &random, false);
+    let counts = level_counts(cmp);
+    let u = aidlink_score::estimate_u(&rv.levels, &cand.levels, &counts, all_pairs.max(1.0));
+    let patterns = Patterns::count(&cand.levels, cand.width);
+    // EM starts from "matches mostly agree" and the random-pair u; it
+    // learns u among candidate pairs separately, because candidates agree
+    // on their blocking keys far more often than random pairs do.
+    let m0: Vec<Vec<f64>> = counts
+        .iter()
+        .map(|&k| {
+            (0..k)
+                .map(|l| match l {
+                    0 => 1.0,
+                    1 => 0.8,
+                    _ => 0.2 / (k.saturating_sub(2).max(1)) as f64,
+                })
+                .collect()
+        })
+        .collect();
+    let u0: Vec<Vec<f64>> = u.iter().map(|r| r.iter().map(|x| x.0).collect()).collect();
+    let r = em::run(
+        &patterns,
+        m0,
+        u0,
+        0.3,
+        settings.em_max_iterations,
+        settings.em_tolerance,
+    );
+    stats.em_iterations = r.iterations;
+    let matches = r.lambda * cand.len() as f64;
+    let prior = if all_pairs > 0.0 {
+        (matches / all_pairs).clamp(1e-12, 0.5)
+    } else {
+        0.5
+    };
+    FsModel {
+        comparisons: cmp
+            .comparisons
+            .iter()
+            .enumerate()
+            .map(|(c, comp)| ComparisonParams {
+                name: comp.name.clone(),
+                tf: comp.tf,
+                levels: comp
+                    .levels
+                    .iter()
+                    .enumerate()
+                    .map(|(l, name)| LevelParams {
+                        name: name.clone(),
+                        m: if l == 0 { 1.0 } else { r.m[c][l].max(M_FLOOR) },
+                        u: u[c][l].0,
+                        u_source: if l == 0 { USource::None } else { u[c][l].1 },
+                    })
+                    .collect(),
+            })
+            .collect(),
+        prior,
+        tf_min: settings.tf_min,
+    }
+}
+
+/// Checks that a saved model has the comparisons this run makes.
+fn check_model(fs: &FsModel, cmp: &Comparator) -> Result<(), MatchError> {
+    let want: Vec<(&str, usize)> = cmp
+        .comparisons
+        .iter()
+        .map(|c| (c.name.as_str(), c.levels.len()))
+        .collect();
+    let have: Vec<(&str, usize)> = fs
+        .comparisons
+        .iter()
+        .map(|c| (c.name.as_str(), c.levels.len()))
+        .collect();
+    if want != have {
+        return Err(MatchError::ModelMismatch(format!(
+            "model compares {have:?}, this table needs {want:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Links `records` probabilistically.
+pub fn link(
+    records: &RecordBatch,
+    settings: &MatchSettings,
+    given: Option<&Model>,
+) -> Result<Linkage, MatchError> {
+    let extra = match given {
+        Some(m) => m.extra_fields.clone(),
+        None => extra_fields(records, settings),
+    };
+    let cmp = comparator(&extra);
+    let view = cmp.view(records)?;
+    let n = records.num_rows();
+    let rules = settings.blocking_rules();
+    let keys = KeyColumns::new(records, &rules)?;
+    let cand = aidlink_block::candidates(&keys, n, &rules, settings.max_block_size);
+    let vectors = cmp.compare_pairs(&view, &cand.pairs);
+    let mut stats = MatchStats {
+        mode: Mode::Probabilistic,
+        records: n as u64,
+        pairs_per_rule: cand
+            .per_rule
+            .iter()
+            .map(|s| (s.name.clone(), s.pairs))
+            .collect(),
+        blocks_capped: cand.per_rule.iter().map(|s| s.blocks_capped).sum(),
+        pairs_scored: cand.pairs.len() as u64,
+        pairs_linked: 0,
+        clusters: 0,
+        merges_refused: 0,
+        em_iterations: 0,
+    };
+    let fs = match given.and_then(|m| m.fs.as_ref()) {
+        Some(fs) => {
+            check_model(fs, &cmp)?;
+            fs.clone()
+        }
+        None => train(&cmp, &view, &vectors, settings, &mut stats),
+    };
+    let threshold = given.map_or(settings.threshold, |m| m.threshold);
+    let tf_slot: Vec<Option<usize>> = (0..cmp.comparisons.len()).map(|c| cmp.tf_slot(c)).collect();
+    let weights = aidlink_score::score(
+        &fs,
+        &vectors.levels,
+        vectors.width,
+        &vectors.tf,
+        vectors.tf_width,
+        &tf_slot,
+    );
+    let inputs = RuleInputs::new(&cmp);
+    let decided: Vec<Option<Rule>> = cand
+        .pairs
+        .par_iter()
+        .enumerate()
+        .map(|(p, &(i, j))| inputs.decide(settings, &view, i as usize, j as usize, vectors.pair(p)))
+        .collect();
+    let probability: Vec<f64> = weights
+        .iter()
+        .map(|&w| aidlink_score::probability(w))
+        .collect();
+    let linked: Vec<bool> = probability
+        .iter()
+        .zip(&decided)
+        .map(|(&p, d)| match d {
+            Some(r) => r.links(),
+            None => p >= threshold,
+        })
+        .collect();
+    let edges: Vec<Edge> = cand
+        .pairs
+        .iter()
+        .zip(&weights)
+        .zip(&linked)
+        .filter(|(_, l)| **l)
+        .map(|((&(left, right), &weight), _)| Edge {
+            left,
+            right,
+            weight,
+        })
+        .collect();
+    let trusted: Vec<Option<u64>> = (0..n).into_par_iter().map(|i| view.trusted_id(i)).collect();
+    let clustering = aidlink_cluster::cluster(n, &edges, &trusted);
+    stats.pairs_linked = edges.len() as u64;
+    stats.clusters = u64::from(clustering.clusters);
+    stats.merges_refused = clustering.refused;
+
+    let width = vectors.width;
+    let comparisons: Vec<ComparisonColumn> = cmp
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comp)| {
+            let levels: Vec<u8> = (0..vectors.len())
+                .map(|p| vectors.levels[p * width + c])
+                .collect();
+            let w: Vec<f32> = (0..vectors.len())
+                .into_par_iter()
+                .map(|p| {
+                    let tf = tf_slot[c].map_or(0.0, |s| vectors.tf[p * vectors.tf_width + s]);
+                    fs.weight(c, vectors.levels[p * width + c], tf) as f32
+                })
+                .collect();
+            ComparisonColumn {
+                name: comp.name.clone(),
+                level_names: comp.levels.clone(),
+                levels,
+                weights: w,
+            }
+        })
+        .collect();
+    let rule_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+    let links = links::build(
+        records,
+        LinkTable {
+            pairs: &cand.pairs,
+            rule_masks: &cand.rules,
+            rule_names: &rule_names,
+            comparisons,
+            match_weight: Some(weights),
+            probability,
+            linked,
+        },
+    )?;
+    Ok(Linkage {
+        cluster: clustering.cluster,
+        links,
+        model: Model {
+            format: MODEL_FORMAT,
+            mode: Mode::Probabilistic,
+            threshold,
+            extra_fields: extra,
+            fs: Some(fs),
+            force_same_id_and_name: settings.force_same_id_and_name,
+            forbid_different_valid_ids: settings.forbid_different_valid_ids,
+            forbid_same_id_other_person: settings.forbid_same_id_other_person,
+        },
+        stats,
+    })
+}
