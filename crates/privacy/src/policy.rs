@@ -347,6 +347,11 @@ pub const FLAGS_RULES: &[ColumnRule] = &[
         "source:row references of the records that raised the flag",
     ),
     rule(
+        "evidence_digest",
+        Keep,
+        "a digest of the evidence references",
+    ),
+    rule(
         "details",
         Json(FLAG_DETAILS_RULES),
         "the values that raised the flag",
@@ -600,7 +605,15 @@ mod tests {
             ),
             (
                 "flags",
-                &["person_id", "flag", "rule", "since", "evidence", "details"],
+                &[
+                    "person_id",
+                    "flag",
+                    "rule",
+                    "since",
+                    "evidence",
+                    "evidence_digest",
+                    "details",
+                ],
             ),
             (
                 "delta",
