@@ -564,6 +564,14 @@ fn verify_finds_changed_added_and_opened_files() {
             .iter()
             .any(|p| matches!(p, Problem::TooOpen { .. }))
     );
+    std::fs::remove_file(registry_path(out.path(), p("2026-11"))).unwrap();
+    let report = verify(out.path()).unwrap();
+    assert!(
+        report.periods[0]
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::BadAlias(a) if a.starts_with("registry/")))
+    );
     let text = report.to_string();
     assert!(text.contains("problems"), "{text}");
     // A table changed after publishing is never loaded for the next period.

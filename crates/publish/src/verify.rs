@@ -7,7 +7,9 @@
 
 use crate::error::PublishError;
 use crate::fsio::{hash_file, mode_of};
-use crate::layout::{ANALYST, MANIFEST, RESTRICTED, period_dir, published_periods};
+use crate::layout::{
+    ANALYST, MANIFEST, PERIODS, REGISTRY, RESTRICTED, period_dir, published_periods, registry_path,
+};
 use crate::manifest::{Manifest, Tier};
 use aidlink_vocab::Period;
 use std::collections::BTreeSet;
@@ -134,12 +136,13 @@ pub fn verify(out_dir: &Path) -> Result<VerifyReport, PublishError> {
     })?;
     let mut out = Vec::new();
     for period in periods {
-        out.push(check_period(&period_dir(out_dir, period), period)?);
+        out.push(check_period(out_dir, period)?);
     }
     Ok(VerifyReport { periods: out })
 }
 
-fn check_period(dir: &Path, period: Period) -> Result<PeriodCheck, PublishError> {
+fn check_period(out_dir: &Path, period: Period) -> Result<PeriodCheck, PublishError> {
+    let dir = &period_dir(out_dir, period);
     let mut check = PeriodCheck {
         period,
         files_checked: 0,
@@ -183,6 +186,28 @@ fn check_period(dir: &Path, period: Period) -> Result<PeriodCheck, PublishError>
                 expected: entry.sha256.clone(),
                 found: sha256,
             });
+        }
+    }
+    if let Some(sha) = &manifest.replaces
+        && !manifest
+            .outputs
+            .iter()
+            .any(|o| o.tier == Tier::History && &o.sha256 == sha)
+    {
+        check.problems.push(Problem::BadManifest(format!(
+            "replaces {sha}, which is not kept under replaced/"
+        )));
+    }
+    if manifest
+        .output(&format!("{RESTRICTED}/registry.parquet"))
+        .is_some()
+    {
+        let link = registry_path(out_dir, period);
+        let want = format!("../{PERIODS}/{period}/{RESTRICTED}/registry.parquet");
+        if !std::fs::read_link(&link).is_ok_and(|t| t == Path::new(&want)) {
+            check.problems.push(Problem::BadAlias(format!(
+                "{REGISTRY}/{period}.parquet (in the output folder)"
+            )));
         }
     }
     for alias in &manifest.aliases {

@@ -195,6 +195,12 @@ fn stage_and_swap(
     fail: Option<FailPoint>,
 ) -> Result<PublishReport, PublishError> {
     let period = output.period;
+    // A staging folder of this very process can only be left from an earlier
+    // failed attempt; start clean.
+    if staging.exists() {
+        std::fs::remove_dir_all(staging)
+            .map_err(io("cannot remove stale staging folder", staging))?;
+    }
     make_dir(staging, SHARED_DIR_MODE)?;
     let restricted = staging.join(RESTRICTED);
     make_dir(&restricted, RESTRICTED_DIR_MODE)?;
