@@ -1,0 +1,51 @@
+//! `aidlink run`: one period, from the extracts to published Parquet.
+//!
+//! ```text
+//! aidlink run --config configs/city.toml --period 2026-11 --out /data/aidlink
+//! aidlink run --config city.toml --period 2026-12 --out out --model out/periods/2026-11/model.json
+//! ```
+//!
+//! Exit status: 0 ok, 1 published but rejects above `[publish] max_reject_share`,
+//! 2 config error, 3 input unreadable, 4 output locked or unwritable, 70 bug.
+
+use crate::exit::{Exit, Failure};
+use crate::pipeline::{self, RunOptions};
+use aidlink_vocab::Period;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Run one period: ingest, link, flag, publish.
+#[derive(Args)]
+#[command(
+    after_help = "Example:\n  aidlink run --config city.toml --period 2026-11 --out /data/aidlink"
+)]
+pub struct RunArgs {
+    /// The config file (see docs/config.md).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The period, YYYY-MM; replaces {period} in source paths.
+    #[arg(long)]
+    pub period: Period,
+    /// The output folder; periods are published under OUT/periods/YYYY-MM.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Reuse a saved model (model.json) instead of training one.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn main(args: RunArgs) -> Result<Exit, Failure> {
+    let summary = pipeline::run(&RunOptions {
+        config: args.config,
+        period: args.period,
+        out: args.out,
+        model: args.model,
+    })?;
+    print!("{}", crate::summary::render(&summary));
+    Ok(if summary.reject_share > summary.max_reject_share {
+        Exit::OkWithRejects
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,339 @@
+//! One period's run, stage after stage: ingest -> normalize -> match ->
+//! registry -> flag -> delta -> publish.
+//!
+//! This is the only place that knows the order of the stages; each stage
+//! crate knows only its own input and output tables.
+
+use crate::exit::{Exit, ExitContext, Failure, fail};
+use aidlink_config::Config;
+use aidlink_vocab::{Period, Role, schema};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field as ArrowField, Schema};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::info;
+
+/// What `aidlink run` was asked to do.
+pub struct RunOptions {
+    /// The config file.
+    pub config: PathBuf,
+    /// The period to run.
+    pub period: Period,
+    /// The output folder.
+    pub out: PathBuf,
+    /// A trained model to reuse instead of training.
+    pub model: Option<PathBuf>,
+}
+
+/// Per-source counts, for the summary and the manifest.
+pub struct SourceSummary {
+    /// Config name.
+    pub name: String,
+    /// Detected encoding.
+    pub encoding: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows accepted into the record table.
+    pub rows_accepted: u64,
+    /// Rows kept in the rejects table.
+    pub rows_rejected: u64,
+}
+
+/// What a run did, for people and for the exit code.
+pub struct RunSummary {
+    /// The period run.
+    pub period: Period,
+    /// Per source.
+    pub sources: Vec<SourceSummary>,
+    /// Resolved persons.
+    pub persons: usize,
+    /// Flags by kind.
+    pub flags: BTreeMap<String, usize>,
+    /// Delta rows by change type.
+    pub changes: BTreeMap<String, usize>,
+    /// The published period folder.
+    pub period_dir: PathBuf,
+    /// Whether the analyst tier was written.
+    pub analyst_tier: bool,
+    /// Share of input rows rejected, over all sources.
+    pub reject_share: f64,
+    /// The configured limit on that share.
+    pub max_reject_share: f64,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PublishSettings {
+    max_reject_share: f64,
+}
+
+impl Default for PublishSettings {
+    fn default() -> Self {
+        PublishSettings {
+            max_reject_share: 0.05,
+        }
+    }
+}
+
+/// Runs one period end to end and publishes it.
+pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
+    let started = Instant::now();
+    let config = Config::load(&opts.config).exit(Exit::Usage)?;
+    let publish_settings: PublishSettings = config.section("publish").exit(Exit::Usage)?;
+    let match_settings: aidlink_match::MatchSettings =
+        config.section("matching").exit(Exit::Usage)?;
+    let rules: aidlink_flag::FlagRules = config.section("flags").exit(Exit::Usage)?;
+    let privacy: aidlink_privacy::PrivacySettings = config.section("privacy").exit(Exit::Usage)?;
+    let config_dir = opts.config.parent().unwrap_or(Path::new("."));
+    let key = aidlink_privacy::load_key(&privacy, config_dir).exit(Exit::Usage)?;
+    let model = match &opts.model {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                fail(
+                    Exit::Usage,
+                    format!("cannot read model {}: {e}", path.display()),
+                )
+            })?;
+            Some(
+                serde_json::from_str::<aidlink_match::Model>(&text).map_err(|e| {
+                    fail(
+                        Exit::Usage,
+                        format!("model {} is not a saved aidlink model: {e}", path.display()),
+                    )
+                })?,
+            )
+        }
+        None => None,
+    };
+
+    std::fs::create_dir_all(&opts.out).map_err(|e| {
+        fail(
+            Exit::Output,
+            format!("cannot create output folder {}: {e}", opts.out.display()),
+        )
+    })?;
+    let _lock = aidlink_publish::lock(&opts.out).exit(Exit::Output)?;
+
+    // Ingest and normalize every source.
+    let mut sources = Vec::new();
+    let mut record_parts = Vec::new();
+    let mut reject_parts = Vec::new();
+    let mut inputs = Vec::new();
+    let mut roles: BTreeMap<String, Vec<Role>> = BTreeMap::new();
+    for (name, source) in &config.sources {
+        let t = Instant::now();
+        let ingested = aidlink_ingest::read_source(&config, name, opts.period).exit(Exit::Input)?;
+        let normalized = aidlink_normalize::normalize_source(&config, name, &ingested.raw)
+            .exit(Exit::Internal)?;
+        let stats = &ingested.stats;
+        let rows_rejected = stats.rows_rejected + normalized.rejects.num_rows() as u64;
+        let rows_accepted = normalized.records.num_rows() as u64;
+        if rows_accepted + rows_rejected != stats.rows_read {
+            return Err(fail(
+                Exit::Internal,
+                format!(
+                    "row accounting broke for source {name}: read {}, accepted {rows_accepted}, rejected {rows_rejected}",
+                    stats.rows_read
+                ),
+            ));
+        }
+        info!(
+            source = name.as_str(),
+            rows = stats.rows_read,
+            rejected = rows_rejected,
+            encoding = stats.encoding.as_str(),
+            ms = t.elapsed().as_millis() as u64,
+            "source read"
+        );
+        inputs.push(aidlink_publish::InputEntry {
+            source: name.clone(),
+            path: stats.path.display().to_string(),
+            sha256: stats.sha256.clone(),
+            bytes: stats.bytes,
+            rows_read: stats.rows_read,
+            rows_accepted,
+            rows_rejected,
+        });
+        sources.push(SourceSummary {
+            name: name.clone(),
+            encoding: stats.encoding.clone(),
+            rows_read: stats.rows_read,
+            rows_accepted,
+            rows_rejected,
+        });
+        roles.insert(name.clone(), source.roles.clone());
+        record_parts.push(normalized.records);
+        reject_parts.push(ingested.rejects);
+        reject_parts.push(normalized.rejects);
+    }
+    let record_schema = schema::record_schema(&config.extra_fields);
+    let records =
+        arrow_select::concat::concat_batches(&record_schema, &record_parts).exit(Exit::Internal)?;
+    drop(record_parts);
+    let rejects = arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)
+        .exit(Exit::Internal)?;
+
+    // Match records into persons.
+    let t = Instant::now();
+    let linkage =
+        aidlink_match::link(&records, &match_settings, model.as_ref()).exit(Exit::Internal)?;
+    info!(ms = t.elapsed().as_millis() as u64, "matched");
+
+    // Give persons their stable numbers, inherited from the previous period.
+    let previous =
+        aidlink_publish::latest_period_before(&opts.out, opts.period).exit(Exit::Output)?;
+    let prev_registry = match previous {
+        Some(p) => aidlink_publish::load_table(&opts.out, p, "registry")
+            .exit(Exit::Output)?
+            .map(|b| aidlink_registry::Registry::from_batch(&b))
+            .transpose()
+            .exit(Exit::Internal)?,
+        None => None,
+    };
+    let keys = aidlink_registry::record_keys(&records);
+    let assignment = aidlink_registry::assign(prev_registry.as_ref(), &keys, &linkage.cluster);
+
+    // Flag persons.
+    let flagged = aidlink_flag::evaluate(
+        &records,
+        &assignment.person_ids,
+        &roles,
+        &rules,
+        opts.period,
+    )
+    .exit(Exit::Internal)?;
+
+    // Changes since the previous period.
+    let load_prev = |table: &str| -> Result<Option<RecordBatch>, Failure> {
+        match previous {
+            Some(p) => aidlink_publish::load_table(&opts.out, p, table).exit(Exit::Output),
+            None => Ok(None),
+        }
+    };
+    let prev_persons = load_prev("persons")?;
+    let prev_flags = load_prev("flags")?;
+    let person_delta = aidlink_delta::diff(
+        "person",
+        &["person_id"],
+        prev_persons.as_ref(),
+        &flagged.persons,
+        previous,
+        opts.period,
+    )
+    .exit(Exit::Internal)?;
+    let person_delta =
+        aidlink_delta::with_events(&person_delta, &assignment.events, previous, opts.period)
+            .exit(Exit::Internal)?;
+    let flag_delta = aidlink_delta::diff(
+        "flag",
+        &["person_id", "flag"],
+        prev_flags.as_ref(),
+        &flagged.flags,
+        previous,
+        opts.period,
+    )
+    .exit(Exit::Internal)?;
+    let prev_links = prev_registry.as_ref().map(aidlink_delta::link_table);
+    let link_delta = aidlink_delta::diff(
+        "link",
+        &[aidlink_delta::RECORD],
+        prev_links.as_ref(),
+        &aidlink_delta::link_table(&assignment.registry),
+        previous,
+        opts.period,
+    )
+    .exit(Exit::Internal)?;
+    let delta =
+        aidlink_delta::combine(&[person_delta, flag_delta, link_delta]).exit(Exit::Internal)?;
+
+    let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
+    let model_json = serde_json::to_vec_pretty(&linkage.model).exit(Exit::Internal)?;
+
+    let mut flags_by_kind = BTreeMap::new();
+    count_strings(&flagged.flags, "flag", &mut flags_by_kind);
+    let mut changes = BTreeMap::new();
+    count_strings(&delta, "change_type", &mut changes);
+    let persons = flagged.persons.num_rows();
+
+    let output = aidlink_publish::PeriodOutput {
+        period: opts.period,
+        tables: vec![
+            ("records".into(), records_out),
+            ("persons".into(), flagged.persons),
+            ("flags".into(), flagged.flags),
+            ("rejects".into(), rejects),
+            ("links".into(), linkage.links),
+            ("delta".into(), delta),
+            ("person_events".into(), assignment.events),
+            ("registry".into(), assignment.registry.to_batch()),
+        ],
+        files: vec![("model.json".into(), model_json)],
+        inputs,
+        config_sha256: sha256_hex(config.text.as_bytes()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let report =
+        aidlink_publish::publish(&opts.out, &output, &privacy, key.as_ref()).exit(Exit::Output)?;
+
+    let read: u64 = sources.iter().map(|s| s.rows_read).sum();
+    let rejected: u64 = sources.iter().map(|s| s.rows_rejected).sum();
+    Ok(RunSummary {
+        period: opts.period,
+        sources,
+        persons,
+        flags: flags_by_kind,
+        changes,
+        period_dir: report.period_dir.clone(),
+        analyst_tier: report.analyst_tier,
+        reject_share: if read == 0 {
+            0.0
+        } else {
+            rejected as f64 / read as f64
+        },
+        max_reject_share: publish_settings.max_reject_share,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Appends the `person_id` column to the record table.
+fn with_person_id(
+    records: &RecordBatch,
+    person_ids: &[String],
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let mut fields: Vec<ArrowField> = records
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns: Vec<ArrayRef> = records.columns().to_vec();
+    // Place person_id right after source and source_row, where analysts look first.
+    fields.insert(2, ArrowField::new("person_id", DataType::Utf8, false));
+    columns.insert(2, Arc::new(StringArray::from_iter_values(person_ids)));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Counts the values of a string column into `counts`.
+fn count_strings(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String, usize>) {
+    let Some(col) = batch.column_by_name(column) else {
+        return;
+    };
+    let Some(strings) = col.as_any().downcast_ref::<StringArray>() else {
+        return;
+    };
+    for i in 0..strings.len() {
+        if strings.is_valid(i) {
+            *counts.entry(strings.value(i).to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
