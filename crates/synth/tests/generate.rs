@@ -4,6 +4,9 @@
 //! Cargo's per-target temp folder and shared by the tests that read it; the
 //! determinism test makes its own two cities.
 
+// Helpers shared by the tests unwrap like the tests themselves do.
+#![allow(clippy::unwrap_used)]
+
 use aidlink_synth::{CorruptionRates, DEMO_CONFIG, SynthOptions, SynthSummary, generate};
 use aidlink_vocab::{Period, ResidentId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +53,10 @@ fn decode(source: &str, bytes: &[u8]) -> String {
             String::from_utf8(bytes.to_vec()).unwrap()
         }
         _ => {
-            assert!(std::str::from_utf8(bytes).is_err(), "{source} is GB18030, not UTF-8");
+            assert!(
+                std::str::from_utf8(bytes).is_err(),
+                "{source} is GB18030, not UTF-8"
+            );
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
             assert!(!had_errors, "{source} decodes as GB18030");
             text.into_owned()
@@ -59,13 +65,23 @@ fn decode(source: &str, bytes: &[u8]) -> String {
 }
 
 /// Header and records of one extract, as named maps.
-fn read_extract(dir: &Path, period: &str, source: &str, file: &str) -> (Vec<String>, Vec<Vec<String>>) {
+fn read_extract(
+    dir: &Path,
+    period: &str,
+    source: &str,
+    file: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let bytes = std::fs::read(dir.join("extracts").join(period).join(file)).unwrap();
     let text = decode(source, &bytes);
     let delimiter = if file.ends_with(".tsv") { b'\t' } else { b',' };
-    let mut r = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
@@ -101,7 +117,10 @@ fn all_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -122,7 +141,11 @@ fn same_options_give_byte_identical_files() {
     }
     // A different seed gives a different city.
     let c = tempfile::tempdir().unwrap();
-    generate(&SynthOptions { seed: 1, ..options(400, 3, c.path().to_path_buf()) }).unwrap();
+    generate(&SynthOptions {
+        seed: 1,
+        ..options(400, 3, c.path().to_path_buf())
+    })
+    .unwrap();
     let fc = all_files(c.path());
     let key = Path::new("extracts/2026-06/enrollment.csv");
     assert_ne!(fa[key], fc[key]);
@@ -131,7 +154,10 @@ fn same_options_give_byte_identical_files() {
 #[test]
 fn config_is_written_verbatim_and_headers_follow_it() {
     let (dir, _) = city();
-    assert_eq!(std::fs::read_to_string(dir.join("aidlink.toml")).unwrap(), DEMO_CONFIG);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("aidlink.toml")).unwrap(),
+        DEMO_CONFIG
+    );
     let config = aidlink_config::Config::load(&dir.join("aidlink.toml")).unwrap();
     for (source, file) in SOURCES {
         let (header, _) = read_extract(dir, "2026-06", source, file);
@@ -151,9 +177,13 @@ fn every_row_has_a_truth_row_and_counts_agree() {
         let truth = truth_rows(dir, &p);
         for (source, file) in SOURCES {
             let (_, rows) = read_extract(dir, &p, source, file);
-            let mine: Vec<&(String, u64, String)> = truth.iter().filter(|t| t.0 == source).collect();
+            let mine: Vec<&(String, u64, String)> =
+                truth.iter().filter(|t| t.0 == source).collect();
             assert_eq!(mine.len(), rows.len(), "{p} {source}");
-            assert_eq!(summary.rows[&(*period, source.to_string())], rows.len() as u64);
+            assert_eq!(
+                summary.rows[&(*period, source.to_string())],
+                rows.len() as u64
+            );
             for (i, t) in mine.iter().enumerate() {
                 assert_eq!(t.1, i as u64 + 1, "{p} {source} rows are numbered 1..n");
                 assert!(t.2.starts_with('T') && t.2.len() == 9);
@@ -189,19 +219,34 @@ fn every_flag_kind_occurs_and_changes_go_both_ways() {
     for p in &summary.periods {
         kinds.extend(truth_flags(dir, &p.to_string()).into_iter().map(|(_, f)| f));
     }
-    let expected: BTreeSet<String> = aidlink_synth::Flag::ALL.iter().map(|f| f.name().to_string()).collect();
+    let expected: BTreeSet<String> = aidlink_synth::Flag::ALL
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
     assert_eq!(kinds, expected);
     let changes = std::fs::read_to_string(dir.join("truth/changes.csv")).unwrap();
     let mut lines = changes.lines();
     assert_eq!(lines.next(), Some("period,true_person,flag,change"));
     let rest: Vec<&str> = lines.collect();
-    assert!(rest.iter().any(|l| l.ends_with(",appears")) && rest.iter().any(|l| l.ends_with(",clears")));
-    assert!(rest.iter().all(|l| !l.starts_with("2026-06,")), "the first period has no changes");
+    assert!(
+        rest.iter().any(|l| l.ends_with(",appears")) && rest.iter().any(|l| l.ends_with(",clears"))
+    );
+    assert!(
+        rest.iter().all(|l| !l.starts_with("2026-06,")),
+        "the first period has no changes"
+    );
     // Changes are exactly the differences of consecutive flag files.
     for w in summary.periods.windows(2) {
-        let (before, after) = (truth_flags(dir, &w[0].to_string()), truth_flags(dir, &w[1].to_string()));
+        let (before, after) = (
+            truth_flags(dir, &w[0].to_string()),
+            truth_flags(dir, &w[1].to_string()),
+        );
         let tag = format!("{},", w[1]);
-        let listed: BTreeSet<String> = rest.iter().filter(|l| l.starts_with(&tag)).map(|l| l.to_string()).collect();
+        let listed: BTreeSet<String> = rest
+            .iter()
+            .filter(|l| l.starts_with(&tag))
+            .map(|l| l.to_string())
+            .collect();
         let mut expect = BTreeSet::new();
         for (p, f) in after.difference(&before) {
             expect.insert(format!("{},{p},{f},appears", w[1]));
@@ -222,7 +267,13 @@ fn enrollment_flags_agree_with_the_enrollment_files() {
         let p = period.to_string();
         let (header, rows) = read_extract(dir, &p, "enrollment", "enrollment.csv");
         let col = |h: &str| header.iter().position(|x| x == h).unwrap();
-        let (name, id, school, aid, amount) = (col("姓名"), col("身份证号"), col("学校名称"), col("资助项目"), col("资助金额"));
+        let (name, id, school, aid, amount) = (
+            col("姓名"),
+            col("身份证号"),
+            col("学校名称"),
+            col("资助项目"),
+            col("资助金额"),
+        );
         let truth = truth_rows(dir, &p);
         let mut aided: BTreeMap<&String, usize> = BTreeMap::new();
         let mut schools: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
@@ -238,11 +289,18 @@ fn enrollment_flags_agree_with_the_enrollment_files() {
         let has = |person: &String, f: &str| flags.contains(&(person.clone(), f.to_string()));
         for (person, n) in &aided {
             assert_eq!(*n >= 2, has(person, "duplicate_aid"), "{p} {person}");
-            assert_eq!(schools[person].len() >= 2, has(person, "multi_enrollment"), "{p} {person}");
+            assert_eq!(
+                schools[person].len() >= 2,
+                has(person, "multi_enrollment"),
+                "{p} {person}"
+            );
         }
         for (person, f) in &flags {
             if f == "duplicate_aid" || f == "multi_enrollment" || f == "eligible_unaided" {
-                assert!(aided.contains_key(person), "{p} {person} {f} but not enrolled");
+                assert!(
+                    aided.contains_key(person),
+                    "{p} {person} {f} but not enrolled"
+                );
             }
             if f == "out_of_school_risk" {
                 assert!(!aided.contains_key(person), "{p} {person} {f} but enrolled");
@@ -282,31 +340,53 @@ fn valid_ids_name_one_person_except_flagged_conflicts() {
             if people.len() >= 2 {
                 conflicts += 1;
                 for person in people {
-                    assert!(flags.contains(&(person.to_string(), "id_conflict".into())), "{p} {person}");
+                    assert!(
+                        flags.contains(&(person.to_string(), "id_conflict".into())),
+                        "{p} {person}"
+                    );
                 }
             }
         }
         let flagged = flags.iter().filter(|(_, f)| f == "id_conflict").count();
-        assert!(conflicts > 0 && flagged >= 2 * conflicts, "{p}: {conflicts} conflicts, {flagged} flagged");
+        assert!(
+            conflicts > 0 && flagged >= 2 * conflicts,
+            "{p}: {conflicts} conflicts, {flagged} flagged"
+        );
     }
 }
 
 #[test]
 fn params_record_rates_and_true_pair_levels() {
     let (dir, _) = city();
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("truth/params.json")).unwrap()).unwrap();
-    assert_eq!(v["rates"]["enrollment"]["id_scientific"], CorruptionRates::default().enrollment.id_scientific);
-    let exact = v["true_match_pairs"]["id_number"]["exact"]["share"].as_f64().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth/params.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        v["rates"]["enrollment"]["id_scientific"],
+        CorruptionRates::default().enrollment.id_scientific
+    );
+    let exact = v["true_match_pairs"]["id_number"]["exact"]["share"]
+        .as_f64()
+        .unwrap();
     assert!((0.85..1.0).contains(&exact), "{exact}");
-    let sci = v["rows_by_source"]["enrollment"]["id_number"]["scientific"]["count"].as_u64().unwrap();
+    let sci = v["rows_by_source"]["enrollment"]["id_number"]["scientific"]["count"]
+        .as_u64()
+        .unwrap();
     assert!(sci > 0);
-    assert_eq!(v["rows_by_source"]["household"]["id_number"]["scientific"]["count"], 0);
+    assert_eq!(
+        v["rows_by_source"]["household"]["id_number"]["scientific"]["count"],
+        0
+    );
 }
 
 #[test]
 fn clean_rates_give_clean_files() {
     let d = tempfile::tempdir().unwrap();
-    let s = generate(&SynthOptions { rates: CorruptionRates::clean(), ..options(300, 1, d.path().to_path_buf()) }).unwrap();
+    let s = generate(&SynthOptions {
+        rates: CorruptionRates::clean(),
+        ..options(300, 1, d.path().to_path_buf())
+    })
+    .unwrap();
     let p = s.periods[0].to_string();
     let (header, rows) = read_extract(d.path(), &p, "enrollment", "enrollment.csv");
     let id = header.iter().position(|h| h == "身份证号").unwrap();
@@ -315,5 +395,9 @@ fn clean_rates_give_clean_files() {
         assert!(!r[id].contains(' ') && !r[id].contains('E'));
     }
     let flags = truth_flags(d.path(), &p);
-    assert!(flags.iter().all(|(_, f)| f != "id_mismatch" && f != "id_conflict"));
+    assert!(
+        flags
+            .iter()
+            .all(|(_, f)| f != "id_mismatch" && f != "id_conflict")
+    );
 }
