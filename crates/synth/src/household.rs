@@ -26,10 +26,12 @@ pub mod shape {
     pub const MIGRANT: f64 = 0.15;
     /// Share of children who have no resident ID at all (unregistered births).
     pub const CHILD_WITHOUT_ID: f64 = 0.01;
-    /// Share of households with an active 低保 case at the first period.
-    pub const DIBAO_ACTIVE: f64 = 0.05;
-    /// Share of households whose 低保 case stopped in the 12 months before.
-    pub const DIBAO_STOPPED: f64 = 0.015;
+    /// Share of registered households with an active 低保 case at the first
+    /// period (about 5% of all households). Migrant households cannot hold a
+    /// 低保 or 特困 case here: both require the city's hukou.
+    pub const DIBAO_ACTIVE: f64 = 0.06;
+    /// Share of registered households whose 低保 case stopped in the 12 months before.
+    pub const DIBAO_STOPPED: f64 = 0.018;
     /// Share of households without parents that receive 特困 support.
     pub const TEKUN_NO_PARENTS: f64 = 0.12;
     /// Share of other households that receive 特困 support.
@@ -469,13 +471,15 @@ pub fn build(frame: &Frame, index: u64, students: u64) -> Household {
     }
     let poor_draw: f64 = rng.random();
     let tekun_draw: f64 = rng.random();
-    let tekun = if parents == 0 {
-        tekun_draw < shape::TEKUN_NO_PARENTS
-    } else {
-        tekun_draw < shape::TEKUN_OTHER
-    };
-    let dibao_now = !tekun && poor_draw < shape::DIBAO_ACTIVE;
-    let dibao_past = !tekun && !dibao_now && poor_draw < shape::DIBAO_ACTIVE + shape::DIBAO_STOPPED;
+    let tekun = !migrant
+        && if parents == 0 {
+            tekun_draw < shape::TEKUN_NO_PARENTS
+        } else {
+            tekun_draw < shape::TEKUN_OTHER
+        };
+    let dibao_now = !migrant && !tekun && poor_draw < shape::DIBAO_ACTIVE;
+    let dibao_past =
+        !migrant && !tekun && !dibao_now && poor_draw < shape::DIBAO_ACTIVE + shape::DIBAO_STOPPED;
     let out_share = if dibao_now || tekun {
         shape::OUT_OF_SCHOOL_POOR
     } else {
@@ -748,7 +752,7 @@ pub fn build(frame: &Frame, index: u64, students: u64) -> Household {
             {
                 k.end = Some(m);
             }
-        } else if rng.random_bool(shape::DIBAO_START_MONTHLY) {
+        } else if !migrant && rng.random_bool(shape::DIBAO_START_MONTHLY) {
             let n = cases.len();
             cases.push(Case {
                 kind: CaseKind::Dibao,

@@ -202,7 +202,9 @@ fn run_chunk(ctx: &Context, chunk: u64, households: &[(u64, u64)]) -> ChunkOut {
 /// The files of one period.
 struct PeriodFiles {
     extracts: Vec<Out>,
-    rows: Out,
+    /// Truth rows per source, concatenated into `rows.csv` at the end so the
+    /// file lists sources in order, each by row number.
+    rows: Vec<Out>,
     flags: Out,
     changes: Option<Out>,
     counts: [u64; 4],
@@ -241,8 +243,10 @@ pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
             extracts.push(o);
         }
         let truth = out.join("truth").join(p.to_string());
-        let mut rows = Out::create(truth.join("rows.csv"))?;
-        rows.write(b"source,source_row,true_person\n")?;
+        let rows = SOURCES
+            .iter()
+            .map(|s| Out::create(truth.join(format!(".rows-{s}.part"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut flags = Out::create(truth.join("flags.csv"))?;
         flags.write(b"true_person,flag\n")?;
         let changes = if m > 0 {
@@ -298,6 +302,17 @@ pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     };
     let mut change_parts = Vec::new();
     for (m, f) in files.into_iter().enumerate() {
+        let parts = f
+            .rows
+            .into_iter()
+            .map(Out::finish)
+            .collect::<Result<Vec<_>, _>>()?;
+        let truth = out.join("truth").join(periods[m].to_string());
+        output::concat(
+            &truth.join("rows.csv"),
+            b"source,source_row,true_person\n",
+            &parts,
+        )?;
         for (s, name) in SOURCES.iter().enumerate() {
             summary
                 .rows
@@ -306,27 +321,17 @@ pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
         for e in f.extracts {
             e.finish()?;
         }
-        f.rows.finish()?;
         f.flags.finish()?;
         if let Some(c) = f.changes {
             change_parts.push(c.finish()?);
         }
     }
     // Month-to-month changes, in period order, from the per-period parts.
-    let mut changes = Out::create(out.join("truth").join("changes.csv"))?;
-    changes.write(b"period,true_person,flag,change\n")?;
-    for part in change_parts {
-        let bytes = std::fs::read(&part).map_err(|source| SynthError::Io {
-            path: part.clone(),
-            source,
-        })?;
-        changes.write(&bytes)?;
-        std::fs::remove_file(&part).map_err(|source| SynthError::Io {
-            path: part.clone(),
-            source,
-        })?;
-    }
-    changes.finish()?;
+    output::concat(
+        &out.join("truth").join("changes.csv"),
+        b"period,true_person,flag,change\n",
+        &change_parts,
+    )?;
     let params = stats::params_json(opts, &totals, &summary);
     output::write_file(&out.join("truth").join("params.json"), params.as_bytes())?;
     Ok(summary)
@@ -338,15 +343,15 @@ fn write_month(
     m: usize,
     cm: ChunkMonth,
 ) -> Result<(), SynthError> {
-    let mut truth_rows = String::new();
     for (s, source) in SOURCES.iter().enumerate() {
         f.extracts[s].write(&cm.bytes[s])?;
+        let mut truth_rows = String::with_capacity(cm.persons[s].len() * 32);
         for person in &cm.persons[s] {
             f.counts[s] += 1;
             truth_rows.push_str(&format!("{source},{},T{person:08}\n", f.counts[s]));
         }
+        f.rows[s].write(truth_rows.as_bytes())?;
     }
-    f.rows.write(truth_rows.as_bytes())?;
     let mut text = String::new();
     for (person, flag) in &cm.flags {
         text.push_str(&format!("T{person:08},{}\n", flag.name()));

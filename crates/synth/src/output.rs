@@ -132,6 +132,27 @@ impl Out {
     }
 }
 
+/// Writes `header` and then the bytes of each part into `dest`, deleting the parts.
+pub fn concat(dest: &Path, header: &[u8], parts: &[PathBuf]) -> Result<(), SynthError> {
+    let mut o = Out::create(dest.to_path_buf())?;
+    o.write(header)?;
+    for part in parts {
+        let mut f = File::open(part).map_err(|source| SynthError::Io {
+            path: part.clone(),
+            source,
+        })?;
+        std::io::copy(&mut f, &mut o.w).map_err(|source| SynthError::Io {
+            path: dest.to_path_buf(),
+            source,
+        })?;
+        std::fs::remove_file(part).map_err(|source| SynthError::Io {
+            path: part.clone(),
+            source,
+        })?;
+    }
+    o.finish().map(|_| ())
+}
+
 /// Writes a whole small file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SynthError> {
     let mut o = Out::create(path.to_path_buf())?;

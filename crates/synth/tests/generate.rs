@@ -139,6 +139,18 @@ fn same_options_give_byte_identical_files() {
     for (k, v) in &fa {
         assert!(v == &fb[k], "{} differs", k.display());
     }
+    // One thread or many, the bytes are the same.
+    let one = tempfile::tempdir().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| generate(&options(400, 3, one.path().to_path_buf())))
+        .unwrap();
+    assert!(
+        all_files(one.path()) == fa,
+        "a single thread writes the same files"
+    );
     // A different seed gives a different city.
     let c = tempfile::tempdir().unwrap();
     generate(&SynthOptions {
@@ -175,6 +187,14 @@ fn every_row_has_a_truth_row_and_counts_agree() {
     for period in &summary.periods {
         let p = period.to_string();
         let truth = truth_rows(dir, &p);
+        let order: Vec<usize> = truth
+            .iter()
+            .map(|t| SOURCES.iter().position(|s| s.0 == t.0).unwrap())
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "rows.csv lists sources in order"
+        );
         for (source, file) in SOURCES {
             let (_, rows) = read_extract(dir, &p, source, file);
             let mine: Vec<&(String, u64, String)> =
