@@ -2,110 +2,127 @@
 //!
 //! Department exports come as UTF-8 with a BOM (Excel's "CSV UTF-8"), UTF-8
 //! without one, GB18030/GBK (the default of Chinese Windows), and now and then
-//! UTF-16 (Excel's "Unicode text"). Decoding happens once, over the whole file,
-//! before parsing; the parser then works on valid UTF-8 only.
+//! UTF-16 (Excel's "Unicode text").
 //!
-//! A byte sequence that is invalid in the chosen encoding does not fail the
-//! file: it becomes U+FFFD and its offset in the decoded text is recorded, so
-//! the parser can reject exactly the rows that contain one (`undecodable`).
+//! UTF-8 files are not decoded at all: the parser reads their bytes in place
+//! and checks each record as UTF-8 in its parallel pass. Other encodings are
+//! decoded once, over the whole file, before parsing. Either way a byte
+//! sequence that is invalid in the file's encoding does not fail the file:
+//! only the rows that contain one are rejected (`undecodable`); a decoder
+//! error becomes U+FFFD and its offset in the decoded text is recorded.
 
 use aidlink_config::Encoding;
 use encoding_rs::{DecoderResult, GB18030, UTF_16BE, UTF_16LE};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A decoded text file.
-#[derive(Debug)]
-pub struct Decoded {
-    /// The text; starts after any BOM.
-    pub text: String,
-    /// Byte offsets in `text` of the U+FFFD that replaced undecodable bytes, ascending.
-    pub bad: Vec<usize>,
-    /// What was detected or applied: `utf-8`, `utf-8-bom`, `gb18030`, `utf-16le`, `utf-16be`.
-    pub label: &'static str,
+/// How a text file's bytes are to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// UTF-8: parsed in place, each record checked as it is parsed.
+    Utf8 {
+        /// Whether the file starts with a BOM (skipped).
+        bom: bool,
+    },
+    /// Another encoding: decoded to UTF-8 first.
+    Transcode {
+        /// The encoding.
+        encoding: &'static encoding_rs::Encoding,
+        /// Bytes of BOM to skip.
+        skip: usize,
+        /// Its label for the stats.
+        label: &'static str,
+    },
 }
 
-/// Decodes `bytes` (the whole file) as `encoding`.
+impl Plan {
+    /// The label the stats report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Plan::Utf8 { bom: true } => "utf-8-bom",
+            Plan::Utf8 { bom: false } => "utf-8",
+            Plan::Transcode { label, .. } => label,
+        }
+    }
+}
+
+/// Decides how to read `bytes` (the whole file) given the configured `encoding`.
 ///
 /// `Auto` reads a BOM when there is one; otherwise the file is UTF-8 when it
 /// is valid UTF-8, or when its invalid sequences are rare next to its valid
 /// multi-byte characters (a UTF-8 file with a few damaged bytes); else it is
 /// GB18030. GBK text is almost never valid UTF-8 for more than a few
-/// characters in a row, so the ratio separates the two reliably.
-pub fn decode(bytes: Vec<u8>, encoding: Encoding) -> Decoded {
-    let has_utf8_bom = bytes.starts_with(UTF8_BOM);
+/// characters in a row, so the ratio separates the two reliably. The test
+/// runs on the first MiB, and on the whole file only when that MiB is all ASCII.
+pub fn detect(bytes: &[u8], encoding: Encoding) -> Plan {
+    let bom = bytes.starts_with(UTF8_BOM);
+    let gb18030 = Plan::Transcode {
+        encoding: GB18030,
+        skip: 0,
+        label: "gb18030",
+    };
     match encoding {
-        Encoding::Utf8 => decode_utf8(bytes, has_utf8_bom),
-        Encoding::Gb18030 => decode_with(&bytes, GB18030, "gb18030"),
+        Encoding::Utf8 => Plan::Utf8 { bom },
+        Encoding::Gb18030 => gb18030,
+        Encoding::Auto if bom => Plan::Utf8 { bom },
+        Encoding::Auto if bytes.starts_with(b"\xFF\xFE") => Plan::Transcode {
+            encoding: UTF_16LE,
+            skip: 2,
+            label: "utf-16le",
+        },
+        Encoding::Auto if bytes.starts_with(b"\xFE\xFF") => Plan::Transcode {
+            encoding: UTF_16BE,
+            skip: 2,
+            label: "utf-16be",
+        },
         Encoding::Auto => {
-            if has_utf8_bom {
-                decode_utf8(bytes, true)
-            } else if bytes.starts_with(b"\xFF\xFE") {
-                decode_with(&bytes[2..], UTF_16LE, "utf-16le")
-            } else if bytes.starts_with(b"\xFE\xFF") {
-                decode_with(&bytes[2..], UTF_16BE, "utf-16be")
-            } else if looks_like_utf8(&bytes) {
-                decode_utf8(bytes, false)
+            if looks_like_utf8(bytes) {
+                Plan::Utf8 { bom: false }
             } else {
-                decode_with(&bytes, GB18030, "gb18030")
+                gb18030
             }
         }
     }
 }
 
-/// Whether bytes that are not valid UTF-8 are still best read as UTF-8.
+/// Whether bytes are best read as UTF-8 (see [`detect`]).
 fn looks_like_utf8(bytes: &[u8]) -> bool {
-    if std::str::from_utf8(bytes).is_ok() {
-        return true;
-    }
-    let mut multibyte = 0usize;
-    let mut invalid = 0usize;
-    for chunk in bytes.utf8_chunks() {
-        multibyte += chunk.valid().bytes().filter(|b| *b >= 0xC0).count();
-        if !chunk.invalid().is_empty() {
-            invalid += 1;
-        }
+    const SAMPLE: usize = 1 << 20;
+    let (mut multibyte, mut invalid) =
+        tally(&bytes[..bytes.len().min(SAMPLE)], bytes.len() > SAMPLE);
+    if invalid == 0 && multibyte == 0 && bytes.len() > SAMPLE {
+        (multibyte, invalid) = tally(bytes, false);
     }
     multibyte >= 8 * invalid
 }
 
-/// UTF-8, zero-copy when valid; damaged sequences become U+FFFD.
-fn decode_utf8(bytes: Vec<u8>, bom: bool) -> Decoded {
-    let label = if bom { "utf-8-bom" } else { "utf-8" };
-    let start = if bom { UTF8_BOM.len() } else { 0 };
-    match String::from_utf8(bytes) {
-        Ok(mut text) => {
-            if start > 0 {
-                text.drain(..start);
-            }
-            Decoded {
-                text,
-                bad: Vec::new(),
-                label,
-            }
-        }
-        Err(e) => {
-            let bytes = e.into_bytes();
-            let mut text = String::with_capacity(bytes.len());
-            let mut bad = Vec::new();
-            for chunk in bytes[start..].utf8_chunks() {
-                text.push_str(chunk.valid());
-                if !chunk.invalid().is_empty() {
-                    bad.push(text.len());
-                    text.push(char::REPLACEMENT_CHARACTER);
-                }
-            }
-            Decoded { text, bad, label }
+/// Counts valid multi-byte characters and invalid sequences; a sequence cut
+/// off by the end of a `truncated` sample is not counted as invalid.
+fn tally(bytes: &[u8], truncated: bool) -> (usize, usize) {
+    let mut multibyte = 0usize;
+    let mut invalid = 0usize;
+    let mut chunks = bytes.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        multibyte += chunk.valid().bytes().filter(|b| *b >= 0xC0).count();
+        let cut_off = truncated && chunks.peek().is_none() && chunk.invalid().len() < 4;
+        if !chunk.invalid().is_empty() && !cut_off {
+            invalid += 1;
         }
     }
+    (multibyte, invalid)
 }
 
-/// Any other encoding, through encoding_rs, recording where it failed.
-fn decode_with(
-    bytes: &[u8],
-    encoding: &'static encoding_rs::Encoding,
-    label: &'static str,
-) -> Decoded {
+/// A file decoded from another encoding.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The text, after any BOM.
+    pub text: String,
+    /// Byte offsets in `text` of the U+FFFD that replaced undecodable bytes, ascending.
+    pub bad: Vec<usize>,
+}
+
+/// Decodes `bytes` with encoding_rs, recording where it failed.
+pub fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Decoded {
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2 + 16);
     let mut bad = Vec::new();
@@ -125,7 +142,7 @@ fn decode_with(
             }
         }
     }
-    Decoded { text, bad, label }
+    Decoded { text, bad }
 }
 
 #[cfg(test)]
@@ -134,31 +151,62 @@ mod tests {
 
     const SAMPLE: &str = "姓名,身份证号\n欧阳娜娜,110105201203051234\n阿依古丽·买买提,\n";
 
+    fn read(bytes: &[u8], encoding: Encoding) -> (&'static str, String, Vec<usize>) {
+        match detect(bytes, encoding) {
+            Plan::Utf8 { bom } => {
+                let skip = if bom { 3 } else { 0 };
+                (
+                    detect(bytes, encoding).label(),
+                    String::from_utf8_lossy(&bytes[skip..]).into_owned(),
+                    Vec::new(),
+                )
+            }
+            plan @ Plan::Transcode { encoding, skip, .. } => {
+                let d = transcode(&bytes[skip..], encoding);
+                (plan.label(), d.text, d.bad)
+            }
+        }
+    }
+
     #[test]
     fn tells_utf8_with_and_without_bom_from_gb18030() {
-        let plain = decode(SAMPLE.as_bytes().to_vec(), Encoding::Auto);
-        assert_eq!((plain.label, plain.text.as_str()), ("utf-8", SAMPLE));
+        assert_eq!(
+            read(SAMPLE.as_bytes(), Encoding::Auto),
+            ("utf-8", SAMPLE.to_string(), vec![])
+        );
         let mut bom = UTF8_BOM.to_vec();
         bom.extend_from_slice(SAMPLE.as_bytes());
-        let bom = decode(bom, Encoding::Auto);
-        assert_eq!((bom.label, bom.text.as_str()), ("utf-8-bom", SAMPLE));
-        let (gb, _, _) = GB18030.encode(SAMPLE);
-        let gb = decode(gb.into_owned(), Encoding::Auto);
         assert_eq!(
-            (gb.label, gb.text.as_str(), gb.bad.len()),
-            ("gb18030", SAMPLE, 0)
+            read(&bom, Encoding::Auto),
+            ("utf-8-bom", SAMPLE.to_string(), vec![])
+        );
+        let (gb, _, _) = GB18030.encode(SAMPLE);
+        assert_eq!(
+            read(&gb, Encoding::Auto),
+            ("gb18030", SAMPLE.to_string(), vec![])
         );
     }
 
     #[test]
-    fn a_damaged_utf8_file_stays_utf8_and_marks_the_bad_bytes() {
+    fn a_damaged_utf8_file_stays_utf8() {
         let mut bytes = SAMPLE.as_bytes().to_vec();
         bytes.extend_from_slice(b"\xFF\xFE,1\n");
         bytes.extend_from_slice(SAMPLE.as_bytes());
-        let d = decode(bytes, Encoding::Auto);
-        assert_eq!(d.label, "utf-8");
-        assert_eq!(d.bad, vec![SAMPLE.len(), SAMPLE.len() + 3]);
-        assert_eq!(&d.text[SAMPLE.len()..SAMPLE.len() + 3], "\u{FFFD}");
+        assert_eq!(detect(&bytes, Encoding::Auto), Plan::Utf8 { bom: false });
+    }
+
+    #[test]
+    fn a_large_file_is_judged_past_its_ascii_start() {
+        let mut bytes = vec![b'a'; (1 << 20) + 10];
+        bytes.extend_from_slice(&GB18030.encode(SAMPLE).0);
+        assert_eq!(detect(&bytes, Encoding::Auto).label(), "gb18030");
+        let mut bytes = vec![b'a'; (1 << 20) - 1];
+        bytes.extend_from_slice(SAMPLE.as_bytes());
+        assert_eq!(
+            detect(&bytes, Encoding::Auto).label(),
+            "utf-8",
+            "a character cut by the sample is not damage"
+        );
     }
 
     #[test]
@@ -166,9 +214,10 @@ mod tests {
         let (gb, _, _) = GB18030.encode("张三");
         let mut bytes = gb.into_owned();
         bytes.push(0x81);
-        let d = decode(bytes, Encoding::Gb18030);
-        assert_eq!(d.text, "张三\u{FFFD}");
-        assert_eq!(d.bad, vec!["张三".len()]);
+        assert_eq!(
+            read(&bytes, Encoding::Gb18030),
+            ("gb18030", "张三\u{FFFD}".to_string(), vec!["张三".len()])
+        );
     }
 
     #[test]
@@ -177,7 +226,9 @@ mod tests {
         for u in "姓名\tID\n".encode_utf16() {
             bytes.extend_from_slice(&u.to_le_bytes());
         }
-        let d = decode(bytes, Encoding::Auto);
-        assert_eq!((d.label, d.text.as_str()), ("utf-16le", "姓名\tID\n"));
+        assert_eq!(
+            read(&bytes, Encoding::Auto),
+            ("utf-16le", "姓名\tID\n".to_string(), vec![])
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Reads a CSV or TSV file: decode, find the header, parse chunks in parallel.
 //!
-//! The whole file is decoded once (see [`crate::decode`]); the header is the
+//! A UTF-8 file is parsed in place, other encodings are decoded once (see
+//! [`crate::decode`]); the SHA-256 of the bytes is computed alongside. The header is the
 //! first non-blank record; the rest is cut at record boundaries into chunks
 //! of [`CHUNK_BYTES`] (a fixed size, so the cut does not depend on the thread
 //! count) that rayon parses in parallel, each into its own Arrow builders.
@@ -8,7 +9,7 @@
 //! the same whatever the number of threads. Memory stays at the decoded text
 //! plus the columns: the text is dropped before the columns are concatenated.
 
-use crate::decode::decode;
+use crate::decode::{Plan, detect, transcode};
 use crate::error::IngestError;
 use crate::header::{ColumnMap, map_columns};
 use crate::records::{Ending, Record, sniff_delimiter, split_records};
@@ -17,6 +18,7 @@ use crate::sink::{Cells, RowSink};
 use aidlink_config::{Format, SourceConfig};
 use arrow_array::{ArrayRef, StringArray, UInt64Array};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -42,11 +44,13 @@ pub struct TextTable {
     pub encoding: &'static str,
     /// The delimiter used.
     pub delimiter: u8,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
 }
 
 /// What one chunk parsed into.
 struct ChunkOut {
-    columns: Vec<Option<ArrayRef>>,
+    columns: Vec<ArrayRef>,
     /// Chunk-local 1-based row numbers of accepted rows.
     rows: Vec<u64>,
     rejects: Vec<Reject>,
@@ -67,6 +71,38 @@ pub fn read_text(
     read_text_chunked(path, source, format, bytes, CHUNK_BYTES)
 }
 
+/// The text being parsed: UTF-8 bytes read in place, or decoded text.
+#[derive(Clone, Copy)]
+enum Body<'t> {
+    Bytes(&'t [u8]),
+    Str(&'t str),
+}
+
+impl<'t> Body<'t> {
+    fn bytes(self) -> &'t [u8] {
+        match self {
+            Body::Bytes(b) => b,
+            Body::Str(s) => s.as_bytes(),
+        }
+    }
+
+    fn record(self) -> Record<'t> {
+        match self {
+            Body::Bytes(b) => Record::over_bytes(b),
+            Body::Str(s) => Record::new(s),
+        }
+    }
+}
+
+/// What the parallel pass produced, before stitching.
+struct Parsed {
+    map: ColumnMap,
+    outs: Vec<ChunkOut>,
+    blank_lines: u64,
+    header_lines: u64,
+    delimiter: u8,
+}
+
 /// [`read_text`] with a chosen chunk size (tests cut tiny chunks to hit every boundary case).
 fn read_text_chunked(
     path: &Path,
@@ -75,11 +111,91 @@ fn read_text_chunked(
     bytes: Vec<u8>,
     chunk_bytes: usize,
 ) -> Result<TextTable, IngestError> {
-    let decoded = decode(bytes, source.encoding);
-    let label = decoded.label;
-    let (text, bad) = (&decoded.text, &decoded.bad);
-    let b = text.as_bytes();
+    let plan = detect(&bytes, source.encoding);
+    let label = plan.label();
+    // Hashing only reads the bytes, so it runs beside parsing or decoding.
+    let (sha256, parsed) = match plan {
+        Plan::Utf8 { bom } => {
+            let body = Body::Bytes(&bytes[if bom { 3 } else { 0 }..]);
+            let (sha256, parsed) = rayon::join(
+                || sha256_hex(&bytes),
+                || parse_body(path, source, format, body, &[], label, chunk_bytes),
+            );
+            drop(bytes);
+            (sha256, parsed?)
+        }
+        Plan::Transcode { encoding, skip, .. } => {
+            let (sha256, decoded) = rayon::join(
+                || sha256_hex(&bytes),
+                || transcode(&bytes[skip..], encoding),
+            );
+            drop(bytes);
+            let parsed = parse_body(
+                path,
+                source,
+                format,
+                Body::Str(&decoded.text),
+                &decoded.bad,
+                label,
+                chunk_bytes,
+            )?;
+            (sha256, parsed)
+        }
+    };
+    stitch(path, parsed, label, sha256)
+}
 
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// How big a chunk's columns will be, from a sample of the first records:
+/// sizing the builders up front saves regrowing them and, above all, the
+/// unused capacity that doubling leaves until the columns are joined.
+struct Sizing {
+    /// Average bytes of a record, line ending included.
+    row_bytes: f64,
+    /// Average bytes per row of each mapped field's text.
+    column_bytes: Vec<f64>,
+}
+
+impl Sizing {
+    const SAMPLE_ROWS: usize = 200;
+
+    fn sample(body: Body<'_>, start: usize, delimiter: u8, map: &ColumnMap) -> Sizing {
+        let b = body.bytes();
+        let mut record = body.record();
+        let mut column_bytes = vec![0usize; map.index.len()];
+        let (mut p, mut rows) = (start, 0usize);
+        while p < b.len() && rows < Self::SAMPLE_ROWS {
+            p = record.parse(p, b.len(), delimiter);
+            rows += 1;
+            for (total, &i) in column_bytes.iter_mut().zip(&map.index) {
+                if i < record.len() {
+                    *total += record.cell(i).len();
+                }
+            }
+        }
+        let n = rows.max(1) as f64;
+        Sizing {
+            row_bytes: ((p - start) as f64 / n).max(1.0),
+            column_bytes: column_bytes.iter().map(|&t| t as f64 / n).collect(),
+        }
+    }
+}
+
+/// Finds the header and parses the body's chunks in parallel.
+fn parse_body(
+    path: &Path,
+    source: &SourceConfig,
+    format: Format,
+    body: Body<'_>,
+    bad: &[usize],
+    label: &str,
+    chunk_bytes: usize,
+) -> Result<Parsed, IngestError> {
+    let b = body.bytes();
     // Blank lines before the header are skipped like any other blank line.
     let mut pos = 0;
     let mut blank_lines = 0u64;
@@ -90,11 +206,11 @@ fn read_text_chunked(
             });
         }
         let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
-        if text[pos..end].trim().is_empty() {
+        if b[pos..end].iter().all(u8::is_ascii_whitespace) {
             blank_lines += 1;
             pos = end + 1;
         } else {
-            break &text[pos..end];
+            break String::from_utf8_lossy(&b[pos..end]);
         }
     };
     let delimiter = match source.delimiter {
@@ -111,35 +227,44 @@ fn read_text_chunked(
             } else {
                 (b",\t;|", b',')
             };
-            sniff_delimiter(first_line, candidates).unwrap_or(fallback)
+            sniff_delimiter(&first_line, candidates).unwrap_or(fallback)
         }
     };
 
-    let mut header = Record::new(text);
+    let mut header = body.record();
     let body_start = header.parse(pos, b.len(), delimiter);
-    let cells: Vec<&str> = (0..header.len()).map(|i| header.cell(i)).collect();
-    let map = map_columns(path, source, &cells)?;
+    let map = map_columns(path, source, &header.cells_lossy())?;
     let header_lines = count_newlines(&b[..body_start]);
 
+    let sizing = Sizing::sample(body, body_start, delimiter, &map);
     let chunks = split_records(b, body_start, delimiter, chunk_bytes);
     let outs: Vec<ChunkOut> = chunks
         .par_iter()
-        .map(|range| parse_chunk(text, range.clone(), delimiter, &map, bad, label))
+        .map(|range| parse_chunk(body, range.clone(), delimiter, &map, bad, label, &sizing))
         .collect();
-    drop(decoded);
-    stitch(path, map, outs, blank_lines, header_lines, label, delimiter)
+    Ok(Parsed {
+        map,
+        outs,
+        blank_lines,
+        header_lines,
+        delimiter,
+    })
 }
 
 /// Joins chunk outputs in file order into whole columns and numbered rejects.
 fn stitch(
     path: &Path,
-    map: ColumnMap,
-    mut outs: Vec<ChunkOut>,
-    mut blank_lines: u64,
-    header_lines: u64,
+    parsed: Parsed,
     label: &'static str,
-    delimiter: u8,
+    sha256: String,
 ) -> Result<TextTable, IngestError> {
+    let Parsed {
+        map,
+        mut outs,
+        mut blank_lines,
+        header_lines,
+        delimiter,
+    } = parsed;
     let mut row_base = 0u64;
     let mut line_base = header_lines;
     let mut rows = Vec::with_capacity(outs.iter().map(|o| o.rows.len()).sum());
@@ -155,27 +280,33 @@ fn stitch(
         line_base += out.newlines;
         blank_lines += out.blank;
     }
-    let mut columns = Vec::with_capacity(map.fields.len());
-    for k in 0..map.fields.len() {
-        // Each chunk's piece is dropped as soon as its column is joined, so
-        // the columns are never held twice.
-        let parts: Vec<ArrayRef> = outs
-            .iter_mut()
-            .filter_map(|o| o.columns[k].take())
-            .collect();
-        let column = match parts.len() {
-            0 => Arc::new(StringArray::new_null(0)) as ArrayRef,
-            1 => parts[0].clone(),
+    // Columns are joined in parallel, each from its chunks' pieces, which are
+    // dropped as soon as their column is joined: the columns are never all
+    // held twice.
+    let mut pieces: Vec<Vec<ArrayRef>> = (0..map.fields.len())
+        .map(|_| Vec::with_capacity(outs.len()))
+        .collect();
+    for out in &mut outs {
+        for (k, column) in out.columns.drain(..).enumerate() {
+            pieces[k].push(column);
+        }
+    }
+    drop(outs);
+    let columns = pieces
+        .into_par_iter()
+        .map(|parts| match parts.len() {
+            0 => Ok(Arc::new(StringArray::new_null(0)) as ArrayRef),
+            1 => Ok(parts[0].clone()),
             _ => {
                 let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-                arrow_select::concat::concat(&refs).map_err(|source| IngestError::Arrow {
-                    path: path.to_path_buf(),
-                    source,
-                })?
+                arrow_select::concat::concat(&refs)
             }
-        };
-        columns.push(column);
-    }
+        })
+        .collect::<Result<Vec<ArrayRef>, _>>()
+        .map_err(|source| IngestError::Arrow {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(TextTable {
         map,
         rows: UInt64Array::from(rows),
@@ -185,23 +316,31 @@ fn stitch(
         blank_lines,
         encoding: label,
         delimiter,
+        sha256,
     })
 }
 
 /// Parses the records of one chunk.
 fn parse_chunk(
-    text: &str,
+    body: Body<'_>,
     range: Range<usize>,
     delimiter: u8,
     map: &ColumnMap,
     bad: &[usize],
     label: &str,
+    sizing: &Sizing,
 ) -> ChunkOut {
-    let b = text.as_bytes();
+    let b = body.bytes();
     let len = range.end - range.start;
-    let mut sink = RowSink::new(map, len / 64 + 1, len);
+    let rows_hint = (len as f64 / sizing.row_bytes * 1.05) as usize + 16;
+    let column_bytes: Vec<usize> = sizing
+        .column_bytes
+        .iter()
+        .map(|b| (b * rows_hint as f64 * 1.1) as usize + 64)
+        .collect();
+    let mut sink = RowSink::with_sizes(map, rows_hint, &column_bytes);
     let mut reject_lines = Vec::new();
-    let mut record = Record::new(text);
+    let mut record = body.record();
     let mut bad_at = bad.partition_point(|&o| o < range.start);
     let mut records = 0u64;
     let mut blank = 0u64;
@@ -218,15 +357,17 @@ fn parse_chunk(
             continue;
         }
         records += 1;
-        let has_bad = bad_at < bad.len() && bad[bad_at] < p;
+        let bad_byte = record
+            .invalid_at
+            .or_else(|| (bad_at < bad.len() && bad[bad_at] < p).then(|| bad[bad_at]));
         let problem = if record.ending == Ending::UnterminatedQuote {
             Some((
                 RejectReason::UnterminatedQuote,
                 "a quoted field is never closed; the rest of the file is this one row".to_string(),
                 None,
             ))
-        } else if has_bad {
-            let column = record.field_at(bad[bad_at]);
+        } else if let Some(offset) = bad_byte {
+            let column = record.field_at(offset);
             let field = column
                 .and_then(|c| map.index.iter().position(|&i| i == c))
                 .map(|k| map.fields[k].clone());
@@ -250,14 +391,14 @@ fn parse_chunk(
                 line_no += count_newlines(&b[line_pos..start]);
                 line_pos = start;
                 reject_lines.push(line_no);
-                sink.reject(records, record.raw().to_string(), reason, message, field);
+                sink.reject(records, record.raw(), reason, message, field);
             }
         }
     }
     let newlines = count_newlines(&b[range.clone()]);
     let (columns, rows, rejects) = sink.finish();
     ChunkOut {
-        columns: columns.into_iter().map(Some).collect(),
+        columns,
         rows,
         rejects,
         reject_lines,

@@ -103,15 +103,13 @@ pub fn read_file(
         }
         Format::Xlsx | Format::Xls => {
             let data = std::fs::read(path).map_err(io)?;
-            let (sha256, bytes) = (hex::encode(Sha256::digest(&data)), data.len() as u64);
+            let (sha256, bytes) = (delimited::sha256_hex(&data), data.len() as u64);
             let table = excel::read_workbook(path, name, source, data)?;
             (table, sha256, bytes, "binary", None)
         }
         Format::Csv | Format::Tsv | Format::Auto => {
             let data = std::fs::read(path).map_err(io)?;
             let bytes = data.len() as u64;
-            // Hashing and parsing both only read the bytes, so they run side by side.
-            let digest = hex::encode(Sha256::digest(&data));
             let t = delimited::read_text(path, source, format, data)?;
             let table = assemble(
                 path,
@@ -125,7 +123,7 @@ pub fn read_file(
             )?;
             (
                 table,
-                digest,
+                t.sha256,
                 bytes,
                 t.encoding,
                 Some(char::from(t.delimiter)),

@@ -148,10 +148,21 @@ pub enum Ending {
 }
 
 /// One parsed record; reused from record to record to avoid allocation.
+///
+/// The parser works on bytes: every byte it looks for is ASCII, so it never
+/// splits a UTF-8 character. Each record's text is then checked as UTF-8
+/// once (in the parallel pass, not over the whole file up front); a record
+/// that is not valid UTF-8 reports where, and its cells read as empty.
 pub struct Record<'t> {
-    text: &'t str,
-    scratch: String,
+    bytes: &'t [u8],
+    /// The same text when it is already known to be valid UTF-8 (decoded).
+    text: Option<&'t str>,
+    scratch: Vec<u8>,
     spans: Vec<Span>,
+    /// The record's text, when valid UTF-8.
+    line: &'t str,
+    /// Byte offset (in the file text) of the first invalid UTF-8 byte, if any.
+    pub invalid_at: Option<usize>,
     /// Byte range of the record's text without its line ending.
     pub content: Range<usize>,
     /// How it ended.
@@ -159,20 +170,48 @@ pub struct Record<'t> {
 }
 
 impl<'t> Record<'t> {
-    /// A reusable record over `text`.
+    /// A reusable record over text already known to be valid UTF-8.
     pub fn new(text: &'t str) -> Self {
+        let mut r = Record::over_bytes(text.as_bytes());
+        r.text = Some(text);
+        r
+    }
+
+    /// A reusable record over bytes that should be UTF-8.
+    pub fn over_bytes(bytes: &'t [u8]) -> Self {
         Record {
-            text,
-            scratch: String::new(),
+            bytes,
+            text: None,
+            scratch: Vec::new(),
             spans: Vec::with_capacity(32),
+            line: "",
+            invalid_at: None,
             content: 0..0,
             ending: Ending::Complete,
         }
     }
 
-    /// The record's raw text, without its line ending.
-    pub fn raw(&self) -> &'t str {
-        &self.text[self.content.clone()]
+    /// The record's raw text, without its line ending (invalid bytes as U+FFFD).
+    pub fn raw(&self) -> String {
+        match self.invalid_at {
+            None => self.line.to_string(),
+            Some(_) => String::from_utf8_lossy(&self.bytes[self.content.clone()]).into_owned(),
+        }
+    }
+
+    /// The record's cells, invalid bytes as U+FFFD (for a header row).
+    pub fn cells_lossy(&self) -> Vec<String> {
+        self.spans
+            .iter()
+            .map(|s| {
+                let b = if s.owned {
+                    &self.scratch[s.start..s.end]
+                } else {
+                    &self.bytes[s.start..s.end]
+                };
+                String::from_utf8_lossy(b).into_owned()
+            })
+            .collect()
     }
 
     /// Whether the record is a blank line: one field, only whitespace.
@@ -180,7 +219,9 @@ impl<'t> Record<'t> {
         self.spans.len() == 1
             && !self.spans[0].owned
             && self.ending == Ending::Complete
-            && self.raw().trim().is_empty()
+            && self.bytes[self.content.clone()]
+                .iter()
+                .all(u8::is_ascii_whitespace)
     }
 
     /// The index of the field whose text contains byte `offset` of the file text.
@@ -192,7 +233,27 @@ impl<'t> Record<'t> {
 
     /// Parses the record starting at `pos` (`pos < end`); returns where the next one starts.
     pub fn parse(&mut self, pos: usize, end: usize, delim: u8) -> usize {
-        let b = self.text.as_bytes();
+        let next = self.parse_fields(pos, end, delim);
+        let content = &self.bytes[self.content.clone()];
+        let checked = match self.text {
+            Some(t) => Ok(t.get(self.content.clone()).unwrap_or_default()),
+            None => std::str::from_utf8(content),
+        };
+        match checked {
+            Ok(line) => {
+                self.line = line;
+                self.invalid_at = None;
+            }
+            Err(e) => {
+                self.line = "";
+                self.invalid_at = Some(self.content.start + e.valid_up_to());
+            }
+        }
+        next
+    }
+
+    fn parse_fields(&mut self, pos: usize, end: usize, delim: u8) -> usize {
+        let b = self.bytes;
         self.scratch.clear();
         self.spans.clear();
         self.ending = Ending::Complete;
@@ -238,7 +299,7 @@ impl<'t> Record<'t> {
     /// after it (at a delimiter, newline or the end), or `None` when it is
     /// never closed.
     fn quoted_field(&mut self, start: usize, end: usize, delim: u8) -> Option<usize> {
-        let b = self.text.as_bytes();
+        let b = self.bytes;
         let mut p = start;
         let mut segment = start;
         let mut owned_from: Option<usize> = None;
@@ -246,7 +307,7 @@ impl<'t> Record<'t> {
             let q = p + memchr(b'"', &b[p..end])?;
             if q + 1 < end && b[q + 1] == b'"' {
                 owned_from.get_or_insert(self.scratch.len());
-                self.scratch.push_str(&self.text[segment..=q]);
+                self.scratch.extend_from_slice(&b[segment..=q]);
                 segment = q + 2;
                 p = q + 2;
                 continue;
@@ -273,8 +334,8 @@ impl<'t> Record<'t> {
                 owned: false,
             },
             Some(from) => {
-                self.scratch.push_str(&self.text[segment..close]);
-                self.scratch.push_str(&self.text[after..tail_stop]);
+                self.scratch.extend_from_slice(&b[segment..close]);
+                self.scratch.extend_from_slice(&b[after..tail_stop]);
                 Span {
                     start: from,
                     end: self.scratch.len(),
@@ -304,9 +365,13 @@ impl Cells for Record<'_> {
     fn cell(&self, i: usize) -> &str {
         let s = self.spans[i];
         if s.owned {
-            &self.scratch[s.start..s.end]
+            // Pieces of a valid record, cut at ASCII bytes, so valid too.
+            std::str::from_utf8(&self.scratch[s.start..s.end]).unwrap_or_default()
         } else {
-            &self.text[s.start..s.end]
+            let base = self.content.start;
+            self.line
+                .get(s.start - base..s.end - base)
+                .unwrap_or_default()
         }
     }
 }

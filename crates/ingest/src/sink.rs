@@ -65,12 +65,17 @@ impl<'m> RowSink<'m> {
     /// An empty sink; `rows_hint` and `bytes_hint` size the builders.
     pub fn new(map: &'m ColumnMap, rows_hint: usize, bytes_hint: usize) -> Self {
         let per_column = bytes_hint / map.header.len().max(1);
+        RowSink::with_sizes(map, rows_hint, &vec![per_column; map.index.len()])
+    }
+
+    /// An empty sink whose builders hold `rows_hint` rows and `column_bytes[k]`
+    /// bytes of text for mapped field `k` before growing.
+    pub fn with_sizes(map: &'m ColumnMap, rows_hint: usize, column_bytes: &[usize]) -> Self {
         RowSink {
             map,
-            builders: map
-                .index
+            builders: column_bytes
                 .iter()
-                .map(|_| StringBuilder::with_capacity(rows_hint, per_column))
+                .map(|&bytes| StringBuilder::with_capacity(rows_hint, bytes))
                 .collect(),
             rows: Vec::with_capacity(rows_hint),
             rejects: Vec::new(),
