@@ -11,10 +11,19 @@ non-zero when a query fails, returns no rows (unless its block says
 `-- may be empty`), when a name has no DuckDB or no Polars form, or when the two
 forms of a query return different rows.
 
+It then checks the analyst tier for leaks (skip with --no-leak-check, or
+when the restricted tier is not readable): every value of every analyst-tier
+file, and the bytes of those files, of `manifest.json` and of `run.json`, are
+scanned for the ID numbers, phone numbers and names (and certificate, student
+and household numbers) of the restricted `records` tables. A name that is also
+an ordinary value of the restricted tier (a relation such as 孙子, a school)
+is not counted.
+
 Needs the `duckdb` and `polars` packages: `pip install duckdb polars`.
 """
 
 import argparse
+import json
 import math
 import re
 import sys
@@ -75,11 +84,100 @@ def run_polars(code, out_dir):
     return result.columns, result.rows()
 
 
+PSEUDONYM = re.compile(r"^[a-z]{2}_[0-9a-f]{32}$")
+# Columns of the restricted records whose values must not reach analysts.
+SECRET_COLUMNS = {
+    "id_number": "ID number", "guardian_id": "ID number", "head_id": "ID number",
+    "phone": "phone number",
+    "name": "name", "guardian_name": "name", "head_name": "name",
+    "certificate_no": "certificate number", "student_no": "student number", "household_no": "household number",
+}
+NAME_KINDS = {"name"}
+
+
+def texts_of(value, into):
+    """Collects every string inside a cell (lists, structs, JSON text included)."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        if not PSEUDONYM.match(value):
+            into.add(value)
+            if value[:1] in "{[":
+                try:
+                    texts_of(json.loads(value), into)
+                except ValueError:
+                    pass
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            texts_of(v, into)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            texts_of(k, into)
+            texts_of(v, into)
+
+
+def leak_check(out_dir):
+    """Returns the list of leaks found (empty when clean), or None when skipped."""
+    import polars as pl
+
+    restricted = sorted(out_dir.glob("periods/*/restricted/records.parquet"))
+    try:
+        frames = [pl.read_parquet(f) for f in restricted]
+    except PermissionError:
+        print("leak check skipped: the restricted tier is not readable by this account")
+        return None
+    if not frames:
+        print("leak check skipped: no restricted records table found")
+        return None
+    secrets = {}
+    ordinary = set()
+    for df in frames:
+        for col in df.columns:
+            if df[col].dtype != pl.Utf8:
+                continue
+            values = set(df[col].drop_nulls().unique().to_list())
+            if col in SECRET_COLUMNS:
+                for v in values:
+                    if len(v) >= 2:
+                        secrets.setdefault(v, SECRET_COLUMNS[col])
+            else:
+                ordinary |= values
+    for v in list(secrets):
+        if secrets[v] == "name" and v in ordinary:
+            del secrets[v]
+
+    files = sorted(out_dir.glob("periods/*/analyst/*.parquet"))
+    texts = set()
+    for f in files:
+        df = pl.read_parquet(f)
+        for col in df.columns:
+            for v in df[col].unique().to_list():
+                texts_of(v, texts)
+    blobs = [f.read_bytes() for f in files]
+    blobs += [f.read_bytes() for f in sorted(out_dir.glob("periods/*/manifest.json"))]
+    blobs += [f.read_bytes() for f in sorted(out_dir.glob("periods/*/run.json"))]
+    joined = "\n".join(sorted(texts))
+    leaks = []
+    for value, kind in sorted(secrets.items()):
+        if kind in NAME_KINDS:
+            # Names are short: only whole values count, not parts of longer text.
+            found = value in texts
+        else:
+            found = value in joined or any(value.encode() in b for b in blobs)
+        if found:
+            shown = value[:6] + "*" * max(0, len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+            leaks.append(f"restricted-tier {kind} {shown} appears in the analyst tier, a manifest or run.json")
+    print(f"leak check: {len(secrets)} identifiers from {len(frames)} restricted records tables, "
+          f"{len(files)} analyst files and {len(texts)} distinct analyst texts scanned: {len(leaks)} found")
+    return leaks
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", help="the output folder of `aidlink run` or `aidlink demo` (the folder holding periods/)")
     default_docs = Path(__file__).resolve().parent.parent / "docs" / "analysts.md"
     parser.add_argument("--docs", default=str(default_docs), help="the Markdown file with the queries")
+    parser.add_argument("--no-leak-check", action="store_true", help="only run the queries")
     args = parser.parse_args()
 
     out_dir = Path(args.out_dir)
@@ -121,12 +219,15 @@ def main():
             elif rows_key(dr) != rows_key(pr):
                 failures.append(f"{name}: duckdb and polars return different rows (first duckdb rows: {dr[:3]}, first polars rows: {pr[:3]})")
 
+    if not args.no_leak_check:
+        failures += leak_check(out_dir) or []
+
     if failures:
         print(f"\n{len(failures)} failure(s):", file=sys.stderr)
         for f in failures:
             print(f"  {f}", file=sys.stderr)
         return 1
-    print(f"\nall {len(queries)} queries ran with duckdb and polars and agree")
+    print(f"\nall {len(queries)} queries ran with duckdb and polars and agree; no leak found")
     return 0
 
 
