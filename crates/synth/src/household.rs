@@ -64,6 +64,9 @@ pub mod shape {
     pub const TRANSFER_LINGERS: f64 = 0.5;
     /// Monthly chance that a student is listed twice by the same school.
     pub const DUPLICATE_MONTHLY: f64 = 0.005;
+    /// Monthly chance that an aided student's row is submitted twice with the
+    /// aid roster (a re-import), both rows recording the aid.
+    pub const AID_RELISTED: f64 = 0.01;
     /// Chance that both rows of a twice-listed student record the aid.
     pub const DOUBLE_PAID: f64 = 0.6;
     /// Monthly chance that a student leaves school.
@@ -968,6 +971,12 @@ fn schooling(
                     rows.push(EnrollmentRow {
                         school: schools[slot],
                         aid: aid && double,
+                        grade,
+                    });
+                } else if aid && rng.random_bool(shape::AID_RELISTED) {
+                    rows.push(EnrollmentRow {
+                        school: schools[slot],
+                        aid: true,
                         grade,
                     });
                 }

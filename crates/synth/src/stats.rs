@@ -248,6 +248,7 @@ fn city_shape() -> Value {
         "transfer_lingers": TRANSFER_LINGERS,
         "duplicate_monthly": DUPLICATE_MONTHLY,
         "double_paid": DOUBLE_PAID,
+        "aid_relisted_monthly": AID_RELISTED,
         "leave_monthly": LEAVE_MONTHLY,
         "join_monthly": JOIN_MONTHLY,
         "out_of_school": OUT_OF_SCHOOL,
