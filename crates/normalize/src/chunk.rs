@@ -10,21 +10,26 @@ use crate::columns::{
 };
 use crate::plan::Plan;
 use crate::rejects::{NO_IDENTITY, id_problem, name_problem, no_identity_message, raw_text};
-use aidlink_vocab::schema::{data_type, rejects_schema};
+use aidlink_vocab::schema::rejects_schema;
 use aidlink_vocab::{CivilDate, FieldKind, ParsedId};
 use arrow_array::builder::{BooleanBuilder, Date32Builder, StringBuilder, UInt64Builder};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, RecordBatch, StringArray, UInt64Array,
-    new_null_array,
 };
 use arrow_schema::ArrowError;
-use arrow_select::filter::filter_record_batch;
+use arrow_select::filter::FilterBuilder;
 use std::sync::Arc;
+
+/// Number of columns derived from `id_number`.
+const DERIVED_COLUMNS: usize = 6;
 
 /// What one chunk produced.
 pub struct ChunkOut {
-    /// Accepted rows, in input order.
-    pub records: RecordBatch,
+    /// Number of accepted rows.
+    pub rows: usize,
+    /// The accepted rows' columns in record-schema order, `None` for the
+    /// columns that are all null or constant.
+    pub columns: Vec<Option<ArrayRef>>,
     /// Rejected rows, in input order.
     pub rejects: RecordBatch,
     /// Count of each note code (by index into [`Plan::codes`]) on accepted rows.
@@ -97,32 +102,39 @@ pub fn normalize_chunk(plan: &Plan, raw: &RecordBatch) -> Result<ChunkOut, Arrow
         .collect();
 
     let notes = sink.sorted();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(plan.schema.fields().len());
-    columns.push(Arc::new(StringArray::from_iter_values(
-        std::iter::repeat_n(plan.source.as_str(), n),
-    )));
-    columns.push(raw.column(plan.source_row).clone());
+    // Columns that are all null or constant (`source`) are left out here and
+    // built once at full length by the caller: copying them chunk by chunk
+    // would cost as much as computing them.
+    let mut columns: Vec<Option<ArrayRef>> = Vec::with_capacity(plan.schema.fields().len());
+    columns.push(None);
+    columns.push(Some(raw.column(plan.source_row).clone()));
     for (i, (field, out)) in plan.fields.iter().zip(&outs).enumerate() {
-        let dt = data_type(field.spec.kind);
         match out {
             FieldOut::Absent => {
-                columns.push(new_null_array(&dt, n));
+                columns.push(None);
                 if field.spec.kind == FieldKind::ChineseName {
-                    columns.push(new_null_array(&arrow_schema::DataType::Utf8, n));
+                    columns.push(None);
                 }
             }
-            FieldOut::Plain(a) => columns.push(a.clone()),
+            FieldOut::Plain(a) => columns.push(Some(a.clone())),
             FieldOut::Name(a, k) => {
-                columns.push(a.clone());
-                columns.push(k.clone());
+                columns.push(Some(a.clone()));
+                columns.push(Some(k.clone()));
             }
         }
         if i == plan.id_number {
-            columns.extend(derived_columns(plan, &outs, id_parses.as_deref(), n));
+            match &id_parses {
+                Some(parses) => columns.extend(
+                    derived_columns(plan, &outs, parses, n)
+                        .into_iter()
+                        .map(Some),
+                ),
+                None => columns.extend(std::iter::repeat_n(None, DERIVED_COLUMNS)),
+            }
         }
     }
-    columns.push(Arc::new(notes_column(plan, &notes, n)));
-    let all = RecordBatch::try_new(plan.schema.clone(), columns)?;
+    columns.push(Some(Arc::new(notes_column(plan, &notes, n))));
+    debug_assert_eq!(columns.len(), plan.schema.fields().len());
 
     let mut note_counts = vec![0u64; plan.codes.len()];
     for (row, code) in &notes {
@@ -140,14 +152,18 @@ pub fn normalize_chunk(plan: &Plan, raw: &RecordBatch) -> Result<ChunkOut, Arrow
         }
     }
     let rejected = keep.iter().filter(|k| !**k).count();
-    let records = if rejected == 0 {
-        all
-    } else {
-        filter_record_batch(&all, &BooleanArray::from(keep.clone()))?
-    };
+    if rejected > 0 {
+        let filter = FilterBuilder::new(&BooleanArray::from(keep.clone()))
+            .optimize()
+            .build();
+        for c in columns.iter_mut().flatten() {
+            *c = filter.filter(c)?;
+        }
+    }
     let rejects = rejects_batch(plan, raw, &keep, rejected)?;
     Ok(ChunkOut {
-        records,
+        rows: n - rejected,
+        columns,
         rejects,
         note_counts,
         id_check_failed,
@@ -160,7 +176,7 @@ pub fn normalize_chunk(plan: &Plan, raw: &RecordBatch) -> Result<ChunkOut, Arrow
 fn derived_columns(
     plan: &Plan,
     outs: &[FieldOut],
-    parses: Option<&[Option<ParsedId>]>,
+    parses: &[Option<ParsedId>],
     n: usize,
 ) -> Vec<ArrayRef> {
     let mut check = BooleanBuilder::with_capacity(n);
@@ -178,7 +194,7 @@ fn derived_columns(
         _ => None,
     };
     for row in 0..n {
-        let Some(p) = parses.and_then(|p| p[row]) else {
+        let Some(p) = parses[row] else {
             check.append_null();
             area.append_null();
             birth.append_null();

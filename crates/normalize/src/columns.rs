@@ -65,8 +65,18 @@ fn mapped<'a>(field: &'a FieldPlan, text: &'a str, notes: &mut NoteSet) -> Looku
     l
 }
 
+/// Bytes of text in `input`. Not `value_data().len()`: a chunk is a slice,
+/// and its value buffer is the whole column's.
+fn text_bytes(input: &StringArray) -> usize {
+    let offsets = input.value_offsets();
+    match (offsets.first(), offsets.last()) {
+        (Some(first), Some(last)) => usize::try_from(last - first).unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn string_builder(input: &StringArray) -> StringBuilder {
-    StringBuilder::with_capacity(input.len(), input.value_data().len())
+    StringBuilder::with_capacity(input.len(), text_bytes(input))
 }
 
 /// Resident IDs. Also returns each row's parse, for the derived columns and
@@ -121,7 +131,7 @@ pub fn name_column<'a>(
     cache: &mut NameCache<'a>,
 ) -> (StringArray, StringArray) {
     let mut out = string_builder(input);
-    let mut keys = StringBuilder::with_capacity(input.len(), input.value_data().len() * 2);
+    let mut keys = StringBuilder::with_capacity(input.len(), text_bytes(input) * 2);
     for row in 0..input.len() {
         let Some(text) = cell(input, row) else {
             out.append_null();

@@ -28,6 +28,14 @@ pub struct IdOutcome {
 /// scientific notation, or that is not 15 or 18 characters of digits, is
 /// missing with its reason.
 pub fn normalize_id(text: &str) -> IdOutcome {
+    // The common case, 18 clean characters with a good check, needs no copy.
+    if let Some(parsed) = clean_valid(text) {
+        return IdOutcome {
+            parsed: Some(parsed),
+            error: None,
+            notes: NoteSet::EMPTY,
+        };
+    }
     let mut notes = NoteSet::EMPTY;
     if is_placeholder(&fold_fullwidth(text.trim())) {
         notes.add(Note::Placeholder);
@@ -64,6 +72,24 @@ pub fn normalize_id(text: &str) -> IdOutcome {
             }
         }
     }
+}
+
+/// Reads an ID that is already in canonical form with a good check
+/// character, without [`ResidentId::parse`]'s cleaning copy.
+fn clean_valid(text: &str) -> Option<ParsedId> {
+    let b = text.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut first17 = [0u8; 17];
+    first17.copy_from_slice(&b[..17]);
+    let id = ResidentId::from_first17(&first17);
+    (id.as_bytes()[17] == b[17]).then_some(ParsedId {
+        id,
+        check_ok: true,
+        from_15: false,
+        cleaned: false,
+    })
 }
 
 /// Names what [`ResidentId::parse`]'s cleaning removed or changed in `text`.

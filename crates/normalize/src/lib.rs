@@ -48,12 +48,14 @@ pub mod values;
 pub mod width;
 
 use aidlink_config::Config;
+use aidlink_vocab::schema::SOURCE;
 use aidlink_vocab::schema::rejects_schema;
-use arrow_array::RecordBatch;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, new_null_array};
 use arrow_schema::ArrowError;
-use arrow_select::concat::concat_batches;
+use arrow_select::concat::{concat, concat_batches};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 pub use notes::{Note, NoteSet, note_code};
@@ -149,7 +151,7 @@ pub fn normalize_source(
         })
         .collect::<Result<_, _>>()
         .map_err(arrow)?;
-    let records = concat_batches(&plan.schema, chunks.iter().map(|c| &c.records)).map_err(arrow)?;
+    let records = assemble(&plan, &chunks).map_err(arrow)?;
     let rejects =
         concat_batches(&rejects_schema(), chunks.iter().map(|c| &c.rejects)).map_err(arrow)?;
     let mut counts = vec![0u64; plan.codes.len()];
@@ -175,4 +177,40 @@ pub fn normalize_source(
         id_check_failed,
         id_present,
     })
+}
+
+/// Joins the chunks' columns into the record table, one column per task:
+/// a computed column is concatenated in chunk order, an absent one is built
+/// once as nulls, and `source` once as a constant.
+fn assemble(plan: &plan::Plan, chunks: &[chunk::ChunkOut]) -> Result<RecordBatch, ArrowError> {
+    let rows: usize = chunks.iter().map(|c| c.rows).sum();
+    let columns: Vec<ArrayRef> = plan
+        .schema
+        .fields()
+        .par_iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let parts: Vec<&dyn Array> = chunks
+                .iter()
+                .filter_map(|c| c.columns[i].as_deref())
+                .collect();
+            if field.name() == SOURCE {
+                Ok(Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                    plan.source.as_str(),
+                    rows,
+                ))) as ArrayRef)
+            } else if parts.is_empty() {
+                Ok(new_null_array(field.data_type(), rows))
+            } else if let [one] = parts.as_slice() {
+                Ok(one.slice(0, one.len()))
+            } else {
+                concat(&parts)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    RecordBatch::try_new_with_options(
+        plan.schema.clone(),
+        columns,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
 }

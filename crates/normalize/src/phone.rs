@@ -6,6 +6,7 @@
 //! A second number (`138..., 139...`) or an extension (`转 123`, `ext 5`) is
 //! dropped with a note. Anything else is missing with `invalid`.
 
+use crate::codes::is_scientific_notation;
 use crate::notes::{Note, NoteSet};
 use crate::placeholder::is_placeholder;
 use crate::width::fold_char;
@@ -42,12 +43,7 @@ pub fn normalize_phone(text: &str) -> PhoneOutcome {
     if trimmed.is_empty() {
         return PhoneOutcome { value: None, notes };
     }
-    let upper = trimmed.to_ascii_uppercase();
-    if upper.contains('E')
-        && upper
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"E+.".contains(&b))
-    {
+    if is_scientific_notation(trimmed) {
         return invalid(notes, Note::ScientificNotation);
     }
     let mut digits = String::with_capacity(12);

@@ -18,7 +18,9 @@ pub fn fold_char(c: char) -> Option<char> {
 
 /// Folds full-width characters to ASCII; borrows when there is none.
 pub fn fold_fullwidth(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() || !s.chars().any(|c| fold_char(c).is_some()) {
+    // Full-width forms are U+FF01..U+FF5E (lead byte 0xEF) and U+3000 (0xE3):
+    // a byte scan rules most texts out before any decoding.
+    if !s.bytes().any(|b| b == 0xEF || b == 0xE3) || !s.chars().any(|c| fold_char(c).is_some()) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(s.chars().map(|c| fold_char(c).unwrap_or(c)).collect())
@@ -27,17 +29,46 @@ pub fn fold_fullwidth(s: &str) -> Cow<'_, str> {
 /// Trims and folds every whitespace run to one ASCII space; borrows when the
 /// text is already folded. Returns whether anything changed.
 pub fn fold_whitespace(s: &str) -> (Cow<'_, str>, bool) {
+    // Unicode whitespace is ASCII or has lead byte 0xC2, 0xE1, 0xE2 or 0xE3;
+    // text without any of those bytes has nothing to fold.
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3))
+    {
+        return (Cow::Borrowed(s), false);
+    }
     let trimmed = s.trim();
+    // Already folded: only single ASCII spaces, and no other whitespace
+    // (whose bytes are ASCII controls or lead bytes 0xC2..0xE3; text with
+    // such a lead byte that is not whitespace just takes the slow path).
     let mut prev_space = false;
-    let folded = trimmed.chars().all(|c| {
-        let ok = if c.is_whitespace() {
-            c == ' ' && !prev_space
-        } else {
-            true
-        };
-        prev_space = c.is_whitespace();
-        ok
-    });
+    let mut folded = true;
+    for b in trimmed.bytes() {
+        match b {
+            b' ' if prev_space => folded = false,
+            b' ' => prev_space = true,
+            b'\t'..=b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+                folded = false;
+            }
+            _ => prev_space = false,
+        }
+        if !folded {
+            break;
+        }
+    }
+    if !folded {
+        // Confirm with the full Unicode test before copying.
+        let mut prev = false;
+        folded = trimmed.chars().all(|c| {
+            let ok = if c.is_whitespace() {
+                c == ' ' && !prev
+            } else {
+                true
+            };
+            prev = c.is_whitespace();
+            ok
+        });
+    }
     if folded {
         return (Cow::Borrowed(trimmed), trimmed.len() != s.len());
     }
@@ -72,5 +103,21 @@ mod tests {
         assert_eq!(fold_whitespace("  a \t b  "), (Cow::Borrowed("a b"), true));
         assert!(!fold_whitespace("a b").1);
         assert_eq!(fold_whitespace("a\u{3000}b").0, "a b");
+    }
+
+    /// The plain definition the fast paths must agree with.
+    fn reference(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_definition(s in "[a 　\t\u{a0}\u{2003}、。文字]{0,12}") {
+            let (folded, changed) = fold_whitespace(&s);
+            proptest::prop_assert_eq!(folded.as_ref(), reference(&s));
+            proptest::prop_assert_eq!(changed, folded != s);
+            let full: String = s.chars().map(|c| fold_char(c).unwrap_or(c)).collect();
+            proptest::prop_assert_eq!(fold_fullwidth(&s), full);
+        }
     }
 }

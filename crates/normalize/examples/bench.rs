@@ -1,0 +1,242 @@
+//! Throughput of `normalize_source` on synthetic enrollment rows.
+//!
+//! Usage: `cargo run --release -p aidlink-normalize --example bench -- [ROWS]`
+//! (default 1,000,000). Rows are made in code from a fixed seed, with the
+//! mess real extracts have (traditional characters, full-width and 15-digit
+//! IDs, mixed date formats, phone separators), and the enrollment source of
+//! `configs/demo.toml`'s shape. Prints rows per second over the best of
+//! three runs, and the thread count rayon used.
+
+use aidlink_config::Config;
+use aidlink_normalize::normalize_source;
+use aidlink_vocab::schema::raw_schema;
+use aidlink_vocab::{CivilDate, ResidentId};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch, UInt64Array};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const CONFIG: &str = r#"
+[sources.enrollment]
+path = "enrollment.csv"
+roles = ["enrollment", "aid"]
+
+[sources.enrollment.columns]
+name = "姓名"
+gender = "性别"
+birth_date = "出生日期"
+id_number = "身份证号"
+student_no = "学籍号"
+school = "学校名称"
+grade = "年级"
+class = "班级"
+guardian_name = "监护人姓名"
+guardian_id = "监护人身份证号"
+address = "家庭住址"
+phone = "联系电话"
+aid_type = "资助项目"
+aid_amount = "资助金额"
+
+[sources.enrollment.values.gender]
+"男" = "M"
+"女" = "F"
+"#;
+
+/// A small deterministic generator (SplitMix64), so the bench needs no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "劉", "陈", "杨", "黄", "赵", "吴", "周", "曾", "欧阳", "单", "朴", "章",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "國",
+    "華", "超",
+];
+const AREAS: &[&str] = &["440106", "440104", "440111", "440113", "440105"];
+
+fn id_for(rng: &mut Rng, year: i32) -> (ResidentId, CivilDate) {
+    let d = CivilDate::from_days(
+        CivilDate::new(year, 1, 1).map_or(0, |d| d.to_days()) + rng.below(365) as i32,
+    );
+    let id = ResidentId::from_parts(rng.pick(AREAS), d, rng.below(1000) as u32)
+        .unwrap_or_else(|| unreachable!());
+    (id, d)
+}
+
+fn messy_id(rng: &mut Rng, id: &ResidentId) -> String {
+    let s = id.as_str();
+    match rng.below(100) {
+        0 => s
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap_or(c))
+            .collect(),
+        1 => format!("{} {}", &s[..6], &s[6..]),
+        2 => {
+            format!(
+                "{}{}",
+                &s[..16],
+                (b'0' + (s.as_bytes()[16] - b'0' + 1) % 10) as char
+            ) + &s[17..]
+        }
+        3 => s.to_lowercase(),
+        _ => s.to_string(),
+    }
+}
+
+fn synth(rows: usize) -> RecordBatch {
+    let fields = [
+        "name",
+        "gender",
+        "birth_date",
+        "id_number",
+        "student_no",
+        "school",
+        "grade",
+        "class",
+        "guardian_name",
+        "guardian_id",
+        "address",
+        "phone",
+        "aid_type",
+        "aid_amount",
+    ];
+    let mut b: Vec<StringBuilder> = fields
+        .iter()
+        .map(|_| StringBuilder::with_capacity(rows, rows * 12))
+        .collect();
+    let mut rng = Rng(20_261_101);
+    for _ in 0..rows {
+        let surname = rng.pick(SURNAMES);
+        let (g1, two) = (rng.pick(GIVEN), rng.below(2) == 0);
+        let g2 = if two { rng.pick(GIVEN) } else { "" };
+        let name = format!("{surname}{g1}{g2}");
+        let child_year = 2008 + rng.below(10) as i32;
+        let (id, born) = id_for(&mut rng, child_year);
+        let guardian_year = 1975 + rng.below(15) as i32;
+        let (gid, _) = id_for(&mut rng, guardian_year);
+        let birth = match rng.below(4) {
+            0 => born.to_string(),
+            1 => format!("{}/{}/{}", born.year, born.month, born.day),
+            2 => format!("{}年{}月{}日", born.year, born.month, born.day),
+            _ => format!("{:04}{:02}{:02}", born.year, born.month, born.day),
+        };
+        let cells: [Option<String>; 14] = [
+            Some(name),
+            Some(
+                if id.gender().code() == "M" {
+                    "男"
+                } else {
+                    "女"
+                }
+                .to_string(),
+            ),
+            Some(birth),
+            (rng.below(50) != 0).then(|| messy_id(&mut rng, &id)),
+            Some(format!("G{}", id.as_str())),
+            Some(format!("第{}小学", rng.below(200))),
+            Some(format!("{}年级", rng.below(6) + 1)),
+            Some(format!("{}班", rng.below(8) + 1)),
+            Some(format!("{}{}{}", surname, rng.pick(GIVEN), rng.pick(GIVEN))),
+            Some(gid.as_str().to_string()),
+            Some(format!(
+                "广州市天河区某某路{}号 {}室",
+                rng.below(999),
+                rng.below(99)
+            )),
+            Some(format!(
+                "138-{:04}-{:04}",
+                rng.below(10_000),
+                rng.below(10_000)
+            )),
+            (rng.below(5) == 0).then(|| "国家助学金".to_string()),
+            (rng.below(5) == 0).then(|| "¥1,000".to_string()),
+        ];
+        for (builder, cell) in b.iter_mut().zip(cells) {
+            builder.append_option(cell);
+        }
+    }
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(UInt64Array::from_iter_values(1..=rows as u64))];
+    columns.extend(b.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    RecordBatch::try_new(raw_schema(fields), columns)
+        .unwrap_or_else(|e| panic!("synthetic batch: {e}"))
+}
+
+fn main() {
+    let rows: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let config = Config::from_text(Path::new("bench.toml"), CONFIG.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let t = Instant::now();
+    let raw = synth(rows);
+    eprintln!("made {rows} synthetic rows in {:.2?}", t.elapsed());
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = normalize_source(&config, "enrollment", &raw).unwrap_or_else(|e| panic!("{e}"));
+        let secs = t.elapsed().as_secs_f64();
+        best = best.min(secs);
+        assert_eq!(out.records.num_rows() + out.rejects.num_rows(), rows);
+    }
+    println!(
+        "normalize: {rows} rows x 14 fields in {best:.3} s = {:.0} rows/s on {} threads",
+        rows as f64 / best,
+        rayon::current_num_threads()
+    );
+    if std::env::var_os("BENCH_FIELDS").is_some() {
+        per_field(&config, &raw);
+    }
+}
+
+/// Times each field alone next to `id_number` (which every row needs to be
+/// accepted), minus `id_number` alone: where the time goes.
+fn per_field(config: &Config, raw: &RecordBatch) {
+    let time = |cols: &[&str]| {
+        let idx: Vec<usize> = std::iter::once("source_row")
+            .chain(cols.iter().copied())
+            .map(|c| raw.schema().index_of(c).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let part = raw.project(&idx).unwrap_or_else(|e| panic!("{e}"));
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                let _ = normalize_source(config, "enrollment", &part);
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let base = time(&["id_number"]);
+    println!(
+        "  id_number (with the fixed cost): {:.0} ns/row",
+        base * 1e9 / raw.num_rows() as f64
+    );
+    for f in raw.schema().fields().iter().skip(1) {
+        if f.name() == "id_number" {
+            continue;
+        }
+        let t = time(&["id_number", f.name()]);
+        println!(
+            "  {:>14}: {:.0} ns/row",
+            f.name(),
+            (t - base) * 1e9 / raw.num_rows() as f64
+        );
+    }
+}
