@@ -193,8 +193,8 @@ fn derived_columns(
         FieldOut::Plain(a) => a.as_any().downcast_ref::<StringArray>(),
         _ => None,
     };
-    for row in 0..n {
-        let Some(p) = parses[row] else {
+    for (row, parsed) in parses.iter().enumerate() {
+        let Some(p) = parsed else {
             check.append_null();
             area.append_null();
             birth.append_null();
