@@ -65,6 +65,47 @@ pub fn transposition_key(d: &[u8; ID_LEN], pos: usize) -> u64 {
     code(&s)
 }
 
+/// The digits packed four bits each into a `u128`, first digit highest:
+/// comparing two packed IDs for typing errors needs no division.
+pub fn pack(d: &[u8; ID_LEN]) -> u128 {
+    d.iter().fold(0u128, |acc, &x| (acc << 4) | u128::from(x))
+}
+
+/// The digits of a packed ID.
+pub fn unpack(p: u128) -> [u8; ID_LEN] {
+    let mut out = [0u8; ID_LEN];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = ((p >> (4 * (ID_LEN - 1 - k))) & 0xf) as u8;
+    }
+    out
+}
+
+/// Classifies the difference between two packed IDs ([`pack`]).
+pub fn edit_packed(a: u128, b: u128) -> IdEdit {
+    let x = a ^ b;
+    if x == 0 {
+        return IdEdit::Same;
+    }
+    // One bit per differing nibble.
+    let mut nz = x | (x >> 1);
+    nz |= nz >> 2;
+    nz &= 0x1111_1111_1111_1111_1111_1111_1111_1111;
+    match nz.count_ones() {
+        1 => IdEdit::Substitution,
+        2 => {
+            let lo = nz.trailing_zeros();
+            let hi = 127 - nz.leading_zeros();
+            let nib = |v: u128, s: u32| ((v >> s) & 0xf) as u8;
+            if hi == lo + 4 && nib(a, lo) == nib(b, hi) && nib(a, hi) == nib(b, lo) {
+                IdEdit::Transposition
+            } else {
+                IdEdit::Other
+            }
+        }
+        _ => IdEdit::Other,
+    }
+}
+
 /// How two IDs differ, as far as typing errors go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdEdit {
@@ -131,5 +172,18 @@ mod tests {
         assert_eq!(edit(&a, &a), IdEdit::Same);
         let two = digits("11010519491231112X").unwrap();
         assert_eq!(edit(&a, &two), IdEdit::Other);
+        assert_eq!(unpack(pack(&a)), a);
+        for other in [
+            &a,
+            &sub,
+            &swp,
+            &two,
+            &digits("11010519491231002X").unwrap(),
+            &digits("01010519491231002X").unwrap(),
+            &digits("11010519491231020X").unwrap(),
+            &digits("1101051949123100X2").unwrap(),
+        ] {
+            assert_eq!(edit_packed(pack(&a), pack(other)), edit(&a, other));
+        }
     }
 }

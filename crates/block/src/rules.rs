@@ -22,6 +22,8 @@ pub enum KeyPart {
     Birth,
     /// The first syllable of the name's pinyin (the surname, for most names).
     Surname,
+    /// The name's pinyin after the first syllable (the given name).
+    GivenPinyin,
     /// The whole name pinyin.
     NamePinyin,
     /// The guardian's ID and the household head's ID.
@@ -34,12 +36,13 @@ pub enum KeyPart {
 }
 
 impl KeyPart {
-    /// Reads a part from its config name: `birth`, `surname`, `name_pinyin`,
+    /// Reads a part from its config name: `birth`, `surname`, `given_pinyin`, `name_pinyin`,
     /// `guardian`, `id_codes`, `id_one_edit`, or any column name of the record table.
     pub fn parse(name: &str) -> KeyPart {
         match name {
             "birth" => KeyPart::Birth,
             "surname" => KeyPart::Surname,
+            "given_pinyin" => KeyPart::GivenPinyin,
             "name_pinyin" => KeyPart::NamePinyin,
             "guardian" => KeyPart::Guardian,
             "id_codes" => KeyPart::IdCodes,
@@ -73,7 +76,7 @@ impl BlockingRule {
             BlockingRule::new("same_id", &["id_codes"]),
             BlockingRule::new("id_one_edit", &["id_one_edit"]),
             BlockingRule::new("birth_name", &["birth", "name_pinyin"]),
-            BlockingRule::new("birth_surname", &["birth", "surname"]),
+            BlockingRule::new("birth_given", &["birth", "given_pinyin"]),
             BlockingRule::new("guardian_surname", &["guardian", "surname"]),
             BlockingRule::new("household_surname", &["household_no", "surname"]),
         ]
@@ -186,6 +189,13 @@ impl<'a> KeyColumns<'a> {
             KeyPart::Surname => {
                 if let Some(p) = columns::text(self.name_pinyin, i) {
                     out.push(hash_str(p.split(' ').next().unwrap_or(p)));
+                }
+            }
+            KeyPart::GivenPinyin => {
+                if let Some((_, g)) =
+                    columns::text(self.name_pinyin, i).and_then(|p| p.split_once(' '))
+                {
+                    out.push(hash_str(g));
                 }
             }
             KeyPart::NamePinyin => {

@@ -149,12 +149,9 @@ pub mod text {
     pub const NAMES: &[&str] = &["missing", "exact", "close", "different"];
 }
 
-/// Compares two IDs given as integer codes ([`id_code::code`]).
-pub fn id_level(a: u64, b: u64) -> u8 {
-    if a == b {
-        return id::EXACT;
-    }
-    match id_code::edit(&id_code::decode(a), &id_code::decode(b)) {
+/// Compares two IDs given packed ([`id_code::pack`]).
+pub fn id_level(a: u128, b: u128) -> u8 {
+    match id_code::edit_packed(a, b) {
         IdEdit::Same => id::EXACT,
         IdEdit::Substitution => id::ONE_SUBSTITUTION,
         IdEdit::Transposition => id::TRANSPOSITION,
@@ -245,8 +242,8 @@ mod tests {
     use super::*;
     use aidlink_vocab::CivilDate;
 
-    fn code(s: &str) -> u64 {
-        id_code::code(&id_code::digits(s).unwrap())
+    fn code(s: &str) -> u128 {
+        id_code::pack(&id_code::digits(s).unwrap())
     }
 
     fn day(y: i32, m: u32, d: u32) -> i32 {

@@ -243,7 +243,7 @@ impl Comparator {
                     .iter()
                     .filter(|&&x| x != NO_ID)
                     .map(|&x| {
-                        let d = aidlink_block::id_code::decode(x);
+                        let d = aidlink_block::id_code::unpack(x);
                         let s: String = d
                             .iter()
                             .map(|&k| if k == 10 { 'X' } else { char::from(b'0' + k) })
@@ -426,8 +426,8 @@ fn field_level(v: &RecordView<'_>, k: usize, kind: FieldKind, i: usize, j: usize
             aidlink_block::id_code::digits(b),
         ) {
             (Some(x), Some(y)) => levels::id_level(
-                aidlink_block::id_code::code(&x),
-                aidlink_block::id_code::code(&y),
+                aidlink_block::id_code::pack(&x),
+                aidlink_block::id_code::pack(&y),
             ),
             _ if a == b => levels::id::EXACT,
             _ => levels::id::DIFFERENT,

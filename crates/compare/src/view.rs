@@ -8,18 +8,18 @@ use arrow_array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
 use rayon::prelude::*;
 
 /// No ID in this slot.
-pub const NO_ID: u64 = u64::MAX;
+pub const NO_ID: u128 = u128::MAX;
 
 /// A borrowed view of the record table with per-row precomputations.
 pub struct RecordView<'a> {
     /// Rows.
     pub rows: usize,
-    /// Up to three ID codes per row (own ID, from student number, from
-    /// certificate number), [`NO_ID`] where absent.
-    pub ids: Vec<[u64; 3]>,
+    /// Up to three IDs per row (own ID, from student number, from
+    /// certificate number), packed ([`id_code::pack`]), [`NO_ID`] where absent.
+    pub ids: Vec<[u128; 3]>,
     /// Whether the row's own birth date or gender contradicts its ID.
     pub id_contradicted: Vec<bool>,
-    /// The row's own ID code (from `id_number`), [`NO_ID`] when absent.
+    /// The row's own ID code (from `id_number`, [`id_code::code`]), `u64::MAX` when absent.
     pub own_id: Vec<u64>,
     /// Whether the row's own ID passes the check.
     pub id_check_ok: Option<&'a BooleanArray>,
@@ -80,14 +80,14 @@ impl<'a> RecordView<'a> {
     ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let keys = KeyColumns::new(batch, &[])?;
-        let ids: Vec<[u64; 3]> = (0..rows)
+        let ids: Vec<[u128; 3]> = (0..rows)
             .into_par_iter()
             .map(|i| {
                 let (v, n) = keys.ids(i);
                 let mut out = [NO_ID; 3];
                 for (o, t) in out.iter_mut().zip(v[..n].iter().flatten()) {
                     if let Some(d) = id_code::digits(t) {
-                        *o = id_code::code(&d);
+                        *o = id_code::pack(&d);
                     }
                 }
                 out
@@ -99,7 +99,7 @@ impl<'a> RecordView<'a> {
             .map(|i| {
                 columns::text(id_col, i)
                     .and_then(id_code::digits)
-                    .map_or(NO_ID, |d| id_code::code(&d))
+                    .map_or(u64::MAX, |d| id_code::code(&d))
             })
             .collect();
         let bm = columns::opt_bool(batch, schema::BIRTH_MATCHES_ID)?;
@@ -161,12 +161,12 @@ impl<'a> RecordView<'a> {
         if self.id_contradicted[i] || columns::flag(self.id_check_ok, i) != Some(true) {
             return None;
         }
-        (self.own_id[i] != NO_ID).then_some(self.own_id[i])
+        (self.own_id[i] != u64::MAX).then_some(self.own_id[i])
     }
 
     /// Whether the row has an ID that passes the check.
     pub fn id_valid(&self, i: usize) -> bool {
-        columns::flag(self.id_check_ok, i) == Some(true) && self.own_id[i] != NO_ID
+        columns::flag(self.id_check_ok, i) == Some(true) && self.own_id[i] != u64::MAX
     }
 
     /// Whether row `i`'s text column `col` is null.
