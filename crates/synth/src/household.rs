@@ -398,6 +398,8 @@ impl IdSpace {
             day: 1,
         };
         let birth = CivilDate::from_days(sept1.to_days() + day);
+        // The area codes are six-digit constants and `seq` is at most 999, so
+        // `from_parts` cannot refuse; the fallback only keeps this total.
         let id = ResidentId::from_parts(self.area, birth, seq)
             .unwrap_or_else(|| ResidentId::from_first17(b"11010119000101001"));
         (birth, id)

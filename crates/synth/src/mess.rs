@@ -389,7 +389,11 @@ mod tests {
                 &mut rng,
             );
             assert_eq!(k, IdContent::OneDigit);
-            assert!(!ResidentId::parse(&t).unwrap().check_ok, "{t}");
+            assert!(
+                !ResidentId::parse(&t).unwrap().check_ok,
+                "{}",
+                aidlink_vocab::mask_id_text(&t)
+            );
             let (t, k, _) = type_id(
                 Some(&id),
                 false,
@@ -398,7 +402,11 @@ mod tests {
                 &mut rng,
             );
             assert_eq!(k, IdContent::Transposed);
-            assert!(!ResidentId::parse(&t).unwrap().check_ok, "{t}");
+            assert!(
+                !ResidentId::parse(&t).unwrap().check_ok,
+                "{}",
+                aidlink_vocab::mask_id_text(&t)
+            );
         }
         let (t, _, f) = type_id(
             Some(&id),
@@ -426,7 +434,8 @@ mod tests {
             assert_eq!(ResidentId::parse(&t), Err(IdError::ScientificNotation));
             assert!(
                 t.starts_with("4.40103E+17") || t.starts_with("4.40104E+17"),
-                "{t}"
+                "{}",
+                aidlink_vocab::mask_id_text(&t)
             );
         }
         let g = ResidentId::from_parts("440104", CivilDate::new(1980, 1, 2).unwrap(), 42).unwrap();
