@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release -p aidlink-match --example match_bench -- STUDENTS [THREADS]`
 
+// A development tool on data it makes itself: a failure is a bug to see at once.
+#![allow(clippy::unwrap_used)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
