@@ -36,8 +36,11 @@ pub enum PublishError {
         /// The name given.
         name: String,
     },
-    /// The same table or file name was given twice.
-    #[error("output name `{name}` is given twice")]
+    /// The same table or file name was given twice, or one that aidlink
+    /// writes itself (`manifest.json`, `run.json`, the aggregate tables).
+    #[error(
+        "output name `{name}` is given twice or is reserved (manifest.json, run.json, restricted, analyst, replaced, flags_by_kind, flags_by_school, flags_by_county)"
+    )]
     DuplicateName {
         /// The repeated name.
         name: String,

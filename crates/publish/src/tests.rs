@@ -613,6 +613,18 @@ fn bad_names_and_broken_row_accounting_are_refused() {
         Err(PublishError::BadName { .. })
     ));
     let mut o = output("2026-11", false);
+    o.files.push(("manifest.json".into(), b"{}".to_vec()));
+    assert!(matches!(
+        publish(out.path(), &o, &settings(), None),
+        Err(PublishError::DuplicateName { .. })
+    ));
+    let mut o = output("2026-11", false);
+    o.tables.push(("flags_by_school".into(), flags()));
+    assert!(matches!(
+        publish(out.path(), &o, &settings(), None),
+        Err(PublishError::DuplicateName { .. })
+    ));
+    let mut o = output("2026-11", false);
     o.inputs[0].rows_read += 5;
     assert!(matches!(
         publish(out.path(), &o, &settings(), None),

@@ -153,8 +153,21 @@ pub(crate) fn publish_with_failpoint(
     result
 }
 
+/// File names at the period root and in `analyst/` that aidlink writes
+/// itself; a table or file of these names would overwrite them.
+const RESERVED: &[&str] = &[
+    MANIFEST,
+    RUN,
+    RESTRICTED,
+    ANALYST,
+    REPLACED,
+    "flags_by_kind.parquet",
+    "flags_by_school.parquet",
+    "flags_by_county.parquet",
+];
+
 fn check_output(output: &PeriodOutput) -> Result<(), PublishError> {
-    let mut seen = BTreeSet::new();
+    let mut seen: BTreeSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
     let names = output
         .tables
         .iter()
