@@ -38,6 +38,9 @@ pub struct NameOutcome {
 /// placeholder (`不详`) is missing with `placeholder`.
 pub fn normalize_name(text: &str) -> NameOutcome {
     let mut notes = NoteSet::EMPTY;
+    if text.trim().is_empty() {
+        return NameOutcome { value: None, notes };
+    }
     let folded = fold_fullwidth(text);
     notes.add_if(matches!(folded, Cow::Owned(_)), Note::Fullwidth);
     if is_placeholder(folded.trim()) {
@@ -191,5 +194,6 @@ mod tests {
         assert_eq!(name("不详"), (None, vec![Note::Placeholder]));
         assert_eq!(name("12345"), (None, vec![Note::Invalid]));
         assert_eq!(name("··"), (None, vec![Note::Dot]));
+        assert_eq!(name("   "), (None, vec![]));
     }
 }

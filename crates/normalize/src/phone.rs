@@ -35,14 +35,14 @@ fn is_phone(digits: &str) -> bool {
 pub fn normalize_phone(text: &str) -> PhoneOutcome {
     let mut notes = NoteSet::EMPTY;
     let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return PhoneOutcome { value: None, notes };
+    }
     notes.add_if(trimmed.len() != text.len(), Note::Spaces);
     let invalid = |mut notes: NoteSet, note: Note| {
         notes.add(note);
         PhoneOutcome { value: None, notes }
     };
-    if trimmed.is_empty() {
-        return PhoneOutcome { value: None, notes };
-    }
     if is_scientific_notation(trimmed) {
         return invalid(notes, Note::ScientificNotation);
     }
@@ -145,5 +145,6 @@ mod tests {
         assert_eq!(phone("电话"), (None, vec![Note::Invalid]));
         assert_eq!(phone("1.38123E+10"), (None, vec![Note::ScientificNotation]));
         assert_eq!(phone("无"), (None, vec![Note::Placeholder]));
+        assert_eq!(phone("  "), (None, vec![]));
     }
 }
