@@ -5,7 +5,9 @@
 //! an `.old-` folder next to a published period (the swap finished: the old
 //! copy is deleted), or an `.old-` folder whose period is missing (the crash
 //! came between moving the old period aside and moving the new one in: the
-//! old one is moved back, so the previous state is whole again).
+//! old one is moved back, so the previous state is whole again). A period
+//! published just before a crash may also lack its registry link, which is
+//! created.
 
 use crate::error::{PublishError, io};
 use crate::fsio::sync_dir;
@@ -39,6 +41,15 @@ pub(crate) fn recover(out_dir: &Path) -> Result<(), PublishError> {
                     .map_err(io("cannot restore interrupted period", &path))?;
                 sync_dir(&out_dir.join(PERIODS))?;
             }
+        }
+    }
+    // A crash between a swap and the registry link leaves the link missing.
+    let periods = crate::layout::published_periods(out_dir).map_err(io("cannot list", out_dir))?;
+    for period in periods {
+        let registry =
+            crate::layout::period_dir(out_dir, period).join("restricted/registry.parquet");
+        if registry.is_file() {
+            crate::write::ensure_registry_link(out_dir, period)?;
         }
     }
     Ok(())

@@ -527,12 +527,18 @@ fn link_registry(
     if !output.tables.iter().any(|(n, _)| n == "registry") {
         return Ok(());
     }
+    ensure_registry_link(out_dir, period)
+}
+
+/// Creates `DIR/registry/YYYY-MM.parquet` when it is missing (a crash can
+/// fall between the swap and the link; the next run's recovery calls this).
+pub(crate) fn ensure_registry_link(out_dir: &Path, period: Period) -> Result<(), PublishError> {
     let dir = out_dir.join(REGISTRY);
-    make_dir(&dir, RESTRICTED_DIR_MODE)?;
     let path = registry_path(out_dir, period);
     if std::fs::symlink_metadata(&path).is_ok() {
         return Ok(());
     }
+    make_dir(&dir, RESTRICTED_DIR_MODE)?;
     let tmp = dir.join(format!(".{period}.parquet.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     link(
