@@ -1,12 +1,12 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
-use crate::table::{ChangeType, DeltaRow, build, sort_rows};
-use crate::value::{cell, key_text, supported};
+use crate::table::{ChangeType, DeltaRow, build, sort_batch};
+use crate::value::{cell, key_text, same, supported, write_cell};
 use aidlink_vocab::Period;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Choices of a diff beyond the tables themselves.
 #[derive(Clone, Debug, Default)]
@@ -20,9 +20,19 @@ pub struct DiffOptions<'a> {
 
 /// One side of a diff: a table, its key index and its columns by name.
 struct Side<'a> {
-    batch: &'a RecordBatch,
-    keys: BTreeMap<Vec<String>, usize>,
+    /// The table's array of each of the diff's columns, `None` when absent.
+    arrays: Vec<Option<&'a ArrayRef>>,
+    /// Row of each key; the key's values joined by a unit separator, which
+    /// no key value contains in practice and which keeps `("a|b", "c")`
+    /// apart from `("a", "b|c")`.
+    keys: HashMap<String, usize>,
+    /// Keys in row order, as identified (see `keys`).
+    ids: Vec<String>,
+    /// Keys in row order, as shown (values joined by `|`).
+    shown: Vec<String>,
 }
+
+const KEY_SEPARATOR: char = '\u{1f}';
 
 fn present(batch: &RecordBatch) -> String {
     let names: Vec<&str> = batch
@@ -40,6 +50,7 @@ impl<'a> Side<'a> {
         side: &'static str,
         batch: &'a RecordBatch,
         key_columns: &[&str],
+        columns: &[String],
     ) -> Result<Side<'a>, DeltaError> {
         for field in batch.schema_ref().fields() {
             if !supported(field.data_type()) {
@@ -63,7 +74,9 @@ impl<'a> Side<'a> {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let mut keys = BTreeMap::new();
+        let mut keys = HashMap::with_capacity(batch.num_rows());
+        let mut shown = Vec::with_capacity(batch.num_rows());
+        let mut ids = Vec::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
             let mut key = Vec::with_capacity(key_arrays.len());
             for (col, array) in key_columns.iter().zip(&key_arrays) {
@@ -77,44 +90,56 @@ impl<'a> Side<'a> {
                 }
                 key.push(key_text(&cell(array.as_ref(), row)));
             }
-            if let Some(_first) = keys.insert(key.clone(), row) {
+            let identity = key.join(&KEY_SEPARATOR.to_string());
+            if keys.insert(identity.clone(), row).is_some() {
                 return Err(DeltaError::DuplicateKey {
                     entity: entity.to_string(),
                     side,
                     key: key.join("|"),
                 });
             }
+            shown.push(key.join("|"));
+            ids.push(identity);
         }
-        Ok(Side { batch, keys })
+        let arrays = columns.iter().map(|c| batch.column_by_name(c)).collect();
+        Ok(Side {
+            arrays,
+            keys,
+            ids,
+            shown,
+        })
     }
 
-    /// The row's value in `column`; null when the table has no such column.
-    fn value(&self, column: &str, row: usize) -> Value {
-        self.batch
-            .column_by_name(column)
-            .map_or(Value::Null, |c| cell(c.as_ref(), row))
+    /// The row's value in the diff's column `col`; null when the table has
+    /// no such column.
+    fn value(&self, col: usize, row: usize) -> Value {
+        self.arrays[col].map_or(Value::Null, |a| cell(a.as_ref(), row))
     }
 }
 
-/// The row as a JSON object, columns in `columns` order.
-fn values_json(side: &Side, columns: &[String], row: usize) -> String {
+/// The row as a JSON object, columns in the diff's column order;
+/// `names` are the columns' names already written as JSON strings.
+fn values_json(side: &Side, names: &[String], row: usize) -> String {
     let mut out = String::from("{");
-    for (i, c) in columns.iter().enumerate() {
+    for (i, name) in names.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&Value::from(c.as_str()).to_string());
+        out.push_str(name);
         out.push(':');
-        out.push_str(&side.value(c, row).to_string());
+        match side.arrays[i] {
+            Some(a) => write_cell(&mut out, a.as_ref(), row),
+            None => out.push_str("null"),
+        }
     }
     out.push('}');
     out
 }
 
-fn text_of(side: &Side, column: &str, row: usize) -> Option<String> {
-    match side.value(column, row) {
-        Value::Null => None,
-        v => Some(key_text(&v)),
+fn text_of(side: &Side, col: Option<usize>, row: usize) -> Option<String> {
+    match col.map(|c| side.value(c, row)) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(key_text(&v)),
     }
 }
 
@@ -162,11 +187,6 @@ pub fn diff_with(
             entity: entity.to_string(),
         });
     }
-    let cur = Side::new(entity, "current", current, key_columns)?;
-    let prev = previous
-        .map(|p| Side::new(entity, "previous", p, key_columns))
-        .transpose()?;
-
     // Columns in the current table's order, then any only the previous has.
     let mut columns: Vec<String> = current
         .schema_ref()
@@ -181,26 +201,38 @@ pub fn diff_with(
             }
         }
     }
-    let compared: Vec<&String> = columns
-        .iter()
-        .filter(|c| !key_columns.contains(&c.as_str()) && !options.ignore.contains(&c.as_str()))
+    let cur = Side::new(entity, "current", current, key_columns, &columns)?;
+    let prev = previous
+        .map(|p| Side::new(entity, "previous", p, key_columns, &columns))
+        .transpose()?;
+    let compared: Vec<usize> = (0..columns.len())
+        .filter(|i| {
+            let c = columns[*i].as_str();
+            !key_columns.contains(&c) && !options.ignore.contains(&c)
+        })
         .collect();
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| Value::from(c.as_str()).to_string())
+        .collect();
+    let person_col = columns.iter().position(|c| c == "person_id");
+    let flag_col = columns.iter().position(|c| c == "flag");
 
     let from_period = from.map(|p| p.to_string());
     let to_period = to.to_string();
     let row_of = |side: &Side,
                   change_type: ChangeType,
                   row: usize,
-                  key: &[String],
+                  key: &str,
                   changed: Option<Vec<String>>| {
         DeltaRow {
             change_type,
             entity: entity.to_string(),
-            person_id: text_of(side, "person_id", row),
-            key: key.join("|"),
-            flag: text_of(side, "flag", row),
+            person_id: text_of(side, person_col, row),
+            key: key.to_string(),
+            flag: text_of(side, flag_col, row),
             changed_columns: changed,
-            values: Some(values_json(side, &columns, row)),
+            values: Some(values_json(side, &names, row)),
             event: None,
             other_person_id: None,
             event_detail: None,
@@ -209,16 +241,26 @@ pub fn diff_with(
         }
     };
 
+    // Unchanged when both sides lack the column or hold the same value.
+    let differs = |p: &Side, r: usize, c: usize, col: usize| match (p.arrays[col], cur.arrays[col])
+    {
+        (None, None) => false,
+        (Some(a), Some(b)) => !same(a.as_ref(), r, b.as_ref(), c),
+        (Some(a), None) => !a.is_null(r),
+        (None, Some(b)) => !b.is_null(c),
+    };
     let mut rows = Vec::new();
-    for (key, &c) in &cur.keys {
-        let before = prev.as_ref().and_then(|p| p.keys.get(key).map(|r| (p, *r)));
+    for (c, key) in cur.shown.iter().enumerate() {
+        let before = prev
+            .as_ref()
+            .and_then(|p| p.keys.get(&cur.ids[c]).map(|r| (p, *r)));
         match before {
             None => rows.push(row_of(&cur, ChangeType::Insert, c, key, None)),
             Some((p, r)) => {
                 let changed: Vec<String> = compared
                     .iter()
-                    .filter(|col| p.value(col, r) != cur.value(col, c))
-                    .map(|col| col.to_string())
+                    .filter(|col| differs(p, r, c, **col))
+                    .map(|col| columns[*col].clone())
                     .collect();
                 if !changed.is_empty() {
                     rows.push(row_of(
@@ -240,12 +282,11 @@ pub fn diff_with(
         }
     }
     if let Some(p) = &prev {
-        for (key, &r) in &p.keys {
-            if !cur.keys.contains_key(key) {
+        for (r, key) in p.shown.iter().enumerate() {
+            if !cur.keys.contains_key(&p.ids[r]) {
                 rows.push(row_of(p, ChangeType::Delete, r, key, None));
             }
         }
     }
-    sort_rows(&mut rows);
-    Ok(build(&rows))
+    sort_batch(&build(&rows))
 }

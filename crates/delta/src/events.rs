@@ -6,13 +6,20 @@
 //! also reads whom it was merged into.
 
 use crate::DeltaError;
-use crate::table::{ChangeType, DeltaRow, build, read, sort_rows};
-use aidlink_registry::{DETAIL, EVENT, OTHER_PERSON_ID, PERSON_ID};
+use crate::table::{
+    CHANGE_TYPE, ChangeType, DeltaRow, ENTITY, EVENT, EVENT_DETAIL, OTHER_PERSON_ID, PERSON_ID,
+    build, conform, delta_schema, sort_batch, strings,
+};
+use aidlink_registry::{
+    DETAIL, EVENT as EVENT_KIND, OTHER_PERSON_ID as EVENT_OTHER, PERSON_ID as EVENT_PERSON,
+};
 use aidlink_vocab::Period;
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_select::concat::concat_batches;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-fn strings<'a>(
+fn event_strings<'a>(
     events: &'a RecordBatch,
     column: &'static str,
 ) -> Result<&'a StringArray, DeltaError> {
@@ -30,6 +37,10 @@ fn strings<'a>(
             column,
             problem: format!("has type {}, expected Utf8", col.data_type()),
         })
+}
+
+fn get(col: &StringArray, row: usize) -> Option<&str> {
+    (!col.is_null(row)).then(|| col.value(row))
 }
 
 /// `delta` with the registry's person events (`aidlink_registry::events_schema`)
@@ -50,69 +61,106 @@ pub fn with_events(
     from: Option<Period>,
     to: Period,
 ) -> Result<RecordBatch, DeltaError> {
-    let mut rows = read(delta)?;
-    let kind = strings(events, EVENT)?;
-    let person = strings(events, PERSON_ID)?;
-    let other = strings(events, OTHER_PERSON_ID)?;
-    let detail = strings(events, DETAIL)?;
+    let delta = conform(delta)?;
+    let change = strings(&delta, CHANGE_TYPE)?;
+    let entity = strings(&delta, ENTITY)?;
+    let person = strings(&delta, PERSON_ID)?;
+    let mut event: Vec<Option<String>> = column_values(strings(&delta, EVENT)?);
+    let mut other: Vec<Option<String>> = column_values(strings(&delta, OTHER_PERSON_ID)?);
+    let mut detail: Vec<Option<String>> = column_values(strings(&delta, EVENT_DETAIL)?);
+
     // Person rows by change type and person, so each event finds its row
     // without a scan.
-    let mut index: HashMap<(ChangeType, String), usize> = HashMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        if r.entity == "person"
-            && let Some(p) = &r.person_id
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for row in 0..delta.num_rows() {
+        if get(entity, row) == Some("person")
+            && let (Some(c), Some(p)) = (get(change, row), get(person, row))
         {
-            index.entry((r.change_type, p.clone())).or_insert(i);
+            index.entry((c, p)).or_insert(row);
         }
     }
-    let opt =
-        |col: &StringArray, row: usize| (!col.is_null(row)).then(|| col.value(row).to_string());
+
+    let kind = event_strings(events, EVENT_KIND)?;
+    let subject_col = event_strings(events, EVENT_PERSON)?;
+    let other_col = event_strings(events, EVENT_OTHER)?;
+    let detail_col = event_strings(events, DETAIL)?;
+    let mut extra = Vec::new();
     for row in 0..events.num_rows() {
-        let event = opt(kind, row).unwrap_or_default();
-        let person = opt(person, row);
-        let other = opt(other, row);
+        let name = get(kind, row).unwrap_or("");
+        let (p, o) = (get(subject_col, row), get(other_col, row));
         // The row the event explains, and the person named on the other side.
-        let (change_type, subject, related) = match event.as_str() {
-            "new" | "split" => (ChangeType::Insert, person, other),
-            "merge" => (ChangeType::Delete, other, person),
-            "retire" => (ChangeType::Delete, person, None),
+        let (change_type, subject, related) = match name {
+            "new" | "split" => (ChangeType::Insert, p, o),
+            "merge" => (ChangeType::Delete, o, p),
+            "retire" => (ChangeType::Delete, p, None),
             _ => {
                 return Err(DeltaError::BadValue {
                     table: "person events",
                     row,
-                    column: EVENT,
-                    value: event,
+                    column: EVENT_KIND,
+                    value: name.to_string(),
                     allowed: "new, merge, split, retire",
                 });
             }
         };
         let target = subject
-            .as_ref()
-            .and_then(|s| index.get(&(change_type, s.clone())))
+            .and_then(|s| index.get(&(change_type.name(), s)))
             .copied()
-            .filter(|i| rows[*i].event.is_none());
-        match target.map(|i| &mut rows[i]) {
-            Some(r) => {
-                r.event = Some(event);
-                r.other_person_id = related;
-                r.event_detail = opt(detail, row);
+            .filter(|i| event[*i].is_none());
+        match target {
+            Some(i) => {
+                event[i] = Some(name.to_string());
+                other[i] = related.map(str::to_string);
+                detail[i] = get(detail_col, row).map(str::to_string);
             }
-            None => rows.push(DeltaRow {
+            None => extra.push(DeltaRow {
                 change_type,
                 entity: "person".to_string(),
-                key: subject.clone().unwrap_or_default(),
-                person_id: subject,
+                key: subject.unwrap_or("").to_string(),
+                person_id: subject.map(str::to_string),
                 flag: None,
                 changed_columns: None,
                 values: None,
-                event: Some(event),
-                other_person_id: related,
-                event_detail: opt(detail, row),
+                event: Some(name.to_string()),
+                other_person_id: related.map(str::to_string),
+                event_detail: get(detail_col, row).map(str::to_string),
                 from_period: from.map(|p| p.to_string()),
                 to_period: to.to_string(),
             }),
         }
     }
-    sort_rows(&mut rows);
-    Ok(build(&rows))
+
+    let schema = delta_schema();
+    let replaced: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .zip(delta.columns())
+        .map(|(f, c)| -> ArrayRef {
+            match f.name().as_str() {
+                EVENT => Arc::new(StringArray::from(event.clone())),
+                OTHER_PERSON_ID => Arc::new(StringArray::from(other.clone())),
+                EVENT_DETAIL => Arc::new(StringArray::from(detail.clone())),
+                _ => c.clone(),
+            }
+        })
+        .collect();
+    let annotated =
+        RecordBatch::try_new(schema.clone(), replaced).map_err(|e| DeltaError::BadTable {
+            table: "delta",
+            column: EVENT,
+            problem: format!("cannot take the event columns: {e}"),
+        })?;
+    let all =
+        concat_batches(&schema, &[annotated, build(&extra)]).map_err(|e| DeltaError::BadTable {
+            table: "delta",
+            column: EVENT,
+            problem: format!("cannot take the event rows: {e}"),
+        })?;
+    sort_batch(&all)
+}
+
+fn column_values(col: &StringArray) -> Vec<Option<String>> {
+    (0..col.len())
+        .map(|i| get(col, i).map(str::to_string))
+        .collect()
 }

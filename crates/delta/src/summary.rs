@@ -1,8 +1,8 @@
 //! A human summary of a delta, for `aidlink diff`.
 
 use crate::DeltaError;
-use crate::table::{ChangeType, read};
-use arrow_array::RecordBatch;
+use crate::table::{CHANGE_TYPE, ChangeType, ENTITY, EVENT, FLAG, FROM_PERIOD, TO_PERIOD, strings};
+use arrow_array::{Array, RecordBatch, StringArray};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -47,6 +47,10 @@ pub struct DeltaSummary {
     pub events: BTreeMap<String, u64>,
 }
 
+fn get(col: &StringArray, row: usize) -> Option<&str> {
+    (!col.is_null(row)).then(|| col.value(row))
+}
+
 /// Counts the rows of a delta table (`delta_schema`).
 pub fn summarize(delta: &RecordBatch) -> Result<DeltaSummary, DeltaError> {
     let mut s = DeltaSummary::default();
@@ -54,36 +58,53 @@ pub fn summarize(delta: &RecordBatch) -> Result<DeltaSummary, DeltaError> {
         s.entities
             .insert(entity.to_string(), ChangeCounts::default());
     }
-    for row in read(delta)? {
+    let change = strings(delta, CHANGE_TYPE)?;
+    let entity = strings(delta, ENTITY)?;
+    let flag = strings(delta, FLAG)?;
+    let event = strings(delta, EVENT)?;
+    let from = strings(delta, FROM_PERIOD)?;
+    let to = strings(delta, TO_PERIOD)?;
+    for row in 0..delta.num_rows() {
+        let name = get(change, row).unwrap_or("");
+        let change_type = ChangeType::from_name(name).ok_or_else(|| DeltaError::BadValue {
+            table: "delta",
+            row,
+            column: CHANGE_TYPE,
+            value: name.to_string(),
+            allowed: "insert, update_preimage, update_postimage, delete",
+        })?;
         s.rows += 1;
-        if let Some(from) = &row.from_period
-            && s.from_period.as_ref().is_none_or(|f| from < f)
+        if let Some(f) = get(from, row)
+            && s.from_period.as_deref().is_none_or(|x| f < x)
         {
-            s.from_period = Some(from.clone());
+            s.from_period = Some(f.to_string());
         }
-        if s.to_period.as_ref().is_none_or(|t| &row.to_period > t) {
-            s.to_period = Some(row.to_period.clone());
+        if let Some(t) = get(to, row)
+            && s.to_period.as_deref().is_none_or(|x| t > x)
+        {
+            s.to_period = Some(t.to_string());
         }
-        let counts = s.entities.entry(row.entity.clone()).or_default();
-        match row.change_type {
+        let entity = get(entity, row).unwrap_or("");
+        let counts = s.entities.entry(entity.to_string()).or_default();
+        match change_type {
             ChangeType::Insert => counts.inserted += 1,
             ChangeType::Delete => counts.deleted += 1,
             ChangeType::UpdatePostimage => counts.updated += 1,
             ChangeType::UpdatePreimage => {}
         }
-        if row.entity == "flag"
-            && let Some(flag) = &row.flag
+        if entity == "flag"
+            && let Some(flag) = get(flag, row)
         {
-            let f = s.flags.entry(flag.clone()).or_default();
-            match row.change_type {
+            let f = s.flags.entry(flag.to_string()).or_default();
+            match change_type {
                 ChangeType::Insert => f.appeared += 1,
                 ChangeType::Delete => f.cleared += 1,
                 ChangeType::UpdatePostimage => f.changed += 1,
                 ChangeType::UpdatePreimage => {}
             }
         }
-        if let Some(event) = &row.event {
-            *s.events.entry(event.clone()).or_insert(0) += 1;
+        if let Some(e) = get(event, row) {
+            *s.events.entry(e.to_string()).or_insert(0) += 1;
         }
     }
     Ok(s)

@@ -2,9 +2,10 @@
 
 use crate::DeltaError;
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_select::concat::concat_batches;
+use arrow_select::take::take_record_batch;
 use std::sync::Arc;
 
 /// Column: `insert`, `update_preimage`, `update_postimage` or `delete`.
@@ -125,24 +126,71 @@ fn entity_rank(entity: &str) -> (u8, &str) {
     }
 }
 
-/// Sorts rows by entity, key, change type, then every other column, which
-/// is a total order, so equal inputs give equal tables.
-pub(crate) fn sort_rows(rows: &mut [DeltaRow]) {
-    rows.sort_by(|a, b| {
-        entity_rank(&a.entity)
-            .cmp(&entity_rank(&b.entity))
-            .then_with(|| a.key.cmp(&b.key))
-            .then_with(|| a.change_type.rank().cmp(&b.change_type.rank()))
-            .then_with(|| a.from_period.cmp(&b.from_period))
-            .then_with(|| a.to_period.cmp(&b.to_period))
-            .then_with(|| a.event.cmp(&b.event))
-            .then_with(|| a.other_person_id.cmp(&b.other_person_id))
-            .then_with(|| a.values.cmp(&b.values))
-            .then_with(|| a.person_id.cmp(&b.person_id))
-            .then_with(|| a.flag.cmp(&b.flag))
-            .then_with(|| a.changed_columns.cmp(&b.changed_columns))
-            .then_with(|| a.event_detail.cmp(&b.event_detail))
+fn change_rank(change_type: &str) -> u8 {
+    ChangeType::from_name(change_type).map_or(4, ChangeType::rank)
+}
+
+/// A delta table's text columns, for ordering its rows.
+struct SortColumns<'a> {
+    entity: &'a StringArray,
+    key: &'a StringArray,
+    change: &'a StringArray,
+    rest: Vec<&'a StringArray>,
+}
+
+fn get(col: &StringArray, row: usize) -> Option<&str> {
+    (!col.is_null(row)).then(|| col.value(row))
+}
+
+/// `batch` (of [`delta_schema`]) with its rows in the delta's order: entity
+/// (`person`, `flag`, `link`, then others by name), key, change type
+/// (`delete`, `insert`, `update_preimage`, `update_postimage`), then the
+/// periods, event, other person, values, person, flag and event detail. The
+/// sort is stable, so rows equal in all of these keep their input order.
+pub(crate) fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch, DeltaError> {
+    let cols = SortColumns {
+        entity: strings(batch, ENTITY)?,
+        key: strings(batch, KEY)?,
+        change: strings(batch, CHANGE_TYPE)?,
+        rest: [
+            FROM_PERIOD,
+            TO_PERIOD,
+            EVENT,
+            OTHER_PERSON_ID,
+            VALUES,
+            PERSON_ID,
+            FLAG,
+            EVENT_DETAIL,
+        ]
+        .into_iter()
+        .map(|c| strings(batch, c))
+        .collect::<Result<_, _>>()?,
+    };
+    let mut order: Vec<usize> = (0..batch.num_rows()).collect();
+    order.sort_by(|&a, &b| {
+        let head = |r: usize| {
+            (
+                entity_rank(get(cols.entity, r).unwrap_or("")),
+                get(cols.key, r),
+                change_rank(get(cols.change, r).unwrap_or("")),
+            )
+        };
+        head(a).cmp(&head(b)).then_with(|| {
+            cols.rest
+                .iter()
+                .map(|c| get(c, a))
+                .cmp(cols.rest.iter().map(|c| get(c, b)))
+        })
     });
+    if order.iter().enumerate().all(|(i, r)| i == *r) {
+        return Ok(batch.clone());
+    }
+    let indices = UInt64Array::from_iter_values(order.into_iter().map(|r| r as u64));
+    take_record_batch(batch, &indices).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: KEY,
+        problem: format!("rows cannot be reordered: {e}"),
+    })
 }
 
 pub(crate) fn build(rows: &[DeltaRow]) -> RecordBatch {
@@ -182,7 +230,7 @@ pub(crate) fn build(rows: &[DeltaRow]) -> RecordBatch {
         .expect("delta columns are built for the delta schema")
 }
 
-fn strings<'a>(
+pub(crate) fn strings<'a>(
     batch: &'a RecordBatch,
     column: &'static str,
 ) -> Result<&'a StringArray, DeltaError> {
@@ -202,93 +250,70 @@ fn strings<'a>(
         })
 }
 
-fn opt(col: &StringArray, row: usize) -> Option<String> {
-    (!col.is_null(row)).then(|| col.value(row).to_string())
+/// Checks that `batch` has the delta schema's columns and types, and gives
+/// it exactly that schema (a Parquet round trip may change nullability or
+/// metadata).
+pub(crate) fn conform(batch: &RecordBatch) -> Result<RecordBatch, DeltaError> {
+    let schema = delta_schema();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let name = delta_column_name(field.name());
+        let col = batch
+            .column_by_name(name)
+            .ok_or_else(|| DeltaError::BadTable {
+                table: "delta",
+                column: name,
+                problem: "is missing".to_string(),
+            })?;
+        if col.data_type() != field.data_type() {
+            return Err(DeltaError::BadTable {
+                table: "delta",
+                column: name,
+                problem: format!(
+                    "has type {}, expected {}",
+                    col.data_type(),
+                    field.data_type()
+                ),
+            });
+        }
+        columns.push(col.clone());
+    }
+    RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: CHANGE_TYPE,
+        problem: format!("does not fit the delta schema: {e}"),
+    })
 }
 
-/// Reads a delta table back into rows (any table of [`delta_schema`]).
-pub(crate) fn read(batch: &RecordBatch) -> Result<Vec<DeltaRow>, DeltaError> {
-    let change = strings(batch, CHANGE_TYPE)?;
-    let entity = strings(batch, ENTITY)?;
-    let person = strings(batch, PERSON_ID)?;
-    let key = strings(batch, KEY)?;
-    let flag = strings(batch, FLAG)?;
-    let values = strings(batch, VALUES)?;
-    let event = strings(batch, EVENT)?;
-    let other = strings(batch, OTHER_PERSON_ID)?;
-    let detail = strings(batch, EVENT_DETAIL)?;
-    let from = strings(batch, FROM_PERIOD)?;
-    let to = strings(batch, TO_PERIOD)?;
-    let changed_col = batch
-        .column_by_name(CHANGED_COLUMNS)
-        .ok_or(DeltaError::BadTable {
-            table: "delta",
-            column: CHANGED_COLUMNS,
-            problem: "is missing".to_string(),
-        })?;
-    let changed = changed_col
-        .as_list_opt::<i32>()
-        .ok_or_else(|| DeltaError::BadTable {
-            table: "delta",
-            column: CHANGED_COLUMNS,
-            problem: format!(
-                "has type {}, expected a list of Utf8",
-                changed_col.data_type()
-            ),
-        })?;
-    let mut rows = Vec::with_capacity(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        let name = opt(change, row).unwrap_or_default();
-        let change_type = ChangeType::from_name(&name).ok_or_else(|| DeltaError::BadValue {
-            table: "delta",
-            row,
-            column: CHANGE_TYPE,
-            value: name.clone(),
-            allowed: "insert, update_preimage, update_postimage, delete",
-        })?;
-        let changed_columns = if changed.is_null(row) {
-            None
-        } else {
-            let items = changed.value(row);
-            let items = items
-                .as_string_opt::<i32>()
-                .ok_or_else(|| DeltaError::BadTable {
-                    table: "delta",
-                    column: CHANGED_COLUMNS,
-                    problem: "has list items that are not Utf8".to_string(),
-                })?;
-            Some(
-                (0..items.len())
-                    .filter(|i| !items.is_null(*i))
-                    .map(|i| items.value(i).to_string())
-                    .collect(),
-            )
-        };
-        rows.push(DeltaRow {
-            change_type,
-            entity: opt(entity, row).unwrap_or_default(),
-            person_id: opt(person, row),
-            key: opt(key, row).unwrap_or_default(),
-            flag: opt(flag, row),
-            changed_columns,
-            values: opt(values, row),
-            event: opt(event, row),
-            other_person_id: opt(other, row),
-            event_detail: opt(detail, row),
-            from_period: opt(from, row),
-            to_period: opt(to, row).unwrap_or_default(),
-        });
-    }
-    Ok(rows)
+/// The `'static` name of a delta column.
+fn delta_column_name(name: &str) -> &'static str {
+    [
+        CHANGE_TYPE,
+        ENTITY,
+        PERSON_ID,
+        KEY,
+        FLAG,
+        CHANGED_COLUMNS,
+        VALUES,
+        EVENT,
+        OTHER_PERSON_ID,
+        EVENT_DETAIL,
+        FROM_PERIOD,
+        TO_PERIOD,
+    ]
+    .into_iter()
+    .find(|c| *c == name)
+    .unwrap_or(CHANGE_TYPE)
 }
 
 /// Concatenates delta tables (for example the person, flag and link deltas
 /// of one period) into one, in the deterministic row order.
 pub fn combine(parts: &[RecordBatch]) -> Result<RecordBatch, DeltaError> {
-    let mut rows = Vec::new();
-    for part in parts {
-        rows.extend(read(part)?);
-    }
-    sort_rows(&mut rows);
-    Ok(build(&rows))
+    let parts: Vec<RecordBatch> = parts.iter().map(conform).collect::<Result<_, _>>()?;
+    let all = concat_batches(&delta_schema(), &parts).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: CHANGE_TYPE,
+        problem: format!("tables cannot be concatenated: {e}"),
+    })?;
+    sort_batch(&all)
 }

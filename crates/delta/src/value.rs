@@ -104,6 +104,119 @@ pub(crate) fn key_text(value: &Value) -> String {
     }
 }
 
+/// Whether two cells hold the same value, without building JSON for the
+/// types our tables use (the diff compares millions of cells).
+pub(crate) fn same(a: &dyn Array, ra: usize, b: &dyn Array, rb: usize) -> bool {
+    match (a.is_null(ra), b.is_null(rb)) {
+        (true, true) => return true,
+        (true, false) | (false, true) => return false,
+        (false, false) => {}
+    }
+    if a.data_type() != b.data_type() {
+        return cell(a, ra) == cell(b, rb);
+    }
+    macro_rules! prim {
+        ($t:ty) => {
+            match (a.as_primitive_opt::<$t>(), b.as_primitive_opt::<$t>()) {
+                (Some(x), Some(y)) => Some(x.value(ra) == y.value(rb)),
+                _ => None,
+            }
+        };
+    }
+    let fast = match a.data_type() {
+        DataType::Utf8 => match (a.as_string_opt::<i32>(), b.as_string_opt::<i32>()) {
+            (Some(x), Some(y)) => Some(x.value(ra) == y.value(rb)),
+            _ => None,
+        },
+        DataType::Boolean => match (a.as_boolean_opt(), b.as_boolean_opt()) {
+            (Some(x), Some(y)) => Some(x.value(ra) == y.value(rb)),
+            _ => None,
+        },
+        DataType::Int32 => prim!(Int32Type),
+        DataType::Int64 => prim!(Int64Type),
+        DataType::UInt64 => prim!(UInt64Type),
+        DataType::Date32 => prim!(arrow_array::types::Date32Type),
+        // Floats compare as their JSON renders them, so NaN equals NaN
+        // (both null) and the delta never reports a change it cannot show.
+        DataType::Float64 => match (
+            a.as_primitive_opt::<Float64Type>(),
+            b.as_primitive_opt::<Float64Type>(),
+        ) {
+            (Some(x), Some(y)) => Some(float(x.value(ra)) == float(y.value(rb))),
+            _ => None,
+        },
+        DataType::List(_) => match (a.as_list_opt::<i32>(), b.as_list_opt::<i32>()) {
+            (Some(x), Some(y)) => {
+                let (xo, yo) = (x.value_offsets(), y.value_offsets());
+                let (xs, xe) = (xo[ra] as usize, xo[ra + 1] as usize);
+                let (ys, ye) = (yo[rb] as usize, yo[rb + 1] as usize);
+                let (xv, yv) = (x.values(), y.values());
+                Some(
+                    xe - xs == ye - ys
+                        && (0..xe - xs).all(|i| same(xv.as_ref(), xs + i, yv.as_ref(), ys + i)),
+                )
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    fast.unwrap_or_else(|| cell(a, ra) == cell(b, rb))
+}
+
+/// Appends the JSON of one cell to `out`, as [`cell`] renders it, without
+/// building a JSON tree for text and lists of text.
+pub(crate) fn write_cell(out: &mut String, array: &dyn Array, row: usize) {
+    if array.is_null(row) {
+        out.push_str("null");
+        return;
+    }
+    match array.data_type() {
+        DataType::Utf8 => {
+            if let Some(a) = array.as_string_opt::<i32>() {
+                push_json_str(out, a.value(row));
+                return;
+            }
+        }
+        DataType::List(_) => {
+            if let Some(a) = array.as_list_opt::<i32>() {
+                let offsets = a.value_offsets();
+                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                let values = a.values();
+                out.push('[');
+                for i in start..end {
+                    if i > start {
+                        out.push(',');
+                    }
+                    write_cell(out, values.as_ref(), i);
+                }
+                out.push(']');
+                return;
+            }
+        }
+        _ => {}
+    }
+    out.push_str(&cell(array, row).to_string());
+}
+
+/// Appends `s` as a JSON string.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +238,28 @@ mod tests {
         let l = b.finish();
         assert_eq!(cell(&l, 0).to_string(), r#"["a","b"]"#);
         assert_eq!(key_text(&cell(&StringArray::from(vec!["P1"]), 0)), "P1");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_json() {
+        let s = StringArray::from(vec![Some("a\"b\\c\n\u{1}\u{8}é"), None, Some("x")]);
+        for row in 0..3 {
+            let mut out = String::new();
+            write_cell(&mut out, &s, row);
+            assert_eq!(out, cell(&s, row).to_string());
+        }
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("a");
+        b.append(true);
+        b.values().append_value("a");
+        b.append(true);
+        b.values().append_value("b");
+        b.append(true);
+        let l = b.finish();
+        assert!(same(&l, 0, &l, 1));
+        assert!(!same(&l, 0, &l, 2));
+        assert!(same(&s, 1, &s, 1) && !same(&s, 0, &s, 1));
+        let f = Float64Array::from(vec![f64::NAN, f64::NAN, 1.0]);
+        assert!(same(&f, 0, &f, 1) && !same(&f, 0, &f, 2));
     }
 }

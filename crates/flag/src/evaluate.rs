@@ -9,6 +9,7 @@ use crate::tables::{FlagRow, PersonRow, flags_batch, persons_batch};
 use crate::{FlagError, FlagKind, FlagRules};
 use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
 use arrow_array::RecordBatch;
+use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -84,23 +85,31 @@ pub fn evaluate(
         cols: &cols,
         roles: &row_roles,
         rules,
+        rule_texts: FlagKind::ALL.map(|k| k.rule(rules)),
         period,
         conflicts: id_conflicts(&cols, person_ids),
     };
 
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|a, b| {
+    order.par_sort_by(|a, b| {
         person_ids[*a]
             .cmp(&person_ids[*b])
             .then_with(|| cols.source.value(*a).cmp(cols.source.value(*b)))
             .then_with(|| cols.source_row.value(*a).cmp(&cols.source_row.value(*b)))
             .then(a.cmp(b))
     });
-    let mut persons = Vec::new();
+    // Persons are independent of each other; rayon's ordered collect keeps
+    // the output in person order whatever the thread count.
+    let groups: Vec<&[usize]> = order
+        .chunk_by(|a, b| person_ids[*a] == person_ids[*b])
+        .collect();
+    let evaluated: Vec<(PersonRow, Vec<FlagRow>)> = groups
+        .par_iter()
+        .map(|group| ctx.person(&person_ids[group[0]], group))
+        .collect();
+    let mut persons = Vec::with_capacity(evaluated.len());
     let mut flags = Vec::new();
-    for group in order.chunk_by(|a, b| person_ids[*a] == person_ids[*b]) {
-        let person = &person_ids[group[0]];
-        let (row, person_flags) = ctx.person(person, group);
+    for (row, person_flags) in evaluated {
         persons.push(row);
         flags.extend(person_flags);
     }
@@ -154,6 +163,8 @@ struct Context<'a> {
     cols: &'a Columns<'a>,
     roles: &'a [Roles],
     rules: &'a FlagRules,
+    /// The rule text of each flag, in [`FlagKind::ALL`] order.
+    rule_texts: [String; 7],
     period: Period,
     conflicts: HashMap<String, Vec<Conflict>>,
 }
@@ -286,7 +297,7 @@ impl Context<'_> {
             flags.push(FlagRow {
                 person_id: person.to_string(),
                 flag: kind.name().to_string(),
-                rule: kind.rule(self.rules),
+                rule: self.rule_texts[kind as usize].clone(),
                 since: since.to_string(),
                 evidence,
                 details: details.to_string(),

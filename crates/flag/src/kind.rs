@@ -107,3 +107,17 @@ impl std::fmt::Display for FlagKind {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_declaration_order_and_names_round_trip() {
+        // The evaluator indexes per-flag tables by `kind as usize`.
+        for (i, k) in FlagKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i);
+            assert_eq!(FlagKind::from_name(k.name()), Some(*k));
+        }
+    }
+}

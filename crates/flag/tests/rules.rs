@@ -592,3 +592,41 @@ fn evidence_digest_follows_records_not_rows() {
     assert_ne!(this_month, other);
     assert_eq!(this_month[0].len(), 20);
 }
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let recs: Vec<Rec> = (0..200u64)
+        .flat_map(|i| {
+            let person: &'static str = Box::leak(format!("P{:08}", i % 70).into_boxed_str());
+            [
+                enrolled(
+                    i,
+                    person,
+                    if i % 3 == 0 { "一中" } else { "二中" },
+                    (i % 4 == 0).then_some("助学金"),
+                ),
+                case(
+                    i,
+                    person,
+                    "dibao",
+                    if i % 5 == 0 { "stopped" } else { "active" },
+                    Some("2025-01"),
+                ),
+            ]
+        })
+        .collect();
+    let (batch, persons) = table(&recs);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            evaluate(&batch, &persons, &roles(), &FlagRules::default(), period()).unwrap()
+        })
+    };
+    let (one, four) = (run(1), run(4));
+    assert_eq!(one.persons, four.persons);
+    assert_eq!(one.flags, four.flags);
+    assert!(one.flags.num_rows() > 0);
+}

@@ -83,14 +83,16 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
 
     // Clusters, ordered by their smallest record key (then their sorted key
     // list, which only matters when a caller passes repeated keys).
-    let mut members: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (row, c) in cluster.iter().enumerate() {
-        members.entry(*c).or_default().push(row);
-    }
-    let mut clusters: Vec<Vec<usize>> = members.into_values().collect();
-    for rows in &mut clusters {
-        rows.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
-    }
+    let mut by_cluster: Vec<usize> = (0..keys.len()).collect();
+    by_cluster.sort_unstable_by(|a, b| {
+        cluster[*a]
+            .cmp(&cluster[*b])
+            .then_with(|| keys[*a].cmp(&keys[*b]))
+            .then(a.cmp(b))
+    });
+    let mut clusters: Vec<&[usize]> = by_cluster
+        .chunk_by(|a, b| cluster[*a] == cluster[*b])
+        .collect();
     clusters.sort_by(|a, b| {
         let ka = a.iter().map(|r| &keys[*r]);
         let kb = b.iter().map(|r| &keys[*r]);
@@ -98,10 +100,13 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
     });
 
     // Overlaps: how many records of each cluster each previous person had.
+    // A hash index: millions of lookups into the registry's sorted map
+    // would each pay a dozen comparisons of long, similar keys.
+    let index: HashMap<&str, u64> = previous.entries().collect();
     let mut overlap: Vec<BTreeMap<u64, usize>> = vec![BTreeMap::new(); clusters.len()];
     for (c, rows) in clusters.iter().enumerate() {
-        for row in rows {
-            if let Some(p) = previous.person_of(&keys[*row]) {
+        for row in rows.iter() {
+            if let Some(&p) = index.get(keys[*row].as_str()) {
                 *overlap[c].entry(p).or_insert(0) += 1;
             }
         }
@@ -201,18 +206,21 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
     events.sort_by_key(|e| (e.person, e.kind, e.other));
 
     let mut person_numbers = vec![0u64; keys.len()];
-    let mut persons: BTreeMap<String, u64> = BTreeMap::new();
+    let mut entries: Vec<(&str, u64)> = Vec::with_capacity(keys.len());
     for (c, rows) in clusters.iter().enumerate() {
-        for row in rows {
+        for row in rows.iter() {
             person_numbers[*row] = numbers[c];
-            // A repeated key keeps the smallest person number, so the
-            // registry stays a function of the inputs.
-            persons
-                .entry(keys[*row].clone())
-                .and_modify(|n| *n = (*n).min(numbers[c]))
-                .or_insert(numbers[c]);
+            entries.push((keys[*row].as_str(), numbers[c]));
         }
     }
+    // A repeated key keeps the smallest person number, so the registry
+    // stays a function of the inputs; sorted input builds the map in bulk.
+    entries.sort_unstable();
+    entries.dedup_by(|later, first| later.0 == first.0);
+    let persons: BTreeMap<String, u64> = entries
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
     Assignment {
         person_ids: person_numbers.into_iter().map(person_id).collect(),
         registry: Registry {
