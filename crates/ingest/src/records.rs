@@ -237,7 +237,8 @@ impl<'t> Record<'t> {
         let content = &self.bytes[self.content.clone()];
         let checked = match self.text {
             Some(t) => Ok(t.get(self.content.clone()).unwrap_or_default()),
-            None => std::str::from_utf8(content),
+            // The fast validator only says whether; std says where, on the rare bad record.
+            None => simdutf8::basic::from_utf8(content).or_else(|_| std::str::from_utf8(content)),
         };
         match checked {
             Ok(line) => {
