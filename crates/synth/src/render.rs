@@ -106,7 +106,7 @@ impl<'a> Draft<'a> {
 
 /// Renders household `hh` for every month of `frame`.
 pub fn render(frame: &Frame, hh: &Household, layout: &Layout, rates: &CorruptionRates) -> Rendered {
-    let mut rng = household::stream(frame.seed, purpose::RENDER, hh.index);
+    let typist = Typist { seed: frame.seed };
     let months = frame.months as i32;
     let mut rendered = Rendered {
         rows: Vec::new(),
@@ -147,7 +147,7 @@ pub fn render(frame: &Frame, hh: &Household, layout: &Layout, rates: &Corruption
             m,
             &layout.sources[src::ENROLLMENT],
             &rates.enrollment,
-            &mut rng,
+            &typist,
             &mut emit,
         );
         subsidy(
@@ -156,15 +156,16 @@ pub fn render(frame: &Frame, hh: &Household, layout: &Layout, rates: &Corruption
             m,
             &layout.sources[src::SUBSIDY],
             &rates.subsidy,
-            &mut rng,
+            &typist,
             &mut emit,
         );
         if !hh.migrant {
             register(
                 hh,
+                m,
                 &layout.sources[src::HOUSEHOLD],
                 &rates.household,
-                &mut rng,
+                &typist,
                 &mut emit,
             );
         }
@@ -173,13 +174,35 @@ pub fn render(frame: &Frame, hh: &Household, layout: &Layout, rates: &Corruption
             m,
             &layout.sources[src::DISABILITY],
             &rates.disability,
-            &mut rng,
+            &typist,
             &mut emit,
         );
         rendered.rows.push(out);
         rendered.facts.push(facts);
     }
     rendered
+}
+
+/// Types each logical row (a person's row in a source, by ordinal) from its
+/// own RNG stream, so a row reads the same every month, typos included, as
+/// a database snapshot does, until the department re-enters it: each month
+/// a row is re-typed with chance [`RETYPE_MONTHLY`], its errors drawn anew.
+struct Typist {
+    seed: u64,
+}
+
+/// Monthly chance that a department re-enters a row (corrects or re-breaks it).
+pub const RETYPE_MONTHLY: f64 = 0.03;
+
+impl Typist {
+    fn rng(&self, person: u64, source: usize, ordinal: u64, m: i32) -> ChaCha8Rng {
+        let key = household::mix(&[person, source as u64, ordinal]);
+        let threshold = (RETYPE_MONTHLY * 1e6) as u64;
+        let epoch = (1..=m.max(0) as u64)
+            .filter(|k| household::mix(&[self.seed, key, *k]) % 1_000_000 < threshold)
+            .count() as u64;
+        household::stream(self.seed, purpose::RENDER, household::mix(&[key, epoch]))
+    }
 }
 
 type Emit<'e, 'l> = dyn FnMut(Draft<'l>, usize, &mut ChaCha8Rng, &SourceRates) + 'e;
@@ -265,14 +288,15 @@ fn enrollment<'l>(
     m: i32,
     l: &'l SourceLayout,
     rates: &SourceRates,
-    rng: &mut ChaCha8Rng,
+    typist: &Typist,
     emit: &mut Emit<'_, 'l>,
 ) {
     for (who, p) in hh.persons.iter().enumerate() {
         let Some(rows) = p.enrollment.get(m as usize) else {
             continue;
         };
-        for row in rows {
+        for (ordinal, row) in rows.iter().enumerate() {
+            let rng = &mut typist.rng(p.no, src::ENROLLMENT, ordinal as u64, m);
             let mut d = Draft::new(l, src::ENROLLMENT, who);
             let g = &hh.persons[p.guardian];
             d.set("student_no", p.student_no.clone());
@@ -370,7 +394,7 @@ fn subsidy<'l>(
     m: i32,
     l: &'l SourceLayout,
     rates: &SourceRates,
-    rng: &mut ChaCha8Rng,
+    typist: &Typist,
     emit: &mut Emit<'_, 'l>,
 ) {
     let head = first_of(
@@ -383,7 +407,7 @@ fn subsidy<'l>(
         ],
     );
     let county = &COUNTIES[hh.county];
-    for case in &hh.cases {
+    for (ordinal, case) in hh.cases.iter().enumerate() {
         let standing = case.standing(m);
         if standing == Standing::Unlisted {
             continue;
@@ -393,6 +417,7 @@ fn subsidy<'l>(
         let compact = household::mix(&[case.start as u64, hh.index]).is_multiple_of(10);
         let kind = subsidy_code(l, case, county.rural);
         for (who, p) in hh.persons.iter().enumerate() {
+            let rng = &mut typist.rng(p.no, src::SUBSIDY, ordinal as u64, m);
             let mut d = Draft::new(l, src::SUBSIDY, who);
             d.set("household_no", case.number.clone());
             d.set("county", county.name.to_string());
@@ -437,9 +462,10 @@ fn subsidy_code(l: &SourceLayout, case: &Case, rural: bool) -> String {
 
 fn register<'l>(
     hh: &Household,
+    m: i32,
     l: &'l SourceLayout,
     rates: &SourceRates,
-    rng: &mut ChaCha8Rng,
+    typist: &Typist,
     emit: &mut Emit<'_, 'l>,
 ) {
     let head = first_of(
@@ -457,6 +483,7 @@ fn register<'l>(
         if p.id.is_none() {
             continue;
         }
+        let rng = &mut typist.rng(p.no, src::HOUSEHOLD, 0, m);
         let mut d = Draft::new(l, src::HOUSEHOLD, who);
         d.set("household_no", hh.register_no.clone());
         typed_name(&mut d, &p.name, rates, rng);
@@ -480,7 +507,7 @@ fn disability<'l>(
     m: i32,
     l: &'l SourceLayout,
     rates: &SourceRates,
-    rng: &mut ChaCha8Rng,
+    typist: &Typist,
     emit: &mut Emit<'_, 'l>,
 ) {
     for (who, p) in hh.persons.iter().enumerate() {
@@ -490,6 +517,7 @@ fn disability<'l>(
         if cert.from > m {
             continue;
         }
+        let rng = &mut typist.rng(p.no, src::DISABILITY, 0, m);
         let mut d = Draft::new(l, src::DISABILITY, who);
         d.set(
             "certificate_no",
