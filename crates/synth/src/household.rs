@@ -837,8 +837,11 @@ fn address(rng: &mut impl Rng, county: usize) -> String {
             rng.random_range(1..200)
         )
     } else {
+        // Some clerks separate the building with an ASCII comma, which a
+        // CSV writer must quote and a reader must respect.
+        let sep = if rng.random_bool(0.03) { "," } else { "" };
         format!(
-            "{}{}{}号{}栋{}室",
+            "{}{}{}号{sep}{}栋{}室",
             c.name,
             pick(rng, place::STREETS),
             rng.random_range(1..400),
