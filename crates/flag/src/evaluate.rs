@@ -228,6 +228,41 @@ impl Context<'_> {
                 || str_at(self.cols.disability_category, row).is_some())
     }
 
+    /// Valid IDs (masked) that the person's records carry under two names,
+    /// one record agreeing with the ID and another contradicting its birth
+    /// date or gender, with the records carrying them.
+    fn shared_within(&self, rows: &[usize]) -> Vec<(String, Vec<usize>)> {
+        let c = self.cols;
+        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for r in rows
+            .iter()
+            .copied()
+            .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
+        {
+            if let Some(id) = str_at(c.id_number, r) {
+                by_id.entry(id).or_default().push(r);
+            }
+        }
+        let contradicts = |r: usize| {
+            bool_at(c.birth_matches_id, r) == Some(false)
+                || bool_at(c.gender_matches_id, r) == Some(false)
+        };
+        by_id
+            .into_iter()
+            .filter(|(_, group)| {
+                group.iter().filter(|b| contradicts(**b)).any(|b| {
+                    let name_b = str_at(c.name_pinyin, *b);
+                    group.iter().any(|a| {
+                        !contradicts(*a)
+                            && name_b.is_some()
+                            && str_at(c.name_pinyin, *a).is_some_and(|n| Some(n) != name_b)
+                    })
+                })
+            })
+            .map(|(id, group)| (mask_id_text(id), group))
+            .collect()
+    }
+
     /// The summary row and the flags of one person, from their records.
     fn person(&self, person: &str, rows: &[usize]) -> (PersonRow, Vec<FlagRow>) {
         let c = self.cols;
@@ -397,17 +432,36 @@ impl Context<'_> {
             );
         }
 
-        if let Some(conflicts) = self.conflicts.get(person) {
-            let others: BTreeSet<&str> = conflicts
+        // One ID used by two people shows either across persons (the
+        // matcher kept them apart) or inside one person (the matcher linked
+        // on the shared ID): records carrying the same valid ID under
+        // different names, one of them contradicting the ID's birth date or
+        // gender, are two people.
+        let shared: Vec<(String, Vec<usize>)> = self.shared_within(rows);
+        let across = self.conflicts.get(person);
+        if across.is_some() || !shared.is_empty() {
+            let across = across.map(Vec::as_slice).unwrap_or_default();
+            let others: BTreeSet<&str> = across
                 .iter()
                 .flat_map(|k| k.others.iter().map(String::as_str))
                 .collect();
-            let ids: Vec<&str> = conflicts.iter().map(|k| k.masked_id.as_str()).collect();
+            let ids: BTreeSet<&str> = across
+                .iter()
+                .map(|k| k.masked_id.as_str())
+                .chain(shared.iter().map(|(id, _)| id.as_str()))
+                .collect();
+            let within: Vec<String> =
+                self.evidence(shared.iter().flat_map(|(_, rows)| rows.iter().copied()));
             raise(
                 FlagKind::IdConflict,
                 period,
-                self.evidence(conflicts.iter().flat_map(|k| k.rows.iter().copied())),
-                json!({ "id_numbers": ids, "other_persons": others }),
+                self.evidence(
+                    across
+                        .iter()
+                        .flat_map(|k| k.rows.iter().copied())
+                        .chain(shared.iter().flat_map(|(_, rows)| rows.iter().copied())),
+                ),
+                json!({ "id_numbers": ids, "other_persons": others, "within_person": within }),
             );
         }
 

@@ -630,3 +630,39 @@ fn output_does_not_depend_on_thread_count() {
     assert_eq!(one.flags, four.flags);
     assert!(one.flags.num_rows() > 0);
 }
+
+#[test]
+fn id_conflict_inside_one_person_needs_another_name_and_a_contradiction() {
+    let guardian = id("1985-03-01", 31);
+    let row = |row, name: &str, pinyin: &str, birth_ok: &str| {
+        let mut r = rec(
+            "household",
+            row,
+            "P1",
+            &[
+                ("id_number", &guardian),
+                ("id_check_ok", "true"),
+                ("birth_matches_id", birth_ok),
+            ],
+        );
+        r.values.push(("name", name.to_string()));
+        r.values.push(("name_pinyin", pinyin.to_string()));
+        r
+    };
+    // The guardian's own row, and a child's row carrying the guardian's ID
+    // (the matcher linked them on it): a different name, a contradicted birth date.
+    let linked = [
+        row(1, "王建国", "wang jian guo", "true"),
+        row(2, "王小明", "wang xiao ming", "false"),
+    ];
+    assert_eq!(
+        raised(&linked, &FlagRules::default()),
+        ["P1 id_conflict", "P1 id_mismatch"]
+    );
+    // A mistyped birth day under the same name is only a mismatch.
+    let typo = [
+        row(1, "王建国", "wang jian guo", "true"),
+        row(2, "王建國", "wang jian guo", "false"),
+    ];
+    assert_eq!(raised(&typo, &FlagRules::default()), ["P1 id_mismatch"]);
+}
