@@ -8,8 +8,10 @@
 # It builds crates/ingest/examples/ingest_bench.rs in release mode, writes a
 # synthetic enrollment extract (the demo config's 14 columns, 1 address in 8
 # quoted) as UTF-8 with BOM and as GB18030, then reads each with all threads
-# and with one thread (RAYON_NUM_THREADS=1) under /usr/bin/time -v. Timing is
-# the fastest of 3 runs inside one process; peak RSS is that process's.
+# and with one thread (RAYON_NUM_THREADS=1) under /usr/bin/time. Wall time is
+# the fastest of 3 runs inside one process; CPU time is the process's user +
+# system time divided by 3; peak RSS is the process's (one run's tables are
+# dropped before the next run starts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
@@ -19,27 +21,32 @@ trap 'rm -rf "$WORK"' EXIT
 cargo build --release -q -p aidlink-ingest --example ingest_bench
 BIN=target/release/examples/ingest_bench
 
-run() { # label, env, args...
+REPEAT=3
+run() { # label, threads (empty: all), args...
     local label="$1"; shift
     local threads="$1"; shift
     echo "== $label (threads: ${threads:-all})"
     if [ -n "$threads" ]; then export RAYON_NUM_THREADS="$threads"; else unset RAYON_NUM_THREADS; fi
-    /usr/bin/time -v "$BIN" "$@" 2>"$WORK/time.txt"
-    grep -E "Maximum resident set size" "$WORK/time.txt" | sed 's/^\s*/peak_rss_/; s/ (kbytes): /_kib=/'
+    /usr/bin/time -f "%U %S %M" -o "$WORK/time.txt" "$BIN" "$@" --repeat "$REPEAT" | tee "$WORK/out.txt"
+    local rows
+    rows=$(grep -oE 'rows_read=[0-9]+' "$WORK/out.txt" | cut -d= -f2)
+    # CPU time (user + system) is what a loaded machine cannot inflate much:
+    # rows per CPU second is the per-core figure.
+    awk -v rows="$rows" -v rep="$REPEAT" '{cpu = ($1 + $2) / rep; printf "cpu_seconds_per_run=%.3f rows_per_cpu_second=%.0f peak_rss_mib=%.0f\n", cpu, rows / cpu, $3 / 1024}' "$WORK/time.txt"
 }
 
 "$BIN" gen --rows "$ROWS" --out "$WORK/enrollment_utf8.csv"
 "$BIN" gen --rows "$ROWS" --out "$WORK/enrollment_gb18030.csv" --gb18030
 ls -l "$WORK"/*.csv | awk '{print "file " $NF " " $5 " bytes"}'
 
-run "UTF-8+BOM CSV" "" read "$WORK/enrollment_utf8.csv" --repeat 3
-run "UTF-8+BOM CSV" 1 read "$WORK/enrollment_utf8.csv" --repeat 3
-run "GB18030 CSV" "" read "$WORK/enrollment_gb18030.csv" --repeat 3
-run "GB18030 CSV" 1 read "$WORK/enrollment_gb18030.csv" --repeat 3
+run "UTF-8+BOM CSV" "" read "$WORK/enrollment_utf8.csv"
+run "UTF-8+BOM CSV" 1 read "$WORK/enrollment_utf8.csv"
+run "GB18030 CSV" "" read "$WORK/enrollment_gb18030.csv"
+run "GB18030 CSV" 1 read "$WORK/enrollment_gb18030.csv"
 
 if [ -n "${AIDLINK_SYNTH_DIR:-}" ]; then
     PERIOD="${PERIOD:?set PERIOD=YYYY-MM for the generator output}"
     for s in $(grep -oE '^\[sources\.[a-z_]+\]' "$AIDLINK_SYNTH_DIR/aidlink.toml" | sed 's/\[sources\.//; s/\]//'); do
-        run "generator $s" "" source --config "$AIDLINK_SYNTH_DIR/aidlink.toml" --period "$PERIOD" --source "$s" --repeat 3
+        run "generator $s" "" source --config "$AIDLINK_SYNTH_DIR/aidlink.toml" --period "$PERIOD" --source "$s"
     done
 fi

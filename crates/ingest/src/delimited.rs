@@ -2,7 +2,7 @@
 //!
 //! A UTF-8 file is parsed in place, other encodings are decoded once (see
 //! [`crate::decode`]); the SHA-256 of the bytes is computed alongside. The header is the
-//! first non-blank record; the rest is cut at record boundaries into chunks
+//! first record that has every mapped column (titles above it are skipped); the rest is cut at record boundaries into chunks
 //! of [`CHUNK_BYTES`] (a fixed size, so the cut does not depend on the thread
 //! count) that rayon parses in parallel, each into its own Arrow builders.
 //! Chunks are then stitched in file order, renumbering rows, so the output is
@@ -22,6 +22,9 @@ use sha2::{Digest, Sha256};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Records above the header that may be skipped as a title or notes.
+pub const PREAMBLE_ROWS: usize = 10;
 
 /// Bytes of text per parallel parse chunk.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -46,6 +49,8 @@ pub struct TextTable {
     pub delimiter: u8,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Records above the header skipped as a title or notes.
+    pub preamble: u64,
 }
 
 /// What one chunk parsed into.
@@ -96,6 +101,7 @@ impl<'t> Body<'t> {
 
 /// What the parallel pass produced, before stitching.
 struct Parsed {
+    preamble: u64,
     map: ColumnMap,
     outs: Vec<ChunkOut>,
     blank_lines: u64,
@@ -196,44 +202,36 @@ fn parse_body(
     chunk_bytes: usize,
 ) -> Result<Parsed, IngestError> {
     let b = body.bytes();
-    // Blank lines before the header are skipped like any other blank line.
-    let mut pos = 0;
-    let mut blank_lines = 0u64;
-    let first_line = loop {
-        if pos >= b.len() {
-            return Err(IngestError::NoHeader {
-                path: path.to_path_buf(),
-            });
-        }
-        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i);
-        if b[pos..end].iter().all(u8::is_ascii_whitespace) {
-            blank_lines += 1;
-            pos = end + 1;
-        } else {
-            break String::from_utf8_lossy(&b[pos..end]);
-        }
-    };
-    let delimiter = match source.delimiter {
-        Some(c) if c.is_ascii() && c != '"' && c != '\n' && c != '\r' => c as u8,
+    let delimiters: Vec<u8> = match source.delimiter {
+        Some(c) if c.is_ascii() && c != '"' && c != '\n' && c != '\r' => vec![c as u8],
         Some(c) => {
             return Err(IngestError::BadDelimiter {
                 path: path.to_path_buf(),
                 delimiter: c,
             });
         }
-        None => {
-            let (candidates, fallback): (&[u8], u8) = if format == Format::Tsv {
-                (b"\t,;|", b'\t')
-            } else {
-                (b",\t;|", b',')
-            };
-            sniff_delimiter(&first_line, candidates).unwrap_or(fallback)
-        }
+        None => delimiter_candidates(b, format),
     };
-
-    let mut header = body.record();
-    let body_start = header.parse(pos, b.len(), delimiter);
-    let map = map_columns(path, source, &header.cells_lossy())?;
+    // The first candidate that finds the header wins; when none does, the
+    // error is the one of the most likely candidate.
+    let mut first_error = None;
+    let mut found = None;
+    for &d in &delimiters {
+        match find_header(path, source, body, d) {
+            Ok(h) => {
+                found = Some((d, h));
+                break;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let Some((delimiter, (map, body_start, blank_lines, preamble))) = found else {
+        return Err(first_error.unwrap_or(IngestError::NoHeader {
+            path: path.to_path_buf(),
+        }));
+    };
     let header_lines = count_newlines(&b[..body_start]);
 
     let sizing = Sizing::sample(body, body_start, delimiter, &map);
@@ -247,8 +245,89 @@ fn parse_body(
         outs,
         blank_lines,
         header_lines,
+        preamble,
         delimiter,
     })
+}
+
+/// The delimiters to try, most likely first: the one sniffed from each of the
+/// first lines in turn (a title line above the header may have none, or the
+/// wrong one), then the remaining candidates, the format's default first.
+fn delimiter_candidates(b: &[u8], format: Format) -> Vec<u8> {
+    let candidates: &[u8] = if format == Format::Tsv {
+        b"\t,;|"
+    } else {
+        b",\t;|"
+    };
+    let mut order = Vec::with_capacity(candidates.len());
+    let lines = b
+        .split(|c| *c == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .take(PREAMBLE_ROWS + 1);
+    for line in lines {
+        if let Some(d) = sniff_delimiter(&String::from_utf8_lossy(line), candidates)
+            && !order.contains(&d)
+        {
+            order.push(d);
+        }
+    }
+    for &d in candidates {
+        if !order.contains(&d) {
+            order.push(d);
+        }
+    }
+    order
+}
+
+/// Finds the header: the first non-blank record that has every mapped
+/// column, with up to [`PREAMBLE_ROWS`] records before it (titles, export
+/// notes) skipped. Returns the column map, where the data starts, and the
+/// blank lines and preamble records skipped.
+fn find_header(
+    path: &Path,
+    source: &SourceConfig,
+    body: Body<'_>,
+    delimiter: u8,
+) -> Result<(ColumnMap, usize, u64, u64), IngestError> {
+    let b = body.bytes();
+    let mut header = body.record();
+    let mut pos = 0;
+    let mut blank_lines = 0u64;
+    let mut preamble = 0u64;
+    let mut best: Option<IngestError> = None;
+    loop {
+        if pos >= b.len() || preamble as usize > PREAMBLE_ROWS {
+            return Err(best.unwrap_or(IngestError::NoHeader {
+                path: path.to_path_buf(),
+            }));
+        }
+        let next = header.parse(pos, b.len(), delimiter);
+        if header.is_blank() {
+            blank_lines += 1;
+            pos = next;
+            continue;
+        }
+        match map_columns(path, source, &header.cells_lossy()) {
+            Ok(map) => return Ok((map, next, blank_lines, preamble)),
+            // The header is there, but a mapped column is in it twice.
+            Err(e @ IngestError::DuplicateColumn { .. }) => return Err(e),
+            Err(e) => {
+                if missing_count(&e) < best.as_ref().map_or(usize::MAX, missing_count) {
+                    best = Some(e);
+                }
+                preamble += 1;
+                pos = next;
+            }
+        }
+    }
+}
+
+/// How many mapped columns an error says are missing (any other error: all).
+fn missing_count(e: &IngestError) -> usize {
+    match e {
+        IngestError::MissingColumns { missing, .. } => missing.len(),
+        _ => usize::MAX - 1,
+    }
 }
 
 /// Joins chunk outputs in file order into whole columns and numbered rejects.
@@ -259,6 +338,7 @@ fn stitch(
     sha256: String,
 ) -> Result<TextTable, IngestError> {
     let Parsed {
+        preamble,
         map,
         mut outs,
         mut blank_lines,
@@ -317,6 +397,7 @@ fn stitch(
         encoding: label,
         delimiter,
         sha256,
+        preamble,
     })
 }
 

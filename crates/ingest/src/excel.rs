@@ -1,7 +1,8 @@
 //! Reads a sheet of an Excel workbook (`.xlsx`, `.xls`) through calamine.
 //!
-//! The header is the sheet's first non-empty row; empty rows are skipped
-//! like blank lines. Cells become the text a person sees in Excel, as far as
+//! The header is the sheet's first non-empty row that has every mapped
+//! column (up to ten title rows above it are skipped); empty rows are
+//! skipped like blank lines. Cells become the text a person sees in Excel, as far as
 //! the stored value allows: strings as they are, whole numbers without
 //! `.0`, dates as ISO `YYYY-MM-DD` (with `THH:MM:SS` when there is a time).
 //!
@@ -59,22 +60,47 @@ pub fn read_workbook(
     let mut rows = range
         .rows()
         .map(|r| r.iter().map(cell_text).collect::<Vec<Option<String>>>());
+    // The header is the first non-empty row that has every mapped column; up
+    // to PREAMBLE_ROWS rows before it (a title, export notes) are skipped.
     let mut blank_lines = 0u64;
-    let header = loop {
-        match rows.next() {
-            None => {
-                return Err(IngestError::NoHeader {
-                    path: path.to_path_buf(),
-                });
+    let mut preamble = 0u64;
+    let mut seen = 0u64;
+    let mut best: Option<IngestError> = None;
+    let map = loop {
+        let Some(r) = rows.next() else {
+            return Err(best.unwrap_or(IngestError::NoHeader {
+                path: path.to_path_buf(),
+            }));
+        };
+        seen += 1;
+        if r.iter().all(Option::is_none) {
+            blank_lines += 1;
+            continue;
+        }
+        let header: Vec<String> = r.into_iter().map(Option::unwrap_or_default).collect();
+        match map_columns(path, source, &header) {
+            Ok(map) => break map,
+            // The header is there, but a mapped column is in it twice.
+            Err(e @ IngestError::DuplicateColumn { .. }) => return Err(e),
+            Err(e) => {
+                let missing = |e: &IngestError| match e {
+                    IngestError::MissingColumns { missing, .. } => missing.len(),
+                    _ => usize::MAX,
+                };
+                if best.as_ref().is_none_or(|b| missing(&e) < missing(b)) {
+                    best = Some(e);
+                }
+                preamble += 1;
+                if preamble as usize > crate::delimited::PREAMBLE_ROWS {
+                    return Err(best.unwrap_or(IngestError::NoHeader {
+                        path: path.to_path_buf(),
+                    }));
+                }
             }
-            Some(r) if r.iter().all(Option::is_none) => blank_lines += 1,
-            Some(r) => break r,
         }
     };
     // The sheet's 1-based row number of the header, for reject messages.
-    let header_sheet_row = range.start().map_or(0, |(r, _)| r as u64) + blank_lines + 1;
-    let header: Vec<String> = header.into_iter().map(Option::unwrap_or_default).collect();
-    let map = map_columns(path, source, &header)?;
+    let header_sheet_row = range.start().map_or(0, |(r, _)| r as u64) + seen;
     let mut sink = RowSink::new(&map, range.height(), 0);
     let mut row_no = 0u64;
     for (i, cells) in rows.enumerate() {
@@ -90,7 +116,9 @@ pub fn read_workbook(
         let place = format!("sheet `{sheet}` row {}: ", header_sheet_row + 1 + i as u64);
         sink.push(row_no, &row, || row.raw(), &place);
     }
-    build_raw(path, name, &map, sink, row_no, blank_lines)
+    let mut table = build_raw(path, name, &map, sink, row_no, blank_lines)?;
+    table.preamble = preamble;
+    Ok(table)
 }
 
 /// A sheet row's cells, as text.

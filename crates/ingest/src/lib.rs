@@ -111,7 +111,7 @@ pub fn read_file(
             let data = std::fs::read(path).map_err(io)?;
             let bytes = data.len() as u64;
             let t = delimited::read_text(path, source, format, data)?;
-            let table = assemble(
+            let mut table = assemble(
                 path,
                 name,
                 &t.map,
@@ -121,6 +121,7 @@ pub fn read_file(
                 t.rows_read,
                 t.blank_lines,
             )?;
+            table.preamble = t.preamble;
             (
                 table,
                 t.sha256,
@@ -142,6 +143,7 @@ pub fn read_file(
             rows_rejected: table.rejects.num_rows() as u64,
             delimiter,
             blank_lines: table.blank_lines,
+            preamble_rows: table.preamble,
         },
         raw: table.raw,
         rejects: table.rejects,
@@ -196,6 +198,8 @@ pub(crate) struct RawTable {
     rejects: RecordBatch,
     rows_read: u64,
     blank_lines: u64,
+    /// Rows above the header skipped as a title or notes.
+    preamble: u64,
 }
 
 /// Builds the tables from a sink that collected a whole file.
@@ -246,5 +250,6 @@ fn assemble(
         rejects,
         rows_read,
         blank_lines,
+        preamble: 0,
     })
 }

@@ -31,6 +31,9 @@ pub struct InputStats {
     pub delimiter: Option<char>,
     /// Blank lines (text) or empty rows (Excel) skipped: not data rows, not in `rows_read`.
     pub blank_lines: u64,
+    /// Records above the header skipped as a title or notes (at most 10):
+    /// not data rows, not in `rows_read`.
+    pub preamble_rows: u64,
 }
 
 impl InputStats {

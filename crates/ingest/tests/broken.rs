@@ -167,7 +167,7 @@ fn an_empty_file_has_no_header() {
 
 #[test]
 fn a_duplicated_mapped_header_is_ambiguous() {
-    let text = format!("{},姓名\n", HEADERS.join(","));
+    let text = format!("标题\n{},姓名\n", HEADERS.join(","));
     let err = read(text.as_bytes(), "").unwrap_err().to_string();
     assert!(
         err.contains("`姓名`") && err.contains("columns 1 and 8"),
@@ -221,4 +221,37 @@ fn output_does_not_depend_on_the_thread_count() {
     assert_eq!(one.raw, four.raw);
     assert_eq!(one.rejects, four.rejects);
     assert_eq!(one.stats, four.stats);
+}
+
+#[test]
+fn a_title_line_above_the_header_is_skipped() {
+    let rows = extract(5);
+    let text = format!(
+        "某某县2026年11月在校学生名单,,,,,,\n\n导出时间：2026-11-30\n{}",
+        delimited(&rows, b'\t', false)
+    );
+    let out = read(text.as_bytes(), "").unwrap();
+    assert_eq!(
+        out.stats.delimiter,
+        Some('\t'),
+        "the title's commas are tried first, but find no header"
+    );
+    assert_eq!((out.stats.preamble_rows, out.stats.blank_lines), (2, 1));
+    assert_eq!(dump(&out.raw), expected(&rows));
+}
+
+#[test]
+fn with_a_title_line_the_missing_columns_are_those_of_the_likeliest_header() {
+    let text = format!(
+        "学生名单\n{}",
+        delimited(&extract(2), b',', false).replacen("性别", "性 别", 1)
+    );
+    match read(text.as_bytes(), "").unwrap_err() {
+        IngestError::MissingColumns { missing, found, .. } => {
+            assert_eq!(missing.len(), 1);
+            assert_eq!(missing[0].field, "gender");
+            assert_eq!(found[1], "性 别");
+        }
+        other => panic!("expected missing columns, got {other}"),
+    }
 }

@@ -190,8 +190,10 @@ fn excel_numbers_and_dates_read_as_a_person_sees_them() {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-    // A title row above the header is not supported: the header is the first
-    // non-empty row. Empty rows before it and between data rows are skipped.
+    // A title above the header is skipped; so are empty rows between data rows.
+    sheet
+        .write_string(0, 0, "某某县在校学生名单（合成数据）")
+        .unwrap();
     for (c, h) in HEADERS.iter().enumerate() {
         sheet.write_string(1, c as u16, *h).unwrap();
     }
@@ -210,8 +212,7 @@ fn excel_numbers_and_dates_read_as_a_person_sees_them() {
     let config = config(dir.path(), &[("s", "{period}/book.xlsx", "")]);
     let out = read_source(&config, "s", period()).unwrap();
     assert_accounting(&out);
-    // Sheet row 1 is outside the used range; sheet row 4 is an empty row.
-    assert_eq!(out.stats.blank_lines, 1);
+    assert_eq!((out.stats.preamble_rows, out.stats.blank_lines), (1, 1));
     let got = dump(&out.raw);
     let v = |s: &str| Some(s.to_string());
     assert_eq!(
