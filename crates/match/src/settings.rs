@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Fellegi-Sunter scoring of blocked pairs, then constrained clustering.
+    #[default]
     Probabilistic,
     /// Records with the same normalized ID number are one person; nothing else links.
-    #[default]
     ExactId,
 }
 
@@ -33,7 +33,7 @@ pub struct RuleSetting {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchSettings {
-    /// `exact_id` (default until the probabilistic core lands) or `probabilistic`.
+    /// `probabilistic` (default) or `exact_id`.
     pub mode: Mode,
     /// Match probability at or above which a pair is linked.
     pub threshold: f64,
@@ -66,7 +66,7 @@ pub struct MatchSettings {
 impl Default for MatchSettings {
     fn default() -> Self {
         MatchSettings {
-            mode: Mode::ExactId,
+            mode: Mode::Probabilistic,
             threshold: 0.9,
             blocking: Vec::new(),
             max_block_size: 400,
