@@ -185,21 +185,26 @@ pub struct Layout {
 impl Layout {
     /// Reads the layout from config text.
     pub fn from_config(text: &str) -> Result<Layout, SynthError> {
-        let config = Config::from_text(Path::new("aidlink.toml"), text.to_string())
-            .map_err(|e| SynthError::Config(e.to_string()))?;
+        let config = Config::from_text(Path::new("aidlink.toml"), text.to_string())?;
         let mut sources = Vec::with_capacity(4);
         for (i, name) in SOURCES.iter().enumerate() {
-            let sc: &SourceConfig = config.sources.get(*name).ok_or_else(|| {
-                SynthError::Config(format!("the demo config has no [sources.{name}]"))
-            })?;
+            let sc: &SourceConfig =
+                config
+                    .sources
+                    .get(*name)
+                    .ok_or_else(|| SynthError::MissingSource {
+                        name: name.to_string(),
+                    })?;
             let mut headers = Vec::with_capacity(COLUMNS[i].len());
             for field in COLUMNS[i] {
-                let h = sc.columns.get(*field).ok_or_else(|| {
-                    SynthError::Config(format!(
-                        "sources.{name}.columns maps no `{field}`; the generator writes: {}",
-                        COLUMNS[i].join(", ")
-                    ))
-                })?;
+                let h = sc
+                    .columns
+                    .get(*field)
+                    .ok_or_else(|| SynthError::MissingColumn {
+                        name: name.to_string(),
+                        field: field.to_string(),
+                        written: COLUMNS[i].join(", "),
+                    })?;
                 headers.push(h.clone());
             }
             let mut codes: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
@@ -224,9 +229,7 @@ impl Layout {
                 codes,
             });
         }
-        let rules: FlagRules = config
-            .section("flags")
-            .map_err(|e| SynthError::Config(e.to_string()))?;
+        let rules: FlagRules = config.section("flags")?;
         Ok(Layout { sources, rules })
     }
 }

@@ -97,12 +97,32 @@ pub enum SynthError {
         /// The IO error.
         source: std::io::Error,
     },
-    /// The embedded demo config does not describe the generated files.
+    /// The embedded demo config does not parse.
     #[error("demo config: {0}")]
-    Config(String),
-    /// The options ask for something impossible.
-    #[error("{0}")]
-    Options(String),
+    Config(#[from] aidlink_config::ConfigError),
+    /// The demo config lacks one of the generated sources.
+    #[error(
+        "demo config has no [sources.{name}]; the generator writes enrollment, subsidy, household, disability"
+    )]
+    MissingSource {
+        /// The source name.
+        name: String,
+    },
+    /// The demo config maps no header for a column the generator writes.
+    #[error(
+        "demo config: sources.{name}.columns maps no `{field}`; the generator writes: {written}"
+    )]
+    MissingColumn {
+        /// The source name.
+        name: String,
+        /// The canonical field without a header.
+        field: String,
+        /// Every field the generator writes for that source.
+        written: String,
+    },
+    /// Zero months were asked for.
+    #[error("months must be at least 1, got 0")]
+    NoMonths,
 }
 
 /// Households per chunk: the unit of parallel work and of row shuffling.
@@ -213,7 +233,7 @@ struct PeriodFiles {
 /// Writes the synthetic city described by `opts` under `opts.out`.
 pub fn generate(opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     if opts.months == 0 {
-        return Err(SynthError::Options("months must be at least 1".into()));
+        return Err(SynthError::NoMonths);
     }
     let layout = Layout::from_config(DEMO_CONFIG)?;
     let frame = Frame {
