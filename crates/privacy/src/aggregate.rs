@@ -115,7 +115,7 @@ pub fn flag_counts_by(
     )
     .map_err(|source| PrivacyError::Arrow {
         table: format!("flags_by_{group_column}"),
-        source,
+        error: source,
     })?;
     with_suppression(&batch, PERSONS, &hide)
 }
@@ -162,7 +162,7 @@ fn flags_by_kind(flags: &RecordBatch, k: u64) -> Result<RecordBatch, PrivacyErro
     let batch = RecordBatch::try_new(schema, vec![Arc::new(names), Arc::new(counts)]).map_err(
         |source| PrivacyError::Arrow {
             table: AGG_FLAGS_BY_KIND.to_string(),
-            source,
+            error: source,
         },
     )?;
     suppress_small_cells(&batch, PERSONS, k)
@@ -233,7 +233,7 @@ fn with_suppression(
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|source| {
         PrivacyError::Arrow {
             table: "aggregate".to_string(),
-            source,
+            error: source,
         }
     })
 }

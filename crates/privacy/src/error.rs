@@ -1,4 +1,8 @@
 //! The errors of the privacy stage.
+//!
+//! Causes are kept in fields named `error`, not `source`, and written into
+//! the message: a caller printing the chain (`{:#}` with anyhow) would
+//! otherwise show every cause twice.
 
 use std::path::PathBuf;
 use thiserror::Error;
@@ -10,12 +14,12 @@ pub enum PrivacyError {
     #[error("[privacy] sets both key_file and key_env; set exactly one")]
     AmbiguousKey,
     /// The configured key file cannot be read.
-    #[error("cannot read pseudonym key file {path}: {source}")]
+    #[error("cannot read pseudonym key file {path}: {error}")]
     KeyFileUnreadable {
         /// The key file.
         path: PathBuf,
         /// The IO error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The key file can be read by other users, who could then recompute
     /// every pseudonym from a list of ID numbers.
@@ -86,11 +90,11 @@ pub enum PrivacyError {
         masked: String,
     },
     /// Arrow refused to assemble the output table.
-    #[error("table {table}: {source}")]
+    #[error("table {table}: {error}")]
     Arrow {
         /// The table.
         table: String,
         /// Arrow's error.
-        source: arrow_schema::ArrowError,
+        error: arrow_schema::ArrowError,
     },
 }

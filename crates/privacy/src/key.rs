@@ -160,7 +160,7 @@ pub fn load_key(
             let path = config_dir.join(file);
             let unreadable = |source| PrivacyError::KeyFileUnreadable {
                 path: path.clone(),
-                source,
+                error: source,
             };
             let meta = std::fs::metadata(&path).map_err(unreadable)?;
             check_key_file_mode(&path, &meta)?;

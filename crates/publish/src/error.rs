@@ -1,4 +1,8 @@
 //! The errors of the publish stage.
+//!
+//! Causes are kept in fields named `error`, not `source`, and written into
+//! the message: a caller printing the chain (`{:#}` with anyhow) would
+//! otherwise show every cause twice.
 
 use std::path::PathBuf;
 use thiserror::Error;
@@ -7,14 +11,14 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum PublishError {
     /// A file or folder operation failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Io {
         /// What was being done (`cannot write`, `cannot rename`, ...).
         action: &'static str,
         /// The file or folder.
         path: PathBuf,
         /// The IO error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another run holds the output folder's lock.
     #[error(
@@ -65,28 +69,28 @@ pub enum PublishError {
     )]
     NoKey,
     /// Building an analyst table failed.
-    #[error("analyst tier of table {table}: {source}")]
+    #[error("analyst tier of table {table}: {error}")]
     Privacy {
         /// The table.
         table: String,
         /// The privacy stage's error.
-        source: aidlink_privacy::PrivacyError,
+        error: aidlink_privacy::PrivacyError,
     },
     /// Writing or reading Parquet failed.
-    #[error("parquet {path}: {source}")]
+    #[error("parquet {path}: {error}")]
     Parquet {
         /// The file.
         path: PathBuf,
         /// Parquet's error.
-        source: parquet::errors::ParquetError,
+        error: parquet::errors::ParquetError,
     },
     /// Reading Parquet back into Arrow failed.
-    #[error("parquet {path}: {source}")]
+    #[error("parquet {path}: {error}")]
     Arrow {
         /// The file.
         path: PathBuf,
         /// Arrow's error.
-        source: arrow_schema::ArrowError,
+        error: arrow_schema::ArrowError,
     },
     /// A manifest cannot be read or has an unexpected shape.
     #[error("manifest {path}: {message}")]
@@ -121,6 +125,6 @@ pub(crate) fn io<'a>(
     move |source| PublishError::Io {
         action,
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn encode(
 ) -> Result<Vec<u8>, PublishError> {
     let parquet_err = |source| PublishError::Parquet {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let kv = metadata
         .iter()
@@ -48,7 +48,7 @@ pub(crate) fn encode(
 pub(crate) fn read(path: &Path) -> Result<RecordBatch, PublishError> {
     let parquet_err = |source| PublishError::Parquet {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let file = std::fs::File::open(path).map_err(io("cannot open", path))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
@@ -59,7 +59,7 @@ pub(crate) fn read(path: &Path) -> Result<RecordBatch, PublishError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| PublishError::Arrow {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
     // The file's own key-value pairs (period, table, tier) come back as
     // schema metadata; drop them so a table reads back as it was written.
@@ -74,7 +74,7 @@ pub(crate) fn read(path: &Path) -> Result<RecordBatch, PublishError> {
         .and_then(|b| arrow_select::concat::concat_batches(&schema, &b))
         .map_err(|source| PublishError::Arrow {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })
 }
 

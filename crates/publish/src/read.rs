@@ -28,7 +28,7 @@ pub fn load_table(
             return Err(PublishError::Io {
                 action: "cannot read",
                 path: manifest_path,
-                source,
+                error: source,
             });
         }
     };
@@ -60,7 +60,7 @@ pub fn latest_period_before(
     let periods = published_periods(out_dir).map_err(|source| PublishError::Io {
         action: "cannot list",
         path: out_dir.join(crate::layout::PERIODS),
-        source,
+        error: source,
     })?;
     Ok(periods.into_iter().filter(|p| *p < period).max())
 }

@@ -132,7 +132,7 @@ pub fn verify(out_dir: &Path) -> Result<VerifyReport, PublishError> {
     let periods = published_periods(out_dir).map_err(|source| PublishError::Io {
         action: "cannot list",
         path: out_dir.join(crate::layout::PERIODS),
-        source,
+        error: source,
     })?;
     let mut out = Vec::new();
     for period in periods {

@@ -272,7 +272,7 @@ fn stage_and_swap(
                     let view =
                         analyst_view(name, batch, key).map_err(|source| PublishError::Privacy {
                             table: name.clone(),
-                            source,
+                            error: source,
                         })?;
                     outputs.push(write_table(
                         staging,
@@ -287,7 +287,7 @@ fn stage_and_swap(
                 let aggregates = analyst_aggregates(&output.tables, privacy.min_cell_count)
                     .map_err(|source| PublishError::Privacy {
                         table: "aggregates".into(),
-                        source,
+                        error: source,
                     })?;
                 for (name, batch) in &aggregates {
                     // Aggregates count persons; they are built from the real
