@@ -131,7 +131,11 @@ const PIECE_BYTES: usize = 4 << 20;
 /// In GB18030 the byte `\n` (0x0A) is never part of a multi-byte character,
 /// so pieces cut just after one decode exactly as the whole would. UTF-16 has
 /// no such byte and is decoded in one piece.
-pub fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Decoded {
+///
+/// The pieces are returned apart, so that the caller can free the file's
+/// bytes before [`join`] puts them together: the bytes, the pieces and the
+/// joined text are then never all held at once.
+pub fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Vec<Decoded> {
     transcode_in_pieces(bytes, encoding, PIECE_BYTES)
 }
 
@@ -139,9 +143,9 @@ fn transcode_in_pieces(
     bytes: &[u8],
     encoding: &'static encoding_rs::Encoding,
     piece_bytes: usize,
-) -> Decoded {
+) -> Vec<Decoded> {
     if encoding != GB18030 || bytes.len() <= piece_bytes {
-        return transcode_piece(bytes, encoding);
+        return vec![transcode_piece(bytes, encoding)];
     }
     let mut cuts = vec![0];
     let mut at = 0;
@@ -153,10 +157,18 @@ fn transcode_in_pieces(
     if *cuts.last().unwrap_or(&0) < bytes.len() {
         cuts.push(bytes.len());
     }
-    let pieces: Vec<Decoded> = cuts
-        .par_windows(2)
+    cuts.par_windows(2)
         .map(|w| transcode_piece(&bytes[w[0]..w[1]], encoding))
-        .collect();
+        .collect()
+}
+
+/// Puts decoded pieces together, in order, freeing each once copied.
+pub fn join(mut pieces: Vec<Decoded>) -> Decoded {
+    if pieces.len() == 1
+        && let Some(only) = pieces.pop()
+    {
+        return only;
+    }
     let mut text = String::with_capacity(pieces.iter().map(|p| p.text.len()).sum());
     let mut bad = Vec::new();
     for piece in pieces {
@@ -207,7 +219,7 @@ mod tests {
                 )
             }
             plan @ Plan::Transcode { encoding, skip, .. } => {
-                let d = transcode(&bytes[skip..], encoding);
+                let d = join(transcode(&bytes[skip..], encoding));
                 (plan.label(), d.text, d.bad)
             }
         }
@@ -272,7 +284,9 @@ mod tests {
         let mut bytes = GB18030.encode(&text).0.into_owned();
         bytes.insert(1005, 0x81);
         let whole = transcode_piece(&bytes, GB18030);
-        let parts = transcode_in_pieces(&bytes, GB18030, 1000);
+        let pieces = transcode_in_pieces(&bytes, GB18030, 1000);
+        assert!(pieces.len() > 2);
+        let parts = join(pieces);
         assert_eq!(parts.bad.len(), 1);
         assert_eq!((parts.text == whole.text, parts.bad), (true, whole.bad));
     }

@@ -9,7 +9,7 @@
 //! the same whatever the number of threads. Memory stays at the decoded text
 //! plus the columns: the text is dropped before the columns are concatenated.
 
-use crate::decode::{Plan, detect, transcode};
+use crate::decode::{Plan, detect, join, transcode};
 use crate::error::IngestError;
 use crate::header::{ColumnMap, map_columns};
 use crate::records::{Ending, Record, sniff_delimiter, split_records};
@@ -131,11 +131,12 @@ fn read_text_chunked(
             (sha256, parsed?)
         }
         Plan::Transcode { encoding, skip, .. } => {
-            let (sha256, decoded) = rayon::join(
+            let (sha256, pieces) = rayon::join(
                 || sha256_hex(&bytes),
                 || transcode(&bytes[skip..], encoding),
             );
             drop(bytes);
+            let decoded = join(pieces);
             let parsed = parse_body(
                 path,
                 source,
@@ -457,7 +458,10 @@ fn parse_chunk(
                 .map_or(String::new(), |h| format!(" in column `{h}`"));
             Some((
                 RejectReason::Undecodable,
-                format!("bytes that are not valid {label}{place}"),
+                format!(
+                    "bytes that are not valid {}{place}",
+                    label.trim_end_matches("-bom")
+                ),
                 field,
             ))
         } else {

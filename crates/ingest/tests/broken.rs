@@ -255,3 +255,18 @@ fn with_a_title_line_the_missing_columns_are_those_of_the_likeliest_header() {
         other => panic!("expected missing columns, got {other}"),
     }
 }
+
+#[test]
+fn a_configured_delimiter_is_used_and_an_unusable_one_refused() {
+    let rows = extract(3);
+    let text = delimited(&rows, b';', false);
+    let out = read(text.as_bytes(), "delimiter = \";\"").unwrap();
+    assert_eq!(
+        (out.stats.delimiter, dump(&out.raw)),
+        (Some(';'), expected(&rows))
+    );
+    let err = read(text.as_bytes(), "delimiter = \"，\"")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("x.csv") && err.contains("`，`"), "{err}");
+}
