@@ -3,8 +3,9 @@
 //! Comparing every record with every other is quadratic: a city's 3 million
 //! records make 5 * 10^12 pairs. Blocking proposes only the pairs that agree
 //! on some cheap key: the same ID, IDs one typing error apart, the same birth
-//! date and name pinyin, the same birth date and given name (a mistyped surname), the same guardian
-//! and surname, the same household and surname. Keys are hashed to `u64`
+//! date and name pinyin, the same birth date and given name (a mistyped
+//! surname), the same guardian and surname, the same household (directly or
+//! through the head's or guardian's own row) and name. Keys are hashed to `u64`
 //! once, blocks are found by sorting, pairs are generated in parallel and
 //! deduplicated across rules, and giant blocks are capped.
 //!
@@ -22,6 +23,7 @@
 //! It does no IO.
 
 pub mod columns;
+pub mod household;
 pub mod id_code;
 mod pairs;
 mod rules;

@@ -28,6 +28,9 @@ pub enum KeyPart {
     NamePinyin,
     /// The guardian's ID and the household head's ID.
     Guardian,
+    /// The household number, and the household of the head's and the
+    /// guardian's own rows (see [`crate::household`]).
+    Household,
     /// The ID number, and the IDs inside the student number (`G` + ID) and
     /// the certificate number (ID + two digits).
     IdCodes,
@@ -37,7 +40,8 @@ pub enum KeyPart {
 
 impl KeyPart {
     /// Reads a part from its config name: `birth`, `surname`, `given_pinyin`, `name_pinyin`,
-    /// `guardian`, `id_codes`, `id_one_edit`, or any column name of the record table.
+    /// `guardian`, `household`, `id_codes`, `id_one_edit`, or any column name of
+    /// the record table.
     pub fn parse(name: &str) -> KeyPart {
         match name {
             "birth" => KeyPart::Birth,
@@ -45,6 +49,7 @@ impl KeyPart {
             "given_pinyin" => KeyPart::GivenPinyin,
             "name_pinyin" => KeyPart::NamePinyin,
             "guardian" => KeyPart::Guardian,
+            "household" => KeyPart::Household,
             "id_codes" => KeyPart::IdCodes,
             "id_one_edit" => KeyPart::IdOneEdit,
             other => KeyPart::Column(other.to_string()),
@@ -78,7 +83,7 @@ impl BlockingRule {
             BlockingRule::new("birth_name", &["birth", "name_pinyin"]),
             BlockingRule::new("birth_given", &["birth", "given_pinyin"]),
             BlockingRule::new("guardian_surname", &["guardian", "surname"]),
-            BlockingRule::new("household_surname", &["household_no", "surname"]),
+            BlockingRule::new("household_name", &["household", "name_pinyin"]),
         ]
     }
 
@@ -124,6 +129,7 @@ pub struct KeyColumns<'a> {
     guardian_id: Option<&'a StringArray>,
     head_id: Option<&'a StringArray>,
     other: Vec<(String, Option<&'a StringArray>)>,
+    households: Vec<[u64; 3]>,
 }
 
 impl<'a> KeyColumns<'a> {
@@ -139,6 +145,11 @@ impl<'a> KeyColumns<'a> {
                 }
             }
         }
+        let households = if rules.iter().any(|r| r.parts.contains(&KeyPart::Household)) {
+            crate::household::household_keys(batch)?
+        } else {
+            Vec::new()
+        };
         Ok(KeyColumns {
             id: columns::opt_utf8(batch, "id_number")?,
             student_no: columns::opt_utf8(batch, "student_no")?,
@@ -149,6 +160,7 @@ impl<'a> KeyColumns<'a> {
             guardian_id: columns::opt_utf8(batch, "guardian_id")?,
             head_id: columns::opt_utf8(batch, "head_id")?,
             other,
+            households,
         })
     }
 
@@ -213,6 +225,11 @@ impl<'a> KeyColumns<'a> {
                     && g != Some(h)
                 {
                     out.push(hash_str(h));
+                }
+            }
+            KeyPart::Household => {
+                if let Some(h) = self.households.get(i) {
+                    out.extend(h.iter().filter(|&&x| x != 0));
                 }
             }
             KeyPart::IdCodes | KeyPart::IdOneEdit => {

@@ -99,7 +99,8 @@ pub mod household {
     pub const MISSING: u8 = 0;
     /// A guardian or head-of-household ID in common.
     pub const GUARDIAN_ID: u8 = 1;
-    /// The same household or case number.
+    /// The same household: the same household or case number, or one record
+    /// is in the household of the other's head or guardian.
     pub const HOUSEHOLD_NO: u8 = 2;
     /// The same phone number.
     pub const PHONE: u8 = 3;
@@ -113,7 +114,7 @@ pub mod household {
     pub const NAMES: &[&str] = &[
         "missing",
         "guardian_id",
-        "household_no",
+        "same_household",
         "phone",
         "guardian_name",
         "address",

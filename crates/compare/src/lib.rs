@@ -375,13 +375,13 @@ fn household_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
     let gj = [text(v.guardian_id, j), text(v.head_id, j)];
     let ni = [text(v.guardian_pinyin, i), text(v.head_pinyin, i)];
     let nj = [text(v.guardian_pinyin, j), text(v.head_pinyin, j)];
-    let (hi, hj) = (text(v.household_no, i), text(v.household_no, j));
     let (pi, pj) = (text(v.phone, i), text(v.phone, j));
     let (ai, aj) = (text(v.address, i), text(v.address, j));
     if any_shared(gi, gj) {
         return h::GUARDIAN_ID;
     }
-    if hi.is_some() && hi == hj {
+    let (ki, kj) = (&v.households[i], &v.households[j]);
+    if ki.iter().any(|&a| a != 0 && kj.contains(&a)) {
         return h::HOUSEHOLD_NO;
     }
     if pi.is_some() && pi == pj {
@@ -395,8 +395,11 @@ fn household_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
     }
     let has_any =
         |g: [Option<&str>; 2], n: [Option<&str>; 2]| g.iter().chain(&n).any(Option::is_some);
-    let comparable =
-        (has_any(gi, ni) && has_any(gj, nj)) || both(hi, hj) || both(pi, pj) || both(ai, aj);
+    let has_household = |k: &[u64; 3]| k.iter().any(|&x| x != 0);
+    let comparable = (has_any(gi, ni) && has_any(gj, nj))
+        || (has_household(ki) && has_household(kj))
+        || both(pi, pj)
+        || both(ai, aj);
     if comparable { h::DIFFERENT } else { h::MISSING }
 }
 

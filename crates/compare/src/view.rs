@@ -37,6 +37,9 @@ pub struct RecordView<'a> {
     pub(crate) phone: Option<&'a StringArray>,
     pub(crate) address: Option<&'a StringArray>,
     pub(crate) student_no: Option<&'a StringArray>,
+    /// Household keys per row (own number, head's and guardian's household;
+    /// see [`aidlink_block::household`]), 0 for none.
+    pub households: Vec<[u64; 3]>,
     /// Share of rows with the row's name (term frequency), 0 without a name.
     pub name_tf: Vec<f32>,
     /// Share of rows with the row's name pinyin.
@@ -146,6 +149,7 @@ impl<'a> RecordView<'a> {
             phone: columns::opt_utf8(batch, "phone")?,
             address: columns::opt_utf8(batch, "address")?,
             student_no: columns::opt_utf8(batch, "student_no")?,
+            households: aidlink_block::household::household_keys(batch)?,
             name_tf: term_frequencies(name, rows),
             pinyin_tf: term_frequencies(name_pinyin, rows),
             extra_text,

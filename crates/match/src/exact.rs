@@ -67,6 +67,7 @@ pub fn link(records: &RecordBatch, settings: &MatchSettings) -> Result<Linkage, 
         links,
         model: Model::exact(settings),
         stats,
+        timings: Vec::new(),
     })
 }
 

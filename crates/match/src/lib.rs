@@ -47,6 +47,9 @@ pub struct Linkage {
     pub model: Model,
     /// What happened.
     pub stats: MatchStats,
+    /// Wall time of each step, in order, for logs (never written to outputs:
+    /// it differs from run to run).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Counts of one linking run.

@@ -156,6 +156,7 @@ fn train(
     cand: &Vectors,
     settings: &MatchSettings,
     stats: &mut MatchStats,
+    clock: &mut Clock,
 ) -> FsModel {
     let n = view.rows;
     let all_pairs = n as f64 * (n as f64 - 1.0) / 2.0;
@@ -163,6 +164,7 @@ fn train(
     let rv = cmp.compare_pairs_gated(view, &random, false);
     let counts = level_counts(cmp);
     let u = aidlink_score::estimate_u(&rv.levels, &cand.levels, &counts, all_pairs.max(1.0));
+    clock.lap("train_u");
     let patterns = Patterns::count(&cand.levels, cand.width);
     // EM starts from "matches mostly agree" and the random-pair u; it
     // learns u among candidate pairs separately, because candidates agree
@@ -189,6 +191,7 @@ fn train(
         settings.em_tolerance,
     );
     stats.em_iterations = r.iterations;
+    clock.lap("train_em");
     let matches = r.lambda * cand.len() as f64;
     let prior = if all_pairs > 0.0 {
         (matches / all_pairs).clamp(1e-12, 0.5)
@@ -247,17 +250,21 @@ pub fn link(
     settings: &MatchSettings,
     given: Option<&Model>,
 ) -> Result<Linkage, MatchError> {
+    let mut clock = Clock::new();
     let extra = match given {
         Some(m) => m.extra_fields.clone(),
         None => extra_fields(records, settings),
     };
     let cmp = comparator(&extra);
     let view = cmp.view(records)?;
+    clock.lap("view");
     let n = records.num_rows();
     let rules = settings.blocking_rules();
     let keys = KeyColumns::new(records, &rules)?;
     let cand = aidlink_block::candidates(&keys, n, &rules, settings.max_block_size);
+    clock.lap("block");
     let vectors = cmp.compare_pairs(&view, &cand.pairs);
+    clock.lap("compare");
     let mut stats = MatchStats {
         mode: Mode::Probabilistic,
         records: n as u64,
@@ -278,7 +285,7 @@ pub fn link(
             check_model(fs, &cmp)?;
             fs.clone()
         }
-        None => train(&cmp, &view, &vectors, settings, &mut stats),
+        None => train(&cmp, &view, &vectors, settings, &mut stats, &mut clock),
     };
     let threshold = given.map_or(settings.threshold, |m| m.threshold);
     let tf_slot: Vec<Option<usize>> = (0..cmp.comparisons.len()).map(|c| cmp.tf_slot(c)).collect();
@@ -290,6 +297,7 @@ pub fn link(
         vectors.tf_width,
         &tf_slot,
     );
+    clock.lap("score");
     let inputs = RuleInputs::new(&cmp);
     let decided: Vec<Option<Rule>> = cand
         .pairs
@@ -322,7 +330,9 @@ pub fn link(
         })
         .collect();
     let trusted: Vec<Option<u64>> = (0..n).into_par_iter().map(|i| view.trusted_id(i)).collect();
+    clock.lap("decide");
     let clustering = aidlink_cluster::cluster(n, &edges, &trusted);
+    clock.lap("cluster");
     stats.pairs_linked = edges.len() as u64;
     stats.clusters = u64::from(clustering.clusters);
     stats.merges_refused = clustering.refused;
@@ -364,6 +374,7 @@ pub fn link(
             linked,
         },
     )?;
+    clock.lap("links_table");
     Ok(Linkage {
         cluster: clustering.cluster,
         links,
@@ -378,5 +389,27 @@ pub fn link(
             forbid_same_id_other_person: settings.forbid_same_id_other_person,
         },
         stats,
+        timings: clock.laps,
     })
+}
+
+/// Wall time per step, for logs.
+struct Clock {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((step, now - self.last));
+        self.last = now;
+    }
 }
