@@ -67,10 +67,11 @@ pub fn flag_counts_by(
     let flagged = flagged_persons(flags)?;
     let persons = text_column(membership, "membership", "person_id")?;
     let groups = text_column(membership, "membership", group_column)?;
+    let any_flag: BTreeSet<&str> = flagged.values().flatten().copied().collect();
     let mut member_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (p, g) in persons.iter().zip(groups.iter()) {
         if let (Some(p), Some(g)) = (p, g)
-            && flagged.values().any(|set| set.contains(p))
+            && any_flag.contains(p)
         {
             member_of.entry(p).or_default().insert(g);
         }

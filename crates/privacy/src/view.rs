@@ -6,6 +6,7 @@ use crate::json::{KeyRules, transform_text};
 use crate::key::PseudonymKey;
 use crate::policy::{self, Treatment};
 use aidlink_vocab::{ResidentId, mask_id_text};
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, RecordBatchOptions, StringArray};
@@ -70,8 +71,11 @@ pub(crate) fn apply(
     Ok(Some(match treatment {
         Treatment::Drop => return Ok(None),
         Treatment::Keep => column.clone(),
-        Treatment::Pseudonymize(kind) => map_text(column, &|v| Some(key.pseudonym(kind, v)))
-            .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
+        Treatment::Pseudonymize(kind) => map_text_into(column, &|v, out| {
+            key.write_pseudonym(kind, v, out);
+            true
+        })
+        .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
         Treatment::MaskId => map_text(column, &|v| Some(mask_id_text(v)))
             .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
         Treatment::AddressToCounty => {
@@ -149,6 +153,21 @@ fn row_json(
 /// Maps every non-null string of a `Utf8` or `List<Utf8>` column; `None`
 /// for any other type.
 fn map_text(column: &ArrayRef, f: &(dyn Fn(&str) -> Option<String> + Sync)) -> Option<ArrayRef> {
+    map_text_into(column, &|v, out| match f(v) {
+        Some(s) => {
+            out.push_str(&s);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Like [`map_text`], with `f` writing into a reused buffer and returning
+/// whether the value is non-null; used where allocation per value matters.
+fn map_text_into(
+    column: &ArrayRef,
+    f: &(dyn Fn(&str, &mut String) -> bool + Sync),
+) -> Option<ArrayRef> {
     match column.data_type() {
         DataType::Utf8 => {
             let strings = column.as_string::<i32>();
@@ -156,26 +175,35 @@ fn map_text(column: &ArrayRef, f: &(dyn Fn(&str) -> Option<String> + Sync)) -> O
             // students; chunks run in parallel and are put back in order, so
             // the output does not depend on the thread count.
             let n = strings.len();
-            let parts: Vec<Vec<Option<String>>> = (0..n.div_ceil(CHUNK_ROWS))
+            let parts: Vec<StringArray> = (0..n.div_ceil(CHUNK_ROWS))
                 .into_par_iter()
                 .map(|c| {
                     let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
-                    rows.map(|i| {
-                        if strings.is_null(i) {
-                            None
+                    let mut builder = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
+                    let mut buf = String::new();
+                    for i in rows {
+                        buf.clear();
+                        if !strings.is_null(i) && f(strings.value(i), &mut buf) {
+                            builder.append_value(&buf);
                         } else {
-                            f(strings.value(i))
+                            builder.append_null();
                         }
-                    })
-                    .collect()
+                    }
+                    builder.finish()
                 })
                 .collect();
-            let out: StringArray = parts.into_iter().flatten().collect();
-            Some(Arc::new(out))
+            let bytes: usize = parts.iter().map(|p| p.values().len()).sum();
+            let mut all = StringBuilder::with_capacity(n, bytes);
+            for part in &parts {
+                for v in part.iter() {
+                    all.append_option(v);
+                }
+            }
+            Some(Arc::new(all.finish()))
         }
         DataType::List(item) if item.data_type() == &DataType::Utf8 => {
             let list = column.as_list::<i32>();
-            let values = map_text(list.values(), f)?;
+            let values = map_text_into(list.values(), f)?;
             let item = Arc::new(Field::new(item.name(), DataType::Utf8, true));
             let out = ListArray::new(item, list.offsets().clone(), values, list.nulls().cloned());
             Some(Arc::new(out))
