@@ -17,7 +17,8 @@ pub struct ColumnMap {
     pub fields: Vec<String>,
     /// For each mapped field, its 0-based column in the file.
     pub index: Vec<usize>,
-    /// The file's headers as compared (cleaned), in file order.
+    /// The file's headers as compared (cleaned), in file order, without
+    /// trailing empty ones.
     pub header: Vec<String>,
 }
 
@@ -32,10 +33,15 @@ pub fn map_columns<S: AsRef<str>>(
     source: &SourceConfig,
     cells: &[S],
 ) -> Result<ColumnMap, IngestError> {
-    let header: Vec<String> = cells
+    let mut header: Vec<String> = cells
         .iter()
         .map(|c| clean_header(c.as_ref()).to_string())
         .collect();
+    // Empty header cells at the end are a trailing delimiter or a sheet's
+    // used range, not columns: rows are measured against the named ones.
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
     let mut fields = Vec::with_capacity(source.columns.len());
     let mut index = Vec::with_capacity(source.columns.len());
     let mut missing = Vec::new();

@@ -270,3 +270,17 @@ fn a_configured_delimiter_is_used_and_an_unusable_one_refused() {
         .to_string();
     assert!(err.contains("x.csv") && err.contains("`，`"), "{err}");
 }
+
+#[test]
+fn a_trailing_delimiter_on_the_header_is_not_a_column() {
+    let rows = extract(2);
+    let text = format!(
+        "{},\n{}{},\n",
+        HEADERS.join(","),
+        line(&rows[0]),
+        line(&rows[1]).trim_end()
+    );
+    let out = read(text.as_bytes(), "").unwrap();
+    assert_eq!(out.stats.rows_rejected, 0);
+    assert_eq!(dump(&out.raw), expected(&rows));
+}

@@ -321,3 +321,45 @@ fn unknown_sources_and_extensions_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn excel_rows_are_rejected_for_the_same_reasons_as_text_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("名单").unwrap();
+    let rows = extract(3);
+    for (c, h) in HEADERS.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+        // Row 3 (sheet numbering) repeats the header.
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    for (r, row) in [(1u32, &rows[0]), (3, &rows[1]), (4, &rows[2])] {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet.write_string(r, c as u16, v).unwrap();
+            }
+        }
+    }
+    // Row 5 has a value beyond the header's last column.
+    sheet.write_string(4, 8, "多余").unwrap();
+    let p = dir.path().join(PERIOD).join("book.xlsx");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    book.save(&p).unwrap();
+    let config = config(dir.path(), &[("s", "{period}/book.xlsx", "")]);
+    let out = read_source(&config, "s", period()).unwrap();
+    assert_accounting(&out);
+    assert_eq!(reject_rows(&out), vec![2, 4]);
+    assert_eq!(
+        reject_column(&out, "reason"),
+        vec!["repeated_header", "ragged_row"]
+    );
+    assert_eq!(
+        reject_column(&out, "message")[1],
+        "sheet `名单` row 5: 9 fields where the header has 7"
+    );
+    assert!(reject_column(&out, "raw")[1].ends_with("\t\t多余"));
+    let mut want = expected(&rows[..2]);
+    want[1][0] = Some("3".to_string());
+    assert_eq!(dump(&out.raw), want);
+}
