@@ -8,6 +8,11 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// The flags table's evidence column (`source:row` references).
+pub const EVIDENCE: &str = "evidence";
+/// The flags table's stable stand-in for its evidence (see `aidlink_flag::add_evidence_digest`).
+pub const EVIDENCE_DIGEST: &str = "evidence_digest";
+
 /// Choices of a diff beyond the tables themselves.
 #[derive(Clone, Debug, Default)]
 pub struct DiffOptions<'a> {
@@ -173,6 +178,11 @@ pub fn diff(
 /// With no `previous` (a first period) every row is an insert. A column only
 /// one table has reads as null in the other. `person_id` and `flag` columns,
 /// when the table has them, fill the delta's columns of the same names.
+///
+/// When both tables have an `evidence_digest` column, `evidence` is not
+/// compared (it is still shown in `values`): the digest says whether the
+/// records behind a flag changed, while `source:row` texts change whenever
+/// rows move in a file.
 pub fn diff_with(
     entity: &str,
     key_columns: &[&str],
@@ -205,10 +215,16 @@ pub fn diff_with(
     let prev = previous
         .map(|p| Side::new(entity, "previous", p, key_columns, &columns))
         .transpose()?;
+    // Flag evidence as `source:row` moves with the rows of a file; when both
+    // tables carry its stable stand-in, the stand-in is compared instead.
+    let has_digest = |b: &RecordBatch| b.column_by_name(EVIDENCE_DIGEST).is_some();
+    let evidence_stands_in = has_digest(current) && previous.is_none_or(has_digest);
     let compared: Vec<usize> = (0..columns.len())
         .filter(|i| {
             let c = columns[*i].as_str();
-            !key_columns.contains(&c) && !options.ignore.contains(&c)
+            let skipped = key_columns.contains(&c) || options.ignore.contains(&c);
+            let stood_in = evidence_stands_in && c == EVIDENCE;
+            !(skipped || stood_in)
         })
         .collect();
     let names: Vec<String> = columns

@@ -23,7 +23,7 @@ mod summary;
 mod table;
 mod value;
 
-pub use diff::{DiffOptions, diff, diff_with};
+pub use diff::{DiffOptions, EVIDENCE, EVIDENCE_DIGEST, diff, diff_with};
 pub use error::DeltaError;
 pub use events::with_events;
 pub use link::{RECORD, SOURCE, link_schema, link_table, record_digest};

@@ -174,9 +174,12 @@ pub(crate) fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch, DeltaError>
         )
     };
     let compare = |a: usize, b: usize| {
-        head(a)
-            .cmp(&head(b))
-            .then_with(|| cols.rest.iter().map(|c| get(c, a)).cmp(cols.rest.iter().map(|c| get(c, b))))
+        head(a).cmp(&head(b)).then_with(|| {
+            cols.rest
+                .iter()
+                .map(|c| get(c, a))
+                .cmp(cols.rest.iter().map(|c| get(c, b)))
+        })
     };
     // Parts of a delta usually arrive in order already; checking is linear.
     let n = batch.num_rows();

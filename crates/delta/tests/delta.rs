@@ -176,17 +176,26 @@ fn ignored_columns_do_not_make_changes_but_their_stand_in_does() {
         ]
     );
     assert_eq!(strings(&d, "flag")[0].as_deref(), Some("id_conflict"));
-    // Without the option, the moved row looks like a change.
-    let plain = diff(
+    // The digest column alone is enough: evidence then is not compared.
+    let (from, to) = (Some(p("2026-10")), p("2026-11"));
+    let plain = diff("flag", &["person_id", "flag"], Some(&prev), &cur, from, to).unwrap();
+    assert_eq!(lines(&plain), lines(&d));
+    // Without a digest, moved evidence is a change.
+    let no_digest = |b: &RecordBatch| b.project(&[0, 1, 2]).unwrap();
+    let bare = diff(
         "flag",
         &["person_id", "flag"],
-        Some(&prev),
-        &cur,
-        Some(p("2026-10")),
-        p("2026-11"),
+        Some(&no_digest(&prev)),
+        &no_digest(&cur),
+        from,
+        to,
     )
     .unwrap();
-    assert_eq!(plain.num_rows(), 4);
+    assert_eq!(bare.num_rows(), 2);
+    assert_eq!(
+        strings(&bare, "key")[0].as_deref(),
+        Some("P00000001|duplicate_aid")
+    );
 }
 
 #[test]

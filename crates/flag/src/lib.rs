@@ -15,7 +15,8 @@
 //! table) are documented in `docs/flags.md`; the synthetic generator computes
 //! the same rules on its ground truth. [`carry_since`] keeps a flag's `since`
 //! from the previous period's flags table; [`add_evidence_digest`] adds a
-//! stand-in for the evidence that does not move when rows move in a file.
+//! stand-in for the evidence that does not move when rows move in a file;
+//! [`stabilize`] does both, for the table to publish.
 //! The crate does no IO.
 
 mod columns;
@@ -32,5 +33,5 @@ pub use error::FlagError;
 pub use evaluate::{FlagOutput, evaluate};
 pub use kind::FlagKind;
 pub use rules::FlagRules;
-pub use since::carry_since;
+pub use since::{carry_since, stabilize};
 pub use tables::{DETAILS, EVIDENCE, FLAG, PERSON_ID, RULE, SINCE, flags_schema, persons_schema};

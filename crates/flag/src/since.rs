@@ -90,3 +90,20 @@ pub fn carry_since(
         message: format!("current flags table cannot be rebuilt: {e}"),
     })
 }
+
+/// The flags table as it should be published and compared: with its
+/// `evidence_digest` ([`crate::add_evidence_digest`]) and, when there is a
+/// previous period's flags table, each flag's `since` carried over
+/// ([`carry_since`]).
+pub fn stabilize(
+    flags: &RecordBatch,
+    previous: Option<&RecordBatch>,
+    records: &RecordBatch,
+    keys: &[String],
+) -> Result<RecordBatch, FlagError> {
+    let digested = crate::add_evidence_digest(flags, records, keys)?;
+    match previous {
+        Some(prev) => carry_since(prev, &digested),
+        None => Ok(digested),
+    }
+}

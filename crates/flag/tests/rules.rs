@@ -3,7 +3,7 @@
 // Test helpers build fixed tables; a failed unwrap there is a broken test.
 #![allow(clippy::unwrap_used)]
 
-use aidlink_flag::{FlagError, FlagRules, add_evidence_digest, carry_since, evaluate};
+use aidlink_flag::{FlagError, FlagRules, add_evidence_digest, carry_since, evaluate, stabilize};
 use aidlink_vocab::schema::record_schema;
 use aidlink_vocab::{CivilDate, Period, ResidentId, Role};
 use arrow_array::{
@@ -665,4 +665,35 @@ fn id_conflict_inside_one_person_needs_another_name_and_a_contradiction() {
         row(2, "王建國", "wang jian guo", "false"),
     ];
     assert_eq!(raised(&typo, &FlagRules::default()), ["P1 id_mismatch"]);
+}
+
+#[test]
+fn stabilize_adds_the_digest_and_carries_since() {
+    let recs = [
+        enrolled(1, "P1", "一中", None),
+        enrolled(2, "P1", "二中", None),
+    ];
+    let (batch, persons) = table(&recs);
+    let keys = vec![
+        "enrollment|sno:A".to_string(),
+        "enrollment|sno:B".to_string(),
+    ];
+    let run = |p: &str| {
+        evaluate(
+            &batch,
+            &persons,
+            &roles(),
+            &FlagRules::default(),
+            Period::parse(p).unwrap(),
+        )
+        .unwrap()
+        .flags
+    };
+    let first = stabilize(&run("2026-09"), None, &batch, &keys).unwrap();
+    let second = stabilize(&run("2026-11"), Some(&first), &batch, &keys).unwrap();
+    assert_eq!(strings(&second, "since"), ["2026-09"]);
+    assert_eq!(
+        strings(&second, "evidence_digest"),
+        strings(&first, "evidence_digest")
+    );
 }
