@@ -5,7 +5,7 @@
 //! aidlink run --config city/aidlink.toml --period 2026-01 --out city/out
 //! ```
 
-use crate::exit::{Exit, ExitContext, Failure};
+use crate::exit::{Exit, ExitContext, Failure, fail};
 use aidlink_vocab::Period;
 use clap::Args;
 use std::path::PathBuf;
@@ -28,17 +28,34 @@ pub struct SynthArgs {
     /// Output folder (extracts/, truth/, aidlink.toml).
     #[arg(long)]
     pub out: PathBuf,
+    /// JSON file overriding corruption rates, e.g. {"enrollment": {"id_scientific": 0.02}}
+    /// (names and defaults in docs/synth.md).
+    #[arg(long)]
+    pub rates: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
 pub fn main(args: SynthArgs) -> Result<Exit, Failure> {
+    let rates = match &args.rates {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                fail(
+                    Exit::Usage,
+                    format!("cannot read rates file {}: {e}", path.display()),
+                )
+            })?;
+            serde_json::from_str(&text)
+                .map_err(|e| fail(Exit::Usage, format!("rates file {}: {e}", path.display())))?
+        }
+        None => aidlink_synth::CorruptionRates::default(),
+    };
     let summary = aidlink_synth::generate(&aidlink_synth::SynthOptions {
         students: args.students,
         seed: args.seed,
         months: args.months,
         start: args.start,
         out: args.out.clone(),
-        rates: Default::default(),
+        rates,
     })
     .exit(Exit::Output)?;
     for ((period, source), rows) in &summary.rows {
