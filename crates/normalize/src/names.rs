@@ -47,9 +47,13 @@ pub fn normalize_name(text: &str) -> NameOutcome {
         notes.add(Note::Placeholder);
         return NameOutcome { value: None, notes };
     }
-    let spaced = squeeze(&folded, &mut notes);
+    let spaced: Cow<'_, str> = if needs_squeeze(&folded) {
+        Cow::Owned(squeeze(&folded, &mut notes))
+    } else {
+        Cow::Borrowed(&folded)
+    };
     let value = if spaced.is_ascii() {
-        spaced
+        spaced.into_owned()
     } else {
         let simplified = fast2s::convert(&spaced);
         notes.add_if(simplified != spaced, Note::Traditional);
@@ -66,6 +70,18 @@ pub fn normalize_name(text: &str) -> NameOutcome {
         value: Some(value),
         notes,
     }
+}
+
+/// Whether `text` may hold a space or a dot variant. Every whitespace and
+/// dot character is ASCII or has one of these lead bytes, so a name without
+/// them (most Chinese names) skips [`squeeze`] and its copy.
+fn needs_squeeze(text: &str) -> bool {
+    text.bytes().any(|b| {
+        matches!(
+            b,
+            b'\t'..=b'\r' | b' ' | b'.' | 0xC2 | 0xCE | 0xE1 | 0xE2 | 0xE3 | 0xEF
+        )
+    })
 }
 
 /// Removes spaces (keeping one between Latin words) and normalizes dots.
@@ -124,6 +140,18 @@ mod tests {
     fn name(text: &str) -> (Option<String>, Vec<Note>) {
         let o = normalize_name(text);
         (o.value, o.notes.iter().collect())
+    }
+
+    #[test]
+    fn every_space_and_dot_takes_the_slow_path() {
+        let dots = ['·', '•', '.', '・', '‧', '･', '∙', '⋅', '\u{0387}', '。'];
+        for c in dots
+            .into_iter()
+            .chain([' ', '\t', '\u{3000}', '\u{a0}', '\u{2003}'])
+        {
+            assert!(needs_squeeze(&format!("刘{c}娜")), "{c:?}");
+        }
+        assert!(!needs_squeeze("欧阳娜娜"));
     }
 
     #[test]
@@ -195,5 +223,21 @@ mod tests {
         assert_eq!(name("12345"), (None, vec![Note::Invalid]));
         assert_eq!(name("··"), (None, vec![Note::Dot]));
         assert_eq!(name("   "), (None, vec![]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_squeeze_changes_nothing(text in "\\PC{0,10}") {
+            if !needs_squeeze(&text) {
+                let mut notes = NoteSet::EMPTY;
+                proptest::prop_assert_eq!(squeeze(&text, &mut notes), text.clone());
+                proptest::prop_assert!(notes.is_empty());
+            }
+        }
+
+        #[test]
+        fn name_rule_never_panics(text in proptest::prelude::any::<String>()) {
+            let _ = normalize_name(&text);
+        }
     }
 }

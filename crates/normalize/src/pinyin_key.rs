@@ -140,4 +140,12 @@ mod tests {
         assert_eq!(key("Li Na"), "li na");
         assert_eq!(key("李Na"), "li na");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn keys_are_single_spaced_and_never_panic(text in "\\PC{0,10}") {
+            let k = pinyin_key(&text);
+            proptest::prop_assert!(!k.starts_with(' ') && !k.ends_with(' ') && !k.contains("  "), "{:?}", k);
+        }
+    }
 }

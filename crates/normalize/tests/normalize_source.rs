@@ -538,3 +538,43 @@ fn output_does_not_depend_on_thread_count() {
     assert_eq!(one.records.num_rows() + one.rejects.num_rows(), n);
     assert!(one.note_counts["name_traditional"] > 0);
 }
+
+/// One synthetic row's name, ID, date-like and short cells.
+type Cells = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the cells hold, nothing panics and every row is a record
+    /// or a reject.
+    #[test]
+    fn arbitrary_cells_are_accounted_for(
+        rows in proptest::collection::vec(
+            (
+                proptest::option::of("\\PC{0,8}"),
+                proptest::option::of("[0-9xX ４.E+-]{0,20}"),
+                proptest::option::of("\\PC{0,12}"),
+                proptest::option::of("\\PC{0,6}"),
+            ),
+            0..40,
+        )
+    ) {
+        let col = |f: fn(&Cells) -> &Option<String>| rows.iter().map(|r| f(r).as_deref()).collect::<Vec<_>>();
+        let batch = raw(&[
+            ("name", col(|r| &r.0)),
+            ("id_number", col(|r| &r.1)),
+            ("birth_date", col(|r| &r.2)),
+            ("gender", col(|r| &r.3)),
+            ("phone", col(|r| &r.2)),
+            ("aid_amount", col(|r| &r.3)),
+        ]);
+        let out = run("school", &batch);
+        proptest::prop_assert_eq!(out.records.num_rows() + out.rejects.num_rows(), rows.len());
+        proptest::prop_assert!(out.id_check_failed <= out.id_present);
+    }
+}
