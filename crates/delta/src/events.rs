@@ -50,7 +50,8 @@ fn get(col: &StringArray, row: usize) -> Option<&str> {
 ///   the person it split from);
 /// * `merge` on the `delete` of the merged-away person (`other_person_id`:
 ///   the person it was merged into);
-/// * `retire` on the `delete` of the retired person.
+/// * `retire` on the `delete` of the retired person;
+/// * `return` on the `insert` of a retired person whose records are back.
 ///
 /// An event whose person row is not in `delta` (for instance when diffing
 /// periods that are not consecutive) becomes a row of its own, with no
@@ -90,7 +91,7 @@ pub fn with_events(
         let (p, o) = (get(subject_col, row), get(other_col, row));
         // The row the event explains, and the person named on the other side.
         let (change_type, subject, related) = match name {
-            "new" | "split" => (ChangeType::Insert, p, o),
+            "new" | "split" | "return" => (ChangeType::Insert, p, o),
             "merge" => (ChangeType::Delete, o, p),
             "retire" => (ChangeType::Delete, p, None),
             _ => {
@@ -99,7 +100,7 @@ pub fn with_events(
                     row,
                     column: EVENT_KIND,
                     value: name.to_string(),
-                    allowed: "new, merge, split, retire",
+                    allowed: "new, merge, split, retire, return",
                 });
             }
         };

@@ -34,13 +34,14 @@ pub fn link_schema() -> SchemaRef {
 }
 
 /// The link table of a registry: `record` (digest of the record key),
-/// `source` and `person_id`, one row per record key, sorted by `record`.
+/// `source` and `person_id`, one row per record key of the registry's own
+/// period (keys kept while absent are left out), sorted by `record`.
 /// Diff it on `record`: an insert is a record seen for the first time, a
 /// delete a record gone, an update a record that now belongs to another
 /// person.
 pub fn link_table(registry: &Registry) -> RecordBatch {
     let mut rows: Vec<(String, &str, String)> = registry
-        .entries()
+        .present_entries()
         .map(|(k, n)| {
             let source = k.split_once('|').map_or("", |(s, _)| s);
             (record_digest(k), source, aidlink_vocab::person_id(n))

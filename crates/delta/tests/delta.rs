@@ -323,7 +323,7 @@ fn bad_events_are_named() {
     let err = with_events(&d, &events, None, p("2026-10")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "person events table row 0: `event` is `explode`, expected one of new, merge, split, retire"
+        "person events table row 0: `event` is `explode`, expected one of new, merge, split, retire, return"
     );
 }
 

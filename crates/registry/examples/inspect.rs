@@ -65,30 +65,81 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Flags of the later period that are new: what did their records belong to before?
     let flags = |p: &str| load(&out.join("periods").join(p).join("flags.parquet"));
     let pairs = |batch: &RecordBatch| -> Vec<(String, String, Vec<String>)> {
-        let person = batch.column_by_name("person_id").unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
-        let flag = batch.column_by_name("flag").unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
-        let ev = batch.column_by_name("evidence").unwrap().as_any().downcast_ref::<arrow_array::ListArray>().unwrap();
+        let person = batch
+            .column_by_name("person_id")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        let flag = batch
+            .column_by_name("flag")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        let ev = batch
+            .column_by_name("evidence")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::ListArray>()
+            .unwrap();
         (0..batch.num_rows())
             .map(|i| {
                 let items = ev.value(i);
-                let items = items.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
-                (person.value(i).to_string(), flag.value(i).to_string(), (0..items.len()).map(|j| items.value(j).to_string()).collect())
+                let items = items
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .unwrap();
+                (
+                    person.value(i).to_string(),
+                    flag.value(i).to_string(),
+                    (0..items.len())
+                        .map(|j| items.value(j).to_string())
+                        .collect(),
+                )
             })
             .collect()
     };
     let fa = pairs(&flags(&args[2])?);
     let fb = pairs(&flags(&args[3])?);
-    let had: std::collections::BTreeSet<(String, String)> = fa.iter().map(|(p, f, _)| (p.clone(), f.clone())).collect();
+    let had: std::collections::BTreeSet<(String, String)> =
+        fa.iter().map(|(p, f, _)| (p.clone(), f.clone())).collect();
     let records = load(&out.join("periods").join(&args[3]).join("records.parquet"))?;
     let keys = aidlink_registry::record_keys(&records);
-    let src = records.column_by_name("source").unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
-    let row = records.column_by_name("source_row").unwrap().as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap();
-    let by_ref: BTreeMap<String, &str> = (0..records.num_rows()).map(|i| (format!("{}:{}", src.value(i), row.value(i)), keys[i].as_str())).collect();
+    let src = records
+        .column_by_name("source")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
+    let row = records
+        .column_by_name("source_row")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::UInt64Array>()
+        .unwrap();
+    let by_ref: BTreeMap<String, &str> = (0..records.num_rows())
+        .map(|i| {
+            (
+                format!("{}:{}", src.value(i), row.value(i)),
+                keys[i].as_str(),
+            )
+        })
+        .collect();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut shown = 0;
-    for (p, f, ev) in fb.iter().filter(|(p, f, _)| !had.contains(&(p.clone(), f.clone()))) {
-        let prev: Vec<Option<u64>> = ev.iter().map(|r| by_ref.get(r).and_then(|k| a.person_of(k))).collect();
-        let prev_flagged = prev.iter().flatten().any(|n| had.contains(&(aidlink_vocab::person_id(*n), f.clone())));
+    for (p, f, ev) in fb
+        .iter()
+        .filter(|(p, f, _)| !had.contains(&(p.clone(), f.clone())))
+    {
+        let prev: Vec<Option<u64>> = ev
+            .iter()
+            .map(|r| by_ref.get(r).and_then(|k| a.person_of(k)))
+            .collect();
+        let prev_flagged = prev
+            .iter()
+            .flatten()
+            .any(|n| had.contains(&(aidlink_vocab::person_id(*n), f.clone())));
         let reason = if prev.iter().all(|x| x.is_none()) {
             "records new"
         } else if prev_flagged {

@@ -29,6 +29,9 @@ pub enum EventKind {
     Split,
     /// A previous person with no record this period.
     Retire,
+    /// A retired person whose records are back (kept while absent, see
+    /// [`AssignOptions::keep_absent_periods`]).
+    Return,
 }
 
 impl EventKind {
@@ -39,6 +42,7 @@ impl EventKind {
             EventKind::Merge => "merge",
             EventKind::Split => "split",
             EventKind::Retire => "retire",
+            EventKind::Return => "return",
         }
     }
 }
@@ -62,6 +66,28 @@ struct Event {
     detail: String,
 }
 
+/// Choices of [`assign_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssignOptions {
+    /// Periods in a row a record key may be absent and still bring its
+    /// record back to its person (a child missing from one month's roster).
+    pub keep_absent_periods: u32,
+}
+
+impl Default for AssignOptions {
+    fn default() -> Self {
+        AssignOptions {
+            keep_absent_periods: 12,
+        }
+    }
+}
+
+/// Assigns person numbers to this period's clusters, keeping absent keys
+/// for [`AssignOptions::default`]'s 12 periods; see [`assign_with`].
+pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> Assignment {
+    assign_with(previous, keys, cluster, &AssignOptions::default())
+}
+
 /// Assigns person numbers to this period's clusters.
 ///
 /// `keys` are the records' keys ([`crate::record_keys`]), `cluster` the
@@ -72,7 +98,12 @@ struct Event {
 ///
 /// When `keys` and `cluster` differ in length, which only a caller's bug can
 /// cause: both are computed from the same record table.
-pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> Assignment {
+pub fn assign_with(
+    previous: Option<&Registry>,
+    keys: &[String],
+    cluster: &[u32],
+    options: &AssignOptions,
+) -> Assignment {
     assert_eq!(
         keys.len(),
         cluster.len(),
@@ -159,8 +190,11 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
             received.entry(*p).or_default().insert(numbers[c], *k);
         }
     }
-    let mut previous_persons: Vec<u64> = sizes.keys().copied().collect();
+    // Persons of the last period, and retired persons whose kept keys came back.
+    let mut previous_persons: Vec<u64> = sizes.keys().chain(received.keys()).copied().collect();
     previous_persons.sort_unstable();
+    previous_persons.dedup();
+    let mut merged_into: HashMap<u64, u64> = HashMap::new();
     for p in previous_persons {
         let total = sizes.get(&p).copied().unwrap_or(0);
         let Some(parts) = received.get(&p) else {
@@ -172,7 +206,16 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
             });
             continue;
         };
-        if holder.contains_key(&p) {
+        if let Some(c) = holder.get(&p) {
+            if total == 0 {
+                let size = clusters[*c].len();
+                events.push(Event {
+                    kind: EventKind::Return,
+                    person: p,
+                    other: None,
+                    detail: format!("back with {size} record{} after an absence", plural(size)),
+                });
+            }
             // Records that moved to another previous person are link
             // changes, not splits; only a part that became a new person is.
             let fresh = previous.next_number();
@@ -192,6 +235,7 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
             let Some((survivor, k)) = parts.iter().max_by_key(|(q, k)| (**k, Reverse(**q))) else {
                 continue;
             };
+            merged_into.insert(p, *survivor);
             events.push(Event {
                 kind: EventKind::Merge,
                 person: *survivor,
@@ -217,6 +261,17 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
     // stays a function of the inputs; sorted input builds the map in bulk.
     entries.sort_unstable();
     entries.dedup_by(|later, first| later.0 == first.0);
+    // Keys absent this period stay a while, following their person into a merge.
+    let present: std::collections::HashSet<&str> = entries.iter().map(|(k, _)| *k).collect();
+    let mut absent = BTreeMap::new();
+    for (k, n) in previous.entries() {
+        let periods = previous.absent_periods(k).unwrap_or(0) + 1;
+        if !present.contains(k) && periods <= options.keep_absent_periods {
+            entries.push((k, merged_into.get(&n).copied().unwrap_or(n)));
+            absent.insert(k.to_string(), periods);
+        }
+    }
+    entries.sort_unstable();
     let persons: BTreeMap<String, u64> = entries
         .into_iter()
         .map(|(k, n)| (k.to_string(), n))
@@ -225,6 +280,7 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
         person_ids: person_numbers.into_iter().map(person_id).collect(),
         registry: Registry {
             persons,
+            absent,
             next_number,
         },
         events: events_batch(&events),
@@ -349,7 +405,39 @@ mod tests {
         let a = assign(Some(&prev), &keys(&["a"]), &[0]);
         assert_eq!(a.person_ids, ["P00000001"]);
         assert_eq!(events(&a), ["retire P00000002 -"]);
-        assert_eq!(a.registry.len(), 1);
+        assert_eq!(a.registry.present_entries().count(), 1);
+        assert_eq!(a.registry.absent_periods("c"), Some(1));
+    }
+
+    #[test]
+    fn a_record_back_after_an_absence_returns_to_its_person() {
+        let first = first_period().registry;
+        let gone = assign(Some(&first), &keys(&["a", "b"]), &[0, 0]).registry;
+        let back = assign(Some(&gone), &keys(&["a", "b", "c"]), &[0, 0, 1]);
+        assert_eq!(back.person_ids, ["P00000001", "P00000001", "P00000002"]);
+        assert_eq!(events(&back), ["return P00000002 -"]);
+        assert_eq!(back.registry.absent_periods("c"), Some(0));
+        // With no absence allowed, the record comes back as someone new.
+        let strict = AssignOptions {
+            keep_absent_periods: 0,
+        };
+        let gone = assign_with(Some(&first), &keys(&["a", "b"]), &[0, 0], &strict).registry;
+        let back = assign_with(Some(&gone), &keys(&["a", "b", "c"]), &[0, 0, 1], &strict);
+        assert_eq!(back.person_ids[2], "P00000003");
+        assert_eq!(events(&back), ["new P00000003 -"]);
+    }
+
+    #[test]
+    fn absent_keys_follow_their_person_into_a_merge() {
+        // P1 = {a}, P2 = {b, c}; c is absent while b joins P1; c then
+        // returns alone and belongs to P1.
+        let first = assign(None, &keys(&["a", "b", "c"]), &[0, 1, 1]).registry;
+        let merged = assign(Some(&first), &keys(&["a", "b"]), &[0, 0]);
+        assert_eq!(events(&merged), ["merge P00000001 P00000002"]);
+        assert_eq!(merged.registry.person_of("c"), Some(1));
+        let back = assign(Some(&merged.registry), &keys(&["a", "b", "c"]), &[0, 0, 0]);
+        assert_eq!(back.person_ids, vec!["P00000001"; 3]);
+        assert!(events(&back).is_empty());
     }
 
     #[test]

@@ -22,9 +22,10 @@ mod assign;
 mod keys;
 mod table;
 
-pub use assign::{Assignment, EventKind, assign};
+pub use assign::{AssignOptions, Assignment, EventKind, assign, assign_with};
 pub use keys::record_keys;
 pub use table::{
-    DETAIL, EVENT, NEXT_PERSON_NUMBER, NEXT_PERSON_NUMBER_METADATA, OTHER_PERSON_ID, PERSON_ID,
-    PERSON_NUMBER, RECORD_KEY, Registry, RegistryError, events_schema, registry_schema,
+    ABSENT_PERIODS, DETAIL, EVENT, NEXT_PERSON_NUMBER, NEXT_PERSON_NUMBER_METADATA,
+    OTHER_PERSON_ID, PERSON_ID, PERSON_NUMBER, RECORD_KEY, Registry, RegistryError, events_schema,
+    registry_schema,
 };

@@ -3,7 +3,7 @@
 //! Everything the registry needs from one period to the next is in one table,
 //! so the publish stage can persist it as Parquet without knowing its insides.
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,6 +15,10 @@ pub const RECORD_KEY: &str = "record_key";
 pub const PERSON_ID: &str = "person_id";
 /// Registry column: the person number behind the person ID.
 pub const PERSON_NUMBER: &str = "person_number";
+/// Registry column: periods in a row the record key has been absent (0: in
+/// the registry's period); absent keys are kept for a while so that a record
+/// that skips a month returns to its person.
+pub const ABSENT_PERIODS: &str = "absent_periods";
 /// Registry column: the first person number not yet handed out (same on every row).
 pub const NEXT_PERSON_NUMBER: &str = "next_person_number";
 /// Schema metadata key that also carries the next person number, so that a
@@ -93,6 +97,8 @@ pub enum RegistryError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registry {
     pub(crate) persons: BTreeMap<String, u64>,
+    /// Keys absent from the registry's period, with how many periods in a row.
+    pub(crate) absent: BTreeMap<String, u32>,
     pub(crate) next_number: u64,
 }
 
@@ -108,6 +114,7 @@ pub fn registry_schema() -> SchemaRef {
         Field::new(RECORD_KEY, DataType::Utf8, false),
         Field::new(PERSON_ID, DataType::Utf8, false),
         Field::new(PERSON_NUMBER, DataType::UInt64, false),
+        Field::new(ABSENT_PERIODS, DataType::UInt32, false),
         Field::new(NEXT_PERSON_NUMBER, DataType::UInt64, false),
     ]))
 }
@@ -127,6 +134,7 @@ impl Registry {
     pub fn new() -> Self {
         Registry {
             persons: BTreeMap::new(),
+            absent: BTreeMap::new(),
             next_number: 1,
         }
     }
@@ -141,7 +149,15 @@ impl Registry {
         self.next_number
     }
 
-    /// Number of record keys.
+    /// Periods in a row `key` has been absent (0 when present in the
+    /// registry's period), `None` for an unknown key.
+    pub fn absent_periods(&self, key: &str) -> Option<u32> {
+        self.persons
+            .contains_key(key)
+            .then(|| self.absent.get(key).copied().unwrap_or(0))
+    }
+
+    /// Number of record keys, absent ones included.
     pub fn len(&self) -> usize {
         self.persons.len()
     }
@@ -151,16 +167,23 @@ impl Registry {
         self.persons.is_empty()
     }
 
-    /// Record keys and their person numbers, in key order.
+    /// Record keys and their person numbers, in key order, absent keys included.
     pub fn entries(&self) -> impl Iterator<Item = (&str, u64)> {
         self.persons.iter().map(|(k, n)| (k.as_str(), *n))
     }
 
-    /// How many record keys each person has.
+    /// The record keys of the registry's own period and their person
+    /// numbers, in key order.
+    pub fn present_entries(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.entries()
+            .filter(|(k, _)| !self.absent.contains_key(*k))
+    }
+
+    /// How many record keys of the registry's period each person has.
     pub(crate) fn sizes(&self) -> HashMap<u64, usize> {
         let mut sizes = HashMap::new();
-        for n in self.persons.values() {
-            *sizes.entry(*n).or_insert(0) += 1;
+        for (_, n) in self.present_entries() {
+            *sizes.entry(n).or_insert(0) += 1;
         }
         sizes
     }
@@ -173,6 +196,11 @@ impl Registry {
             self.persons.values().map(|n| aidlink_vocab::person_id(*n)),
         );
         let numbers = UInt64Array::from_iter_values(self.persons.values().copied());
+        let absent = UInt32Array::from_iter_values(
+            self.persons
+                .keys()
+                .map(|k| self.absent.get(k).copied().unwrap_or(0)),
+        );
         let next = UInt64Array::from_iter_values(std::iter::repeat_n(
             self.next_number,
             self.persons.len(),
@@ -189,6 +217,7 @@ impl Registry {
             Arc::new(keys),
             Arc::new(ids),
             Arc::new(numbers),
+            Arc::new(absent),
             Arc::new(next),
         ];
         // The columns are built from the schema's own fields, so this cannot fail.
@@ -202,6 +231,18 @@ impl Registry {
         let ids = string_column(batch, PERSON_ID)?;
         let numbers = u64_column(batch, PERSON_NUMBER)?;
         let next = u64_column(batch, NEXT_PERSON_NUMBER)?;
+        // Absent from registries written before keys were kept while absent.
+        let absent_col = match batch.column_by_name(ABSENT_PERIODS) {
+            None => None,
+            Some(col) => Some(col.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| {
+                RegistryError::WrongType {
+                    column: ABSENT_PERIODS,
+                    found: col.data_type().clone(),
+                    expected: DataType::UInt32,
+                }
+            })?),
+        };
+        let mut absent = BTreeMap::new();
         let mut next_number = 1u64;
         if let Some(text) = batch.schema().metadata().get(NEXT_PERSON_NUMBER_METADATA) {
             next_number = text
@@ -234,6 +275,9 @@ impl Registry {
                 next_number = next_number.max(next.value(row));
             }
             next_number = next_number.max(number.saturating_add(1));
+            if let Some(a) = absent_col.filter(|a| !a.is_null(row) && a.value(row) > 0) {
+                absent.insert(key.to_string(), a.value(row));
+            }
             if let Some(first) = persons.insert(key.to_string(), number)
                 && first != number
             {
@@ -246,6 +290,7 @@ impl Registry {
         }
         Ok(Registry {
             persons,
+            absent,
             next_number,
         })
     }
@@ -324,6 +369,7 @@ mod tests {
     fn sample() -> Registry {
         Registry {
             persons: BTreeMap::from([("a|sno:1".to_string(), 3), ("b|id:2".to_string(), 7)]),
+            absent: BTreeMap::from([("b|id:2".to_string(), 2)]),
             next_number: 9,
         }
     }
@@ -340,6 +386,7 @@ mod tests {
     fn empty_registry_keeps_next_number_in_metadata() {
         let reg = Registry {
             persons: BTreeMap::new(),
+            absent: BTreeMap::new(),
             next_number: 42,
         };
         let back = Registry::from_batch(&reg.to_batch()).unwrap();
@@ -363,6 +410,7 @@ mod tests {
                     Arc::new(StringArray::from(keys)),
                     Arc::new(StringArray::from(ids)),
                     Arc::new(UInt64Array::from(numbers)),
+                    Arc::new(UInt32Array::from(vec![0; n])),
                     Arc::new(UInt64Array::from(vec![10; n])),
                 ],
             )
