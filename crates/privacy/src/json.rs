@@ -7,6 +7,8 @@ use crate::key::PseudonymKey;
 use crate::policy::{self, ColumnRule, Treatment};
 use aidlink_vocab::mask_id_text;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Where the treatment of a JSON object's keys comes from.
 #[derive(Clone, Copy)]
@@ -18,12 +20,38 @@ pub(crate) enum KeyRules {
 }
 
 impl KeyRules {
+    /// The treatment of `key` and its output name. The lookup walks the
+    /// policy's rule lists; JSON rows repeat the same few keys millions of
+    /// times, so answers are remembered per thread.
     fn treatment(self, key: &str) -> (Treatment, String) {
-        match self {
-            KeyRules::List(rules) => policy::json_key_treatment(rules, key),
-            KeyRules::Table(table) => policy::treatment(table, key),
-        }
+        let id = match self {
+            KeyRules::List(rules) => rules.as_ptr() as usize,
+            KeyRules::Table(table) => table.as_ptr() as usize,
+        };
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(hit) = cache.get(&id).and_then(|m| m.get(key)) {
+                return hit.clone();
+            }
+            let answer = match self {
+                KeyRules::List(rules) => policy::json_key_treatment(rules, key),
+                KeyRules::Table(table) => policy::treatment(table, key),
+            };
+            let per_rules = cache.entry(id).or_default();
+            // Keys are column names, a bounded set; the bound only guards
+            // against data that uses values as keys.
+            if per_rules.len() < 4096 {
+                per_rules.insert(key.to_string(), answer.clone());
+            }
+            answer
+        })
     }
+}
+
+type KeyCache = HashMap<usize, HashMap<String, (Treatment, String)>>;
+
+thread_local! {
+    static CACHE: RefCell<KeyCache> = RefCell::new(HashMap::new());
 }
 
 /// The analyst form of a text holding a JSON object; `None` (published as
