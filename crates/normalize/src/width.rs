@@ -29,46 +29,35 @@ pub fn fold_fullwidth(s: &str) -> Cow<'_, str> {
 /// Trims and folds every whitespace run to one ASCII space; borrows when the
 /// text is already folded. Returns whether anything changed.
 pub fn fold_whitespace(s: &str) -> (Cow<'_, str>, bool) {
-    // Unicode whitespace is ASCII or has lead byte 0xC2, 0xE1, 0xE2 or 0xE3;
-    // text without any of those bytes has nothing to fold.
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3))
-    {
-        return (Cow::Borrowed(s), false);
-    }
-    let trimmed = s.trim();
-    // Already folded: only single ASCII spaces, and no other whitespace
-    // (whose bytes are ASCII controls or lead bytes 0xC2..0xE3; text with
-    // such a lead byte that is not whitespace just takes the slow path).
+    // One byte pass decides the common case: only single inner ASCII spaces
+    // and no other whitespace. Other Unicode whitespace is an ASCII control
+    // or has lead byte 0xC2, 0xE1, 0xE2 or 0xE3; text with such a lead byte
+    // that is not whitespace just takes the slower check below.
+    let bytes = s.as_bytes();
+    let mut folded = bytes.first() != Some(&b' ') && bytes.last() != Some(&b' ');
     let mut prev_space = false;
-    let mut folded = true;
-    for b in trimmed.bytes() {
+    for &b in bytes {
         match b {
             b' ' if prev_space => folded = false,
             b' ' => prev_space = true,
-            b'\t'..=b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3 => {
-                folded = false;
-            }
+            b'\t'..=b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3 => folded = false,
             _ => prev_space = false,
         }
         if !folded {
             break;
         }
     }
-    if !folded {
-        // Confirm with the full Unicode test before copying.
-        let mut prev = false;
-        folded = trimmed.chars().all(|c| {
-            let ok = if c.is_whitespace() {
-                c == ' ' && !prev
-            } else {
-                true
-            };
-            prev = c.is_whitespace();
-            ok
-        });
+    if folded {
+        return (Cow::Borrowed(s), false);
     }
+    // Confirm with the full Unicode test before copying.
+    let trimmed = s.trim();
+    let mut prev = false;
+    let folded = trimmed.chars().all(|c| {
+        let ok = !c.is_whitespace() || (c == ' ' && !prev);
+        prev = c.is_whitespace();
+        ok
+    });
     if folded {
         return (Cow::Borrowed(trimmed), trimmed.len() != s.len());
     }
