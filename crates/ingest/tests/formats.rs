@@ -363,3 +363,22 @@ fn excel_rows_are_rejected_for_the_same_reasons_as_text_rows() {
     want[1][0] = Some("3".to_string());
     assert_eq!(dump(&out.raw), want);
 }
+
+#[test]
+fn excel_unicode_text_utf16_is_read() {
+    // Excel's "Unicode text" export: UTF-16LE with a BOM, tab-separated.
+    let rows = extract(6);
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in delimited(&rows, b'\t', true).encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "unicode.txt", &bytes);
+    let config = config(dir.path(), &[("s", "{period}/unicode.txt", "")]);
+    let out = read_source(&config, "s", period()).unwrap();
+    assert_eq!(
+        (out.stats.encoding.as_str(), out.stats.delimiter),
+        ("utf-16le", Some('\t'))
+    );
+    assert_eq!(dump(&out.raw), expected(&rows));
+}
