@@ -265,7 +265,8 @@ pub fn assign_with(
     let present: std::collections::HashSet<&str> = entries.iter().map(|(k, _)| *k).collect();
     let mut absent = BTreeMap::new();
     for (k, n) in previous.entries() {
-        let periods = previous.absent_periods(k).unwrap_or(0) + 1;
+        // The absent map is small; the key is known to be in the registry.
+        let periods = previous.absent.get(k).copied().unwrap_or(0) + 1;
         if !present.contains(k) && periods <= options.keep_absent_periods {
             entries.push((k, merged_into.get(&n).copied().unwrap_or(n)));
             absent.insert(k.to_string(), periods);
