@@ -88,10 +88,15 @@ pub fn read_file(
     source: &SourceConfig,
     path: &Path,
 ) -> Result<IngestOutput, IngestError> {
-    let format = resolve_format(source.format, path)?;
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let format = match (source.format, sniff_binary_format(path).map_err(io)?) {
+        // A workbook or Parquet file saved under a text extension is read
+        // as what it is, when the config leaves the format to us.
+        (Format::Auto, Some(actual)) => actual,
+        _ => resolve_format(source.format, path)?,
     };
     let (table, sha256, bytes, encoding, delimiter) = match format {
         Format::Parquet => {
@@ -182,6 +187,31 @@ pub fn resolve_format(format: Format, path: &Path) -> Result<Format, IngestError
             extension,
         }),
     }
+}
+
+/// The format a file's first bytes prove: a ZIP container (`.xlsx`), an OLE
+/// compound document (`.xls`) or Parquet; `None` for anything else (text).
+fn sniff_binary_format(path: &Path) -> std::io::Result<Option<Format>> {
+    use std::io::Read;
+    let mut magic = [0u8; 8];
+    let mut file = std::fs::File::open(path)?;
+    let mut n = 0;
+    while n < magic.len() {
+        match file.read(&mut magic[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let magic = &magic[..n];
+    Ok(if magic.starts_with(b"PK\x03\x04") {
+        Some(Format::Xlsx)
+    } else if magic.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        Some(Format::Xls)
+    } else if magic.starts_with(b"PAR1") {
+        Some(Format::Parquet)
+    } else {
+        None
+    })
 }
 
 /// SHA-256 and size of a file, streamed (for formats read from the file itself).

@@ -382,3 +382,23 @@ fn excel_unicode_text_utf16_is_read() {
     );
     assert_eq!(dump(&out.raw), expected(&rows));
 }
+
+#[test]
+fn a_workbook_saved_as_csv_is_read_as_a_workbook_when_the_format_is_auto() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = extract(4);
+    write_xlsx(dir.path(), "book.csv", &rows);
+    write_parquet(dir.path(), "table.csv", &rows);
+    let config = config(
+        dir.path(),
+        &[
+            ("a", "{period}/book.csv", "sheet = \"学生\""),
+            ("b", "{period}/table.csv", ""),
+        ],
+    );
+    for (name, format) in [("a", "xlsx"), ("b", "parquet")] {
+        let out = read_source(&config, name, period()).unwrap();
+        assert_eq!(out.stats.format_name(), format);
+        assert_eq!(dump(&out.raw), expected(&rows));
+    }
+}
