@@ -8,6 +8,7 @@ use crate::columns::{
     NameCache, NoteSink, amount_column, code_column, date_column, gender_column, id_column,
     month_column, name_column, phone_column, text_column,
 };
+use crate::ids::embedded_birth_date;
 use crate::plan::Plan;
 use crate::rejects::{NO_IDENTITY, id_problem, name_problem, no_identity_message, raw_text};
 use aidlink_vocab::schema::rejects_schema;
@@ -205,7 +206,7 @@ fn derived_columns(
         };
         check.append_value(p.check_ok);
         area.append_value(p.id.area_code());
-        let id_birth = p.id.birth_date().map(CivilDate::to_days);
+        let id_birth = embedded_birth_date(&p.id).map(CivilDate::to_days);
         birth.append_option(id_birth);
         let id_gender = p.id.gender().code();
         gender.append_value(id_gender);

@@ -20,11 +20,12 @@ use arrow_array::{Array, Date32Array, Float64Array, StringArray};
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
 
-/// The notes raised in one chunk: (row in chunk, note-code index) pairs.
+/// The notes raised in one chunk: row in chunk and note-code index, packed
+/// as `row << 16 | code` so that sorting plain integers sorts by row, then code.
 #[derive(Default)]
 pub struct NoteSink {
     /// Raised notes, unordered until [`NoteSink::sorted`].
-    pub entries: Vec<(u32, u16)>,
+    entries: Vec<u64>,
 }
 
 impl NoteSink {
@@ -35,7 +36,8 @@ impl NoteSink {
             return;
         }
         for note in notes.iter() {
-            self.entries.push((row as u32, field.code(note)));
+            self.entries
+                .push((row as u64) << 16 | u64::from(field.code(note)));
         }
     }
 
@@ -44,6 +46,9 @@ impl NoteSink {
         self.entries.sort_unstable();
         self.entries.dedup();
         self.entries
+            .into_iter()
+            .map(|e| ((e >> 16) as u32, (e & 0xFFFF) as u16))
+            .collect()
     }
 }
 

@@ -8,7 +8,7 @@
 use crate::notes::{Note, NoteSet};
 use crate::placeholder::is_placeholder;
 use crate::width::fold_fullwidth;
-use aidlink_vocab::{IdError, ParsedId, ResidentId};
+use aidlink_vocab::{CivilDate, IdError, ParsedId, ResidentId};
 
 /// The outcome of the ID rule on one cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,10 +110,22 @@ fn cleaning_notes(text: &str) -> NoteSet {
     notes
 }
 
-/// Whether the ID's embedded birth date is a real date (an ID whose date is
-/// `20121345` is kept, but its derived birth date is missing).
+/// The ID's embedded birth date, or `None` when it is no real date (an ID
+/// whose date is `20121345` is kept, but its derived birth date is missing).
+/// Reads the digits directly: this runs twice per record.
+pub fn embedded_birth_date(id: &ResidentId) -> Option<CivilDate> {
+    let b = id.as_bytes();
+    let num = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')))
+    };
+    CivilDate::new(i32::try_from(num(6..10)).ok()?, num(10..12), num(12..14))
+}
+
+/// Whether the ID's embedded birth date is a real date.
 pub fn embedded_date_ok(id: &ResidentId) -> bool {
-    id.birth_date().is_some()
+    embedded_birth_date(id).is_some()
 }
 
 #[cfg(test)]
@@ -187,13 +199,25 @@ mod tests {
     fn embedded_date_is_checked() {
         let bad = ResidentId::parse("110105201213450011").unwrap().id;
         assert!(!embedded_date_ok(&bad));
-        assert!(embedded_date_ok(&ResidentId::parse(VALID).unwrap().id));
+        let good = ResidentId::parse(VALID).unwrap().id;
+        assert!(embedded_date_ok(&good));
+        assert_eq!(embedded_birth_date(&good), good.birth_date());
     }
 
     proptest::proptest! {
         #[test]
         fn id_rule_never_panics(text in proptest::prelude::any::<String>()) {
             let _ = normalize_id(&text);
+        }
+
+        #[test]
+        fn embedded_date_agrees_with_the_vocabulary(
+            digits in "[0-9]{6}(19|20)[0-9]{2}(0[0-9]|1[0-3])([0-2][0-9]|3[0-2])[0-9]{3}"
+        ) {
+            let mut first17 = [0u8; 17];
+            first17.copy_from_slice(digits.as_bytes());
+            let id = ResidentId::from_first17(&first17);
+            proptest::prop_assert_eq!(embedded_birth_date(&id), id.birth_date());
         }
 
         #[test]
