@@ -386,9 +386,10 @@ impl Context<'_> {
                     FlagKind::ExitReview,
                     since,
                     self.evidence(aid.iter().copied().chain(stopped.iter().map(|(r, _)| *r))),
+                    // No "months since": it grows every month, and the
+                    // delta would report an unchanged flag as changed.
                     json!({
                         "end_month": since.to_string(),
-                        "months_since_end": since.months_until(period),
                         "aid_types": aid_types,
                         "aid_total": aid_total,
                     }),
