@@ -34,31 +34,38 @@ pub fn household_keys(batch: &RecordBatch) -> Result<Vec<[u64; 3]>, ColumnError>
         .collect();
     of_id.par_sort_unstable();
     of_id.dedup_by_key(|x| x.0);
-    let lookup = |v: Option<&str>| -> u64 {
-        let Some(v) = v else { return 0 };
-        let k = hash_str(v);
-        match of_id.binary_search_by(|x| x.0.cmp(&k)) {
-            Ok(p) => of_id[p].2,
-            Err(_) => 0,
-        }
-    };
-    Ok((0..rows)
+    // Join the head and guardian IDs to that list by sorting the queries
+    // too: sequential merges instead of a cache-missing search per row.
+    let mut queries: Vec<(u64, u32, u8)> = (0..rows)
         .into_par_iter()
-        .map(|i| {
-            let own = columns::text(hh, i).map_or(0, hash_str);
-            let mut out = [
-                own,
-                lookup(columns::text(head, i)),
-                lookup(columns::text(guardian, i)),
-            ];
-            // A head's own row finds its own household through its ID: keep one copy.
-            if out[1] == out[0] {
-                out[1] = 0;
-            }
-            if out[2] == out[0] || out[2] == out[1] {
-                out[2] = 0;
-            }
-            out
+        .flat_map_iter(|i| {
+            let h = columns::text(head, i).map(|v| (hash_str(v), i as u32, 1u8));
+            let g = columns::text(guardian, i).map(|v| (hash_str(v), i as u32, 2u8));
+            h.into_iter().chain(g)
         })
-        .collect())
+        .collect();
+    queries.par_sort_unstable();
+    let mut out: Vec<[u64; 3]> = (0..rows)
+        .into_par_iter()
+        .map(|i| [columns::text(hh, i).map_or(0, hash_str), 0, 0])
+        .collect();
+    let mut k = 0;
+    for &(key, row, slot) in &queries {
+        while k < of_id.len() && of_id[k].0 < key {
+            k += 1;
+        }
+        if k < of_id.len() && of_id[k].0 == key {
+            out[row as usize][slot as usize] = of_id[k].2;
+        }
+    }
+    out.par_iter_mut().for_each(|o| {
+        // A head's own row finds its own household through its ID: keep one copy.
+        if o[1] == o[0] {
+            o[1] = 0;
+        }
+        if o[2] == o[0] || o[2] == o[1] {
+            o[2] = 0;
+        }
+    });
+    Ok(out)
 }

@@ -1,13 +1,15 @@
-//! Resident ID numbers as integers, and the keys that find IDs one typing
-//! error apart without comparing all pairs.
+//! Resident ID numbers as integers, and how to find IDs one typing error
+//! apart without comparing all pairs.
 //!
 //! An 18-character ID (digits, `X` last) is read as a base-11 number, which
-//! fits a `u64` exactly, so equal codes mean equal IDs. One substitution at
-//! position `i` leaves the other 17 characters equal: their code is the
-//! *substitution key* of pass `i`. An adjacent transposition at `i` leaves
-//! the ID equal once the two characters at `i` and `i + 1` are put in order:
-//! that is the *transposition key* of pass `i`. Each pass sorts one key per
-//! distinct ID, so memory stays at one key per ID whatever the number of passes.
+//! fits a `u64` exactly, so equal codes mean equal IDs. Two check-valid IDs
+//! are never one substitution or one adjacent transposition apart (the
+//! GB 11643 weights are non-zero and pairwise different modulo 11), so the
+//! blocking rule lists the [`neighbours`] of the few IDs whose check fails
+//! (about 190 codes each, by base-11 arithmetic) and merges them with the
+//! sorted distinct IDs. The substitution and transposition keys are the
+//! alternative for when every ID is to be paired (each pass sorts one key per
+//! distinct ID); [`pack`] gives the nibble form the comparisons use.
 
 /// Length of a resident ID.
 pub const ID_LEN: usize = 18;
@@ -106,6 +108,50 @@ pub fn edit_packed(a: u128, b: u128) -> IdEdit {
     }
 }
 
+/// Whether the check character (the last digit, 10 for `X`) agrees with the first 17.
+pub fn check_ok(d: &[u8; ID_LEN]) -> bool {
+    let mut first17 = [0u8; 17];
+    for (o, &x) in first17.iter_mut().zip(d.iter()) {
+        if x > 9 {
+            return false;
+        }
+        *o = b'0' + x;
+    }
+    let c = aidlink_vocab::check_char(&first17);
+    let want = if c == b'X' { 10 } else { c - b'0' };
+    d[ID_LEN - 1] == want
+}
+
+/// The codes of every ID one substitution (a digit, or `X` last) or one
+/// adjacent transposition away from `code`, computed in base 11 directly.
+pub fn neighbours(code: u64) -> Vec<u64> {
+    let d = decode(code);
+    let mut place = [1u64; ID_LEN];
+    for k in (0..ID_LEN - 1).rev() {
+        place[k] = place[k + 1] * 11;
+    }
+    let mut out = Vec::with_capacity(ID_LEN * 10 + ID_LEN);
+    for pos in 0..ID_LEN {
+        let top = if pos == ID_LEN - 1 { 10 } else { 9 };
+        let base = code - u64::from(d[pos]) * place[pos];
+        for v in 0..=top {
+            if v != d[pos] {
+                out.push(base + u64::from(v) * place[pos]);
+            }
+        }
+    }
+    for pos in 0..ID_LEN - 1 {
+        if d[pos] != d[pos + 1] {
+            let base =
+                code - u64::from(d[pos]) * place[pos] - u64::from(d[pos + 1]) * place[pos + 1];
+            out.push(
+                base + u64::from(d[pos + 1]) * place[pos] + u64::from(d[pos]) * place[pos + 1],
+            );
+        }
+    }
+    out
+}
+
 /// How two IDs differ, as far as typing errors go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdEdit {
@@ -157,6 +203,21 @@ mod tests {
         assert_eq!(decode(code(&d)), d);
         assert_eq!(digits("1234"), None);
         assert_eq!(digits("11010519491231002Y"), None);
+    }
+
+    #[test]
+    fn neighbours_are_exactly_the_one_edit_ids() {
+        let a = digits(A).unwrap();
+        assert!(check_ok(&a));
+        let ns = neighbours(code(&a));
+        assert!(ns.iter().all(|&n| matches!(
+            edit(&a, &decode(n)),
+            IdEdit::Substitution | IdEdit::Transposition
+        )));
+        assert!(ns.contains(&code(&digits("11010519491231012X").unwrap())));
+        assert!(ns.contains(&code(&digits("11010519491213002X").unwrap())));
+        assert!(ns.contains(&code(&digits("110105194912310021").unwrap())));
+        assert!(!check_ok(&digits("110105194912310021").unwrap()));
     }
 
     #[test]

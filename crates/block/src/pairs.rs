@@ -7,7 +7,7 @@
 //! placeholder ID would otherwise make the rule quadratic). Output order is
 //! the sorted order of `(left, right)`, whatever the thread count.
 
-use crate::id_code::{self, ID_LEN};
+use crate::id_code;
 use crate::rules::{BlockingRule, KeyColumns};
 use rayon::prelude::*;
 
@@ -105,13 +105,8 @@ fn key_rule_pairs(
     sort_dedup(pairs_of_blocks(&entries, cap, stats))
 }
 
-fn one_edit_pairs(
-    cols: &KeyColumns<'_>,
-    rows: usize,
-    cap: usize,
-    stats: &mut RuleStats,
-) -> Vec<u64> {
-    // Distinct IDs first: typing-error keys are computed once per ID, not per record.
+fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
+    // Distinct IDs first: neighbours are listed once per ID, not per record.
     let mut by_id: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
         .into_par_iter()
         .flat_map_iter(|c| {
@@ -138,34 +133,32 @@ fn one_edit_pairs(
         }
     }
     offsets.push(by_id.len());
-    let digits: Vec<[u8; ID_LEN]> = distinct.par_iter().map(|&c| id_code::decode(c)).collect();
-    // Passes 0..18 are substitutions at a position, 18..35 transpositions.
-    let passes: Vec<(Vec<u64>, RuleStats)> = (0..ID_LEN + ID_LEN - 1)
-        .into_par_iter()
-        .map(|pass| {
-            let mut keys: Vec<(u64, u32)> = digits
-                .iter()
-                .enumerate()
-                .map(|(d, dig)| {
-                    let k = if pass < ID_LEN {
-                        id_code::substitution_key(dig, pass)
-                    } else {
-                        id_code::transposition_key(dig, pass - ID_LEN)
-                    };
-                    (k, d as u32)
-                })
-                .collect();
-            keys.sort_unstable();
-            let mut s = RuleStats::default();
-            let pairs = pairs_of_blocks(&keys, cap, &mut s);
-            (pairs, s)
+    // Two check-valid IDs are never one substitution or one adjacent
+    // transposition apart (GB 11643's weights see to that), so every such
+    // pair has an ID whose check fails. Each of those few IDs lists its
+    // neighbours (about 190 codes), and one sorted merge with the distinct
+    // IDs finds the ones that exist.
+    let mut neighbours: Vec<(u64, u32)> = distinct
+        .par_iter()
+        .enumerate()
+        .filter(|&(_, &c)| !id_code::check_ok(&id_code::decode(c)))
+        .flat_map_iter(|(d, &c)| {
+            id_code::neighbours(c)
+                .into_iter()
+                .map(move |n| (n, d as u32))
         })
         .collect();
+    neighbours.par_sort_unstable();
     let mut id_pairs = Vec::new();
-    for (p, s) in passes {
-        stats.blocks_capped += s.blocks_capped;
-        stats.rows_in_capped_blocks += s.rows_in_capped_blocks;
-        id_pairs.extend(p);
+    let mut k = 0;
+    for &(code, from) in &neighbours {
+        while k < distinct.len() && distinct[k] < code {
+            k += 1;
+        }
+        if k < distinct.len() && distinct[k] == code {
+            let (a, b) = (from.min(k as u32), from.max(k as u32));
+            id_pairs.push((u64::from(a) << 32) | u64::from(b));
+        }
     }
     let id_pairs = sort_dedup(id_pairs);
     let out: Vec<u64> = id_pairs
@@ -201,7 +194,7 @@ pub fn candidates(
             ..RuleStats::default()
         };
         let pairs = if rule.is_id_one_edit() {
-            one_edit_pairs(cols, rows, cap, &mut stats)
+            one_edit_pairs(cols, rows)
         } else {
             key_rule_pairs(cols, rule, rows, cap, &mut stats)
         };

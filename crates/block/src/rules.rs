@@ -240,27 +240,39 @@ impl<'a> KeyColumns<'a> {
     }
 
     /// Every key rule `parts` gives row `i` (one per combination of part
-    /// values), appended to `out`. A row missing any part gets no key.
+    /// values, at most [`MAX_KEYS`]), appended to `out`. A row missing any
+    /// part gets no key.
     pub fn keys(&self, parts: &[KeyPart], i: usize, out: &mut Vec<u64>) {
-        let start = out.len();
-        out.push(0x9e37_79b9_7f4a_7c15);
-        let mut vals = Vec::new();
+        // Fixed buffers: this runs for every row and rule, so no allocation.
+        let mut cur = [0u64; MAX_KEYS];
+        let mut next = [0u64; MAX_KEYS];
+        let mut vals = Vec::with_capacity(4);
+        cur[0] = 0x9e37_79b9_7f4a_7c15;
+        let mut n = 1;
         for (p, part) in parts.iter().enumerate() {
             vals.clear();
             self.part_values(part, i, &mut vals);
             if vals.is_empty() {
-                out.truncate(start);
                 return;
             }
-            let prev: Vec<u64> = out.drain(start..).collect();
-            for k in prev {
+            let mut m = 0;
+            for &k in &cur[..n] {
                 for &v in &vals {
-                    out.push(mix(k, v, p as u64));
+                    if m < MAX_KEYS {
+                        next[m] = mix(k, v, p as u64);
+                        m += 1;
+                    }
                 }
             }
+            cur[..m].copy_from_slice(&next[..m]);
+            n = m;
         }
+        out.extend_from_slice(&cur[..n]);
     }
 }
+
+/// Most keys one row gets under one rule.
+pub const MAX_KEYS: usize = 27;
 
 /// A stable 64-bit hash of a text (FxHash is not seeded, so it is the same on every run).
 pub fn hash_str(s: &str) -> u64 {

@@ -50,28 +50,33 @@ pub struct RecordView<'a> {
 }
 
 /// The share of rows holding each row's value of `col` (0 for a null).
+///
+/// Counted by sorting `(hash, row)` and walking the runs, so every access is
+/// sequential: a binary search per row would miss the cache at every step.
 pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
     let Some(col) = col else {
         return vec![0.0; rows];
     };
-    let hashes: Vec<u64> = (0..rows)
+    let mut keyed: Vec<(u64, u32)> = (0..rows)
         .into_par_iter()
-        .map(|i| columns::text(Some(col), i).map_or(0, hash_str))
+        .filter_map(|i| columns::text(Some(col), i).map(|t| (hash_str(t), i as u32)))
         .collect();
-    let mut sorted = hashes.clone();
-    sorted.par_sort_unstable();
+    keyed.par_sort_unstable();
     let n = rows.max(1) as f32;
-    hashes
-        .par_iter()
-        .map(|&h| {
-            if h == 0 {
-                return 0.0;
-            }
-            let lo = sorted.partition_point(|&x| x < h);
-            let hi = sorted.partition_point(|&x| x <= h);
-            (hi - lo) as f32 / n
-        })
-        .collect()
+    let mut out = vec![0f32; rows];
+    let mut s = 0;
+    while s < keyed.len() {
+        let mut e = s + 1;
+        while e < keyed.len() && keyed[e].0 == keyed[s].0 {
+            e += 1;
+        }
+        let f = (e - s) as f32 / n;
+        for &(_, r) in &keyed[s..e] {
+            out[r as usize] = f;
+        }
+        s = e;
+    }
+    out
 }
 
 impl<'a> RecordView<'a> {
