@@ -179,10 +179,13 @@ pub fn diff(
 /// one table has reads as null in the other. `person_id` and `flag` columns,
 /// when the table has them, fill the delta's columns of the same names.
 ///
-/// When both tables have an `evidence_digest` column, `evidence` is not
-/// compared (it is still shown in `values`): the digest says whether the
-/// records behind a flag changed, while `source:row` texts change whenever
-/// rows move in a file.
+/// Columns whose field metadata in `current` has
+/// `aidlink_flag::NOT_COMPARED` = `"true"` (the persons table's `age`, flag
+/// `evidence` once `evidence_digest` is added) are shown but not compared;
+/// so is `evidence` whenever both tables have an `evidence_digest` column
+/// (metadata a storage round trip may have lost): the digest says whether
+/// the records behind a flag changed, while `source:row` texts change
+/// whenever rows move in a file.
 pub fn diff_with(
     entity: &str,
     key_columns: &[&str],
@@ -219,10 +222,23 @@ pub fn diff_with(
     // tables carry its stable stand-in, the stand-in is compared instead.
     let has_digest = |b: &RecordBatch| b.column_by_name(EVIDENCE_DIGEST).is_some();
     let evidence_stands_in = has_digest(current) && previous.is_none_or(has_digest);
+    // Columns the current table marks as shown but not compared.
+    let marked: Vec<&str> = current
+        .schema_ref()
+        .fields()
+        .iter()
+        .filter(|f| {
+            f.metadata()
+                .get(aidlink_flag::NOT_COMPARED)
+                .is_some_and(|v| v == "true")
+        })
+        .map(|f| f.name().as_str())
+        .collect();
     let compared: Vec<usize> = (0..columns.len())
         .filter(|i| {
             let c = columns[*i].as_str();
-            let skipped = key_columns.contains(&c) || options.ignore.contains(&c);
+            let skipped =
+                key_columns.contains(&c) || options.ignore.contains(&c) || marked.contains(&c);
             let stood_in = evidence_stands_in && c == EVIDENCE;
             !(skipped || stood_in)
         })

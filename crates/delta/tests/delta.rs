@@ -393,3 +393,50 @@ Changes from 2026-10 to 2026-11: 7 rows
     let empty = summarize(&combine(&[]).unwrap()).unwrap();
     assert_eq!(empty.to_string(), "No changes from (nothing) to ?\n");
 }
+
+#[test]
+fn columns_marked_not_compared_are_shown_but_make_no_change() {
+    let table = |age: i32, name: &str| {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, true),
+            aidlink_flag::not_compared(Field::new("age", DataType::Int32, true)),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["P00000001"])),
+            Arc::new(StringArray::from(vec![name])),
+            Arc::new(arrow_array::Int32Array::from(vec![age])),
+        ];
+        RecordBatch::try_new(schema, columns).unwrap()
+    };
+    let (from, to) = (Some(p("2026-10")), p("2026-11"));
+    let birthday = diff(
+        "person",
+        &["person_id"],
+        Some(&table(9, "张三")),
+        &table(10, "张三"),
+        from,
+        to,
+    )
+    .unwrap();
+    assert_eq!(birthday.num_rows(), 0);
+    let renamed = diff(
+        "person",
+        &["person_id"],
+        Some(&table(9, "张三")),
+        &table(10, "张珊"),
+        from,
+        to,
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&renamed),
+        ["update_preimage P00000001", "update_postimage P00000001"]
+    );
+    assert!(
+        strings(&renamed, "values")[1]
+            .as_deref()
+            .unwrap()
+            .contains(r#""age":10"#)
+    );
+}

@@ -80,11 +80,19 @@ pub fn add_evidence_digest(
         }
         digests.push(hex::encode(&hasher.finalize()[..10]));
     }
+    // With the digest there, evidence is shown in deltas but not compared.
     let mut fields: Vec<Field> = flags
         .schema_ref()
         .fields()
         .iter()
-        .map(|f| f.as_ref().clone())
+        .map(|f| {
+            let f = f.as_ref().clone();
+            if f.name() == EVIDENCE {
+                crate::not_compared(f)
+            } else {
+                f
+            }
+        })
         .collect();
     fields.push(Field::new(EVIDENCE_DIGEST, DataType::Utf8, false));
     let mut columns: Vec<ArrayRef> = flags.columns().to_vec();

@@ -34,4 +34,7 @@ pub use evaluate::{FlagOutput, evaluate};
 pub use kind::FlagKind;
 pub use rules::FlagRules;
 pub use since::{carry_since, stabilize};
-pub use tables::{DETAILS, EVIDENCE, FLAG, PERSON_ID, RULE, SINCE, flags_schema, persons_schema};
+pub use tables::{
+    DETAILS, EVIDENCE, FLAG, NOT_COMPARED, PERSON_ID, RULE, SINCE, flags_schema, not_compared,
+    persons_schema,
+};

@@ -21,6 +21,18 @@ pub const EVIDENCE: &str = "evidence";
 /// Flags column: the values that raised the flag, as a JSON object.
 pub const DETAILS: &str = "details";
 
+/// Field metadata key that tells the delta stage to show a column's values
+/// but not to report a change in it (value `"true"`): a value that changes
+/// with the calendar alone, such as an age, or a text that changes when rows
+/// move in a file, such as flag evidence once a stable stand-in exists.
+pub const NOT_COMPARED: &str = "aidlink.delta.not_compared";
+
+/// `field` marked [`NOT_COMPARED`].
+pub fn not_compared(mut field: Field) -> Field {
+    field.metadata_mut().insert(NOT_COMPARED, "true");
+    field
+}
+
 fn text_list() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
@@ -36,7 +48,8 @@ pub fn persons_schema() -> SchemaRef {
         Field::new("id_valid", DataType::Boolean, false),
         Field::new("birth_date", DataType::Date32, true),
         Field::new("gender", DataType::Utf8, true),
-        Field::new("age", DataType::Int32, true),
+        // Changes on every birthday without anything about the person changing.
+        not_compared(Field::new("age", DataType::Int32, true)),
         Field::new("county", DataType::Utf8, true),
         Field::new("schools", text_list(), false),
         Field::new("enrolled", DataType::Boolean, false),
