@@ -194,10 +194,13 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
             .exit(Exit::Internal)?,
         None => None,
     };
+    let t = Instant::now();
     let keys = aidlink_registry::record_keys(&records);
     let assignment = aidlink_registry::assign(prev_registry.as_ref(), &keys, &linkage.cluster);
+    info!(ms = t.elapsed().as_millis() as u64, "person ids assigned");
 
     // Flag persons.
+    let t = Instant::now();
     let flagged = aidlink_flag::evaluate(
         &records,
         &assignment.person_ids,
@@ -207,7 +210,9 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     )
     .exit(Exit::Internal)?;
 
+    info!(ms = t.elapsed().as_millis() as u64, "flags evaluated");
     // Changes since the previous period.
+    let t = Instant::now();
     let load_prev = |table: &str| -> Result<Option<RecordBatch>, Failure> {
         match previous {
             Some(p) => aidlink_publish::load_table(&opts.out, p, table).exit(Exit::Output),
@@ -216,6 +221,10 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     };
     let prev_persons = load_prev("persons")?;
     let prev_flags = load_prev("flags")?;
+    // A flag keeps the period it was first raised in, and carries a digest of
+    // its evidence that is stable when source rows are renumbered.
+    let flags = aidlink_flag::stabilize(&flagged.flags, prev_flags.as_ref(), &records, &keys)
+        .exit(Exit::Internal)?;
     let person_delta = aidlink_delta::diff(
         "person",
         &["person_id"],
@@ -232,7 +241,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         "flag",
         &["person_id", "flag"],
         prev_flags.as_ref(),
-        &flagged.flags,
+        &flags,
         previous,
         opts.period,
     )
@@ -250,11 +259,12 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let delta =
         aidlink_delta::combine(&[person_delta, flag_delta, link_delta]).exit(Exit::Internal)?;
 
+    info!(ms = t.elapsed().as_millis() as u64, "changes computed");
     let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
     let model_json = serde_json::to_vec_pretty(&linkage.model).exit(Exit::Internal)?;
 
     let mut flags_by_kind = BTreeMap::new();
-    count_strings(&flagged.flags, "flag", &mut flags_by_kind);
+    count_strings(&flags, "flag", &mut flags_by_kind);
     let mut changes = BTreeMap::new();
     count_strings(&delta, "change_type", &mut changes);
     let persons = flagged.persons.num_rows();
@@ -264,7 +274,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         tables: vec![
             ("records".into(), records_out),
             ("persons".into(), flagged.persons),
-            ("flags".into(), flagged.flags),
+            ("flags".into(), flags),
             ("rejects".into(), rejects),
             ("links".into(), linkage.links),
             ("delta".into(), delta),

@@ -69,13 +69,19 @@ fn check_one(config: &Config, name: &str, period: Period) -> anyhow::Result<Stri
     let s = &ingested.stats;
     let rejected: u64 = reasons.values().sum();
     let mut out = format!(
-        "{name}: {}\n  format {:?}, encoding {}, {} rows, {} would be rejected\n",
+        "{name}: {}\n  format {}, encoding {}, {} rows, {} would be rejected\n",
         s.path.display(),
-        s.format,
+        s.format_name(),
         s.encoding,
         s.rows_read,
         rejected
     );
+    if s.blank_lines > 0 || s.preamble_rows > 0 {
+        out.push_str(&format!(
+            "  skipped: {} blank lines, {} title rows above the header\n",
+            s.blank_lines, s.preamble_rows
+        ));
+    }
     for (reason, n) in &reasons {
         out.push_str(&format!("    {reason:<24} {n:>8}\n"));
     }
