@@ -156,5 +156,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (r, n) in reasons {
         println!("{n:6} {r}");
     }
+
+    // Which columns the later period's delta says changed, by entity.
+    let delta = load(&out.join("periods").join(&args[3]).join("delta.parquet"))?;
+    let entity = delta
+        .column_by_name("entity")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
+    let changed = delta
+        .column_by_name("changed_columns")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::ListArray>()
+        .unwrap();
+    let change = delta
+        .column_by_name("change_type")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
+    let mut columns: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for i in (0..delta.num_rows()).filter(|i| change.value(*i) == "update_postimage") {
+        let items = changed.value(i);
+        let items = items
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        for j in 0..items.len() {
+            *columns
+                .entry((entity.value(i).to_string(), items.value(j).to_string()))
+                .or_default() += 1;
+        }
+    }
+    for ((e, c), n) in columns {
+        println!("{n:6} updates of {e}.{c}");
+    }
     Ok(())
 }
