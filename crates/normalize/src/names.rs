@@ -62,7 +62,7 @@ pub fn normalize_name(text: &str) -> NameOutcome {
     if value.is_empty() {
         return NameOutcome { value: None, notes };
     }
-    if !value.chars().any(char::is_alphabetic) {
+    if !value.chars().any(is_letter) {
         notes.add(Note::Invalid);
         return NameOutcome { value: None, notes };
     }
@@ -82,6 +82,12 @@ fn needs_squeeze(text: &str) -> bool {
             b'\t'..=b'\r' | b' ' | b'.' | 0xC2 | 0xCE | 0xE1 | 0xE2 | 0xE3 | 0xEF
         )
     })
+}
+
+/// Whether `c` is a letter, testing the common Latin and CJK ranges before
+/// the slower full Unicode table.
+fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphabetic()
 }
 
 /// Removes spaces (keeping one between Latin words) and normalizes dots.

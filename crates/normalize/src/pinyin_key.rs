@@ -42,19 +42,17 @@ pub fn pinyin_key_into(name: &str, out: &mut String) {
             continue;
         }
         in_word = false;
-        if c.is_whitespace() || c == MIDDLE_DOT || !c.is_alphanumeric() {
-            continue;
-        }
-        match c.to_pinyin() {
-            Some(p) => push_syllable(out, p.plain()),
+        // The dictionary first: the Unicode letter test is slow for Chinese
+        // characters, and a character with a reading is a letter anyway.
+        if let Some(p) = c.to_pinyin() {
+            push_syllable(out, p.plain());
+        } else if c.is_alphanumeric() && c != MIDDLE_DOT {
             // A character the dictionary does not know stands for itself,
             // so two different rare characters never share a key.
-            None => {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push(c);
+            if !out.is_empty() {
+                out.push(' ');
             }
+            out.push(c);
         }
     }
 }

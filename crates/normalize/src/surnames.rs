@@ -121,11 +121,26 @@ pub const SURNAME_READINGS: &[(char, &str)] = &[
 /// The compound surname that `name` starts with, and its reading, when the
 /// name has at least one character after it.
 pub fn compound_surname(name: &str) -> Option<(&'static str, [&'static str; 2])> {
+    let mut chars = name.chars();
+    let (first, second) = (chars.next()?, chars.next()?);
+    chars.next()?;
+    COMPOUND_CHARS
+        .iter()
+        .position(|pair| *pair == (first, second))
+        .map(|i| COMPOUND_SURNAMES[i])
+}
+
+/// [`COMPOUND_SURNAMES`] as character pairs, decoded once: comparing chars
+/// is what makes the look-up cheap enough to run on every name.
+static COMPOUND_CHARS: std::sync::LazyLock<Vec<(char, char)>> = std::sync::LazyLock::new(|| {
     COMPOUND_SURNAMES
         .iter()
-        .find(|(s, _)| name.len() > s.len() && name.starts_with(s))
-        .copied()
-}
+        .map(|(s, _)| {
+            let mut c = s.chars();
+            (c.next().unwrap_or('\0'), c.next().unwrap_or('\0'))
+        })
+        .collect()
+});
 
 /// The surname reading of a single character, when it has a special one.
 pub fn surname_reading(c: char) -> Option<&'static str> {
