@@ -121,6 +121,17 @@ mod tests {
     }
 
     #[test]
+    fn documented_surname_decisions() {
+        // 尉 alone is the surname Wei; yu only inside 尉迟.
+        assert_eq!(key("尉伟"), "wei wei");
+        // 单于 is read as 单 (shan) and a given name starting 于.
+        assert_eq!(key("单于伟"), "shan yu wei");
+        // A two-character name is never a compound surname alone.
+        assert_eq!(key("万俟"), "wan qi");
+        assert_eq!(key("万俟伟"), "mo qi wei");
+    }
+
+    #[test]
     fn surname_reading_applies_to_the_first_character_only() {
         // 曾 inside a given name keeps the dictionary reading.
         assert_eq!(key("王曾"), "wang ceng");
