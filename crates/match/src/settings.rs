@@ -71,7 +71,7 @@ impl Default for MatchSettings {
             blocking: Vec::new(),
             max_block_size: 400,
             fields: BTreeMap::new(),
-            u_sample_pairs: 1_000_000,
+            u_sample_pairs: 500_000,
             seed: 42,
             em_max_iterations: 100,
             em_tolerance: 1e-6,
