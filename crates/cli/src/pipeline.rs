@@ -86,7 +86,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let publish_settings: PublishSettings = config.section("publish").exit(Exit::Usage)?;
     let match_settings: aidlink_match::MatchSettings =
         config.section("matching").exit(Exit::Usage)?;
-    let rules: aidlink_flag::FlagRules = config.section("flags").exit(Exit::Usage)?;
+    let rules = aidlink_flag::FlagRules::from_config(&config).exit(Exit::Usage)?;
     let privacy: aidlink_privacy::PrivacySettings = config.section("privacy").exit(Exit::Usage)?;
     let config_dir = opts.config.parent().unwrap_or(Path::new("."));
     let key = aidlink_privacy::load_key(&privacy, config_dir).exit(Exit::Usage)?;

@@ -262,3 +262,95 @@ fn truth_of(city: &std::path::Path, period: &str) -> HashMap<(String, u64), Stri
         })
         .collect()
 }
+
+#[test]
+fn diff_between_any_two_periods_and_explain_a_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = synth(tmp.path(), 500, 3, 15);
+    let config = city.join("aidlink.toml");
+    let out = tmp.path().join("out");
+    for period in ["2026-01", "2026-02", "2026-03"] {
+        aidlink_ok(
+            &[
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--period",
+                period,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            0,
+        );
+    }
+    let written = tmp.path().join("changes.parquet");
+    let o = aidlink_ok(
+        &[
+            "diff",
+            "--out",
+            out.to_str().unwrap(),
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-03",
+            "--write",
+            written.to_str().unwrap(),
+        ],
+        0,
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("person") && text.contains("link"), "{text}");
+    let delta = read_parquet(&written);
+    assert!(delta.num_rows() > 0);
+    assert!(
+        strings(&delta, "from_period")
+            .iter()
+            .all(|p| p.as_deref() == Some("2026-01"))
+    );
+    assert!(
+        strings(&delta, "to_period")
+            .iter()
+            .all(|p| p.as_deref() == Some("2026-03"))
+    );
+
+    // Explain two records the matcher put in one person.
+    let records = read_parquet(&find_table(&out.join("periods/2026-03"), "records"));
+    let persons = strings(&records, "person_id");
+    let sources = strings(&records, "source");
+    let rows = records
+        .column_by_name("source_row")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::UInt64Array>()
+        .unwrap()
+        .clone();
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    let mut pair = None;
+    for i in 0..records.num_rows() {
+        let p = persons[i].clone().unwrap();
+        if let Some(&j) = first_of.get(&p) {
+            if sources[i] != sources[j] {
+                pair = Some((j, i));
+                break;
+            }
+        } else {
+            first_of.insert(p, i);
+        }
+    }
+    let (a, b) = pair.expect("some person links two sources");
+    let name = |i: usize| format!("{}:{}", sources[i].clone().unwrap(), rows.value(i));
+    let o = aidlink_ok(
+        &[
+            "explain",
+            "--out",
+            out.to_str().unwrap(),
+            "--period",
+            "2026-03",
+            &name(a),
+            &name(b),
+        ],
+        0,
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.to_lowercase().contains("probability"), "{text}");
+}

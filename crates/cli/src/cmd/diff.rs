@@ -10,6 +10,7 @@
 
 use crate::exit::{Exit, ExitContext, Failure, fail};
 use aidlink_vocab::Period;
+use arrow_array::RecordBatch;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -64,8 +65,25 @@ pub fn main(args: DiffArgs) -> Result<Exit, Failure> {
             .exit(Exit::Internal)?,
         );
     }
+    // Links: which person each record belongs to, from each period's registry.
+    let links = |period: Period| -> Result<RecordBatch, Failure> {
+        let registry =
+            aidlink_registry::Registry::from_batch(&load(period, "registry")?).exit(Exit::Input)?;
+        Ok(aidlink_delta::link_table(&registry))
+    };
+    let (before, after) = (links(args.from)?, links(args.to)?);
+    parts.push(
+        aidlink_delta::diff(
+            "link",
+            &[aidlink_delta::RECORD],
+            Some(&before),
+            &after,
+            Some(args.from),
+            args.to,
+        )
+        .exit(Exit::Internal)?,
+    );
     let delta = aidlink_delta::combine(&parts).exit(Exit::Internal)?;
-    println!("changes from {} to {}:", args.from, args.to);
     print!("{}", aidlink_delta::summarize(&delta).exit(Exit::Internal)?);
     if let Some(path) = &args.write {
         aidlink_publish::write_parquet_file(path, &delta).exit(Exit::Output)?;
