@@ -137,9 +137,13 @@ def leak_check(out_dir):
                 continue
             values = set(df[col].drop_nulls().unique().to_list())
             if col in SECRET_COLUMNS:
+                kind = SECRET_COLUMNS[col]
+                # Codes shorter than 8 characters (a household number `H12`)
+                # are not unique enough to be searched for.
+                shortest = 2 if kind in NAME_KINDS else 8
                 for v in values:
-                    if len(v) >= 2:
-                        secrets.setdefault(v, SECRET_COLUMNS[col])
+                    if len(v) >= shortest:
+                        secrets.setdefault(v, kind)
             else:
                 ordinary |= values
     for v in list(secrets):
@@ -153,20 +157,38 @@ def leak_check(out_dir):
         for col in df.columns:
             for v in df[col].unique().to_list():
                 texts_of(v, texts)
-    blobs = [f.read_bytes() for f in files]
-    blobs += [f.read_bytes() for f in sorted(out_dir.glob("periods/*/manifest.json"))]
-    blobs += [f.read_bytes() for f in sorted(out_dir.glob("periods/*/run.json"))]
-    joined = "\n".join(sorted(texts))
+    # Identifiers are found by lookup, not by searching every text for every
+    # identifier (which is quadratic at a million students): every run of
+    # letters and digits in the decoded texts, and every run of digits in the
+    # raw bytes of the files, is cut into windows of the identifiers' lengths.
+    lengths = sorted({len(v) for v, kind in secrets.items() if kind not in NAME_KINDS})
+    found = {}
+
+    def windows(run, source):
+        for n in lengths:
+            if n > len(run):
+                break
+            for i in range(len(run) - n + 1):
+                w = run[i:i + n]
+                if w in secrets and secrets[w] not in NAME_KINDS:
+                    found.setdefault(w, source)
+
+    token = re.compile(r"[0-9A-Za-z]{%d,}" % (lengths[0] if lengths else 1))
+    for text in texts:
+        if text in secrets:
+            found.setdefault(text, "an analyst value")
+        for run in token.findall(text):
+            windows(run, "an analyst value")
+    digit_runs = re.compile(rb"[0-9]{%d,}X?" % (lengths[0] if lengths else 1))
+    raw_files = files + sorted(out_dir.glob("periods/*/manifest.json")) + sorted(out_dir.glob("periods/*/run.json"))
+    for f in raw_files:
+        for run in digit_runs.findall(f.read_bytes()):
+            windows(run.decode("ascii"), f"the bytes of {f.relative_to(out_dir)}")
     leaks = []
-    for value, kind in sorted(secrets.items()):
-        if kind in NAME_KINDS:
-            # Names are short: only whole values count, not parts of longer text.
-            found = value in texts
-        else:
-            found = value in joined or any(value.encode() in b for b in blobs)
-        if found:
-            shown = value[:6] + "*" * max(0, len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
-            leaks.append(f"restricted-tier {kind} {shown} appears in the analyst tier, a manifest or run.json")
+    for value, where in sorted(found.items()):
+        kind = secrets[value]
+        shown = value[:6] + "*" * max(0, len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+        leaks.append(f"restricted-tier {kind} {shown} appears in {where}")
     print(f"leak check: {len(secrets)} identifiers from {len(frames)} restricted records tables, "
           f"{len(files)} analyst files and {len(texts)} distinct analyst texts scanned: {len(leaks)} found")
     return leaks
