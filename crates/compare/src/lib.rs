@@ -149,7 +149,7 @@ impl Comparator {
                         (levels::id::EXACT..=levels::id::TRANSPOSITION).contains(&levels[c]);
                 }
                 Spec::Name => {
-                    let l = name_level(v.name, v.name_pinyin, i, j);
+                    let l = name_level_fast(v, i, j);
                     levels[c] = l;
                     names_differ = l == levels::name::DIFFERENT;
                     if let Some(s) = self.tf_index[c] {
@@ -338,9 +338,44 @@ fn name_level(
     }
 }
 
+/// The name level from the hashed facts; only a pair whose surnames agree
+/// but whose pinyin differs needs the texts (for Jaro-Winkler), and then
+/// [`levels::name_level`] decides, so both paths give the same level.
+fn name_level_fast(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
+    let (a, b) = (&v.facts[i], &v.facts[j]);
+    if a.name == 0 || b.name == 0 {
+        return levels::name::MISSING;
+    }
+    if a.name == b.name {
+        return levels::name::EXACT;
+    }
+    if a.pinyin == 0 || b.pinyin == 0 {
+        return levels::name::DIFFERENT;
+    }
+    if a.pinyin == b.pinyin {
+        return levels::name::PINYIN;
+    }
+    if a.surname == b.surname {
+        return name_level(v.name, v.name_pinyin, i, j);
+    }
+    if a.given != 0 && a.given == b.given {
+        levels::name::SIMILAR
+    } else {
+        levels::name::DIFFERENT
+    }
+}
+
 fn birth_level(v: &RecordView<'_>, i: usize, j: usize, id_agrees: bool) -> u8 {
-    let pick =
-        |r: usize| date(v.birth, r).or_else(|| if id_agrees { None } else { date(v.id_birth, r) });
+    let pick = |r: usize| {
+        let f = &v.facts[r];
+        if f.birth != i32::MIN {
+            Some(f.birth)
+        } else if !id_agrees && f.id_birth != i32::MIN {
+            Some(f.id_birth)
+        } else {
+            None
+        }
+    };
     match (pick(i), pick(j)) {
         (Some(a), Some(b)) => levels::date_level(a, b),
         _ => levels::date::MISSING,
@@ -349,67 +384,56 @@ fn birth_level(v: &RecordView<'_>, i: usize, j: usize, id_agrees: bool) -> u8 {
 
 fn gender_level(v: &RecordView<'_>, i: usize, j: usize, id_agrees: bool) -> u8 {
     let pick = |r: usize| {
-        text(v.gender, r).or_else(|| {
-            if id_agrees {
-                None
-            } else {
-                text(v.id_gender, r)
-            }
-        })
+        let f = &v.facts[r];
+        if f.gender != 0 {
+            f.gender
+        } else if !id_agrees {
+            f.id_gender
+        } else {
+            0
+        }
     };
     match (pick(i), pick(j)) {
-        (Some(a), Some(b)) => levels::binary_level(a, b),
-        _ => levels::binary::MISSING,
+        (0, _) | (_, 0) => levels::binary::MISSING,
+        (a, b) => levels::binary_level(a, b),
     }
 }
 
 fn household_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
     use levels::household as h;
-    let both = |a: Option<&str>, b: Option<&str>| a.is_some() && b.is_some();
-    let any_shared = |xs: [Option<&str>; 2], ys: [Option<&str>; 2]| {
-        xs.iter()
-            .flatten()
-            .any(|x| ys.iter().flatten().any(|y| x == y))
-    };
-    let gi = [text(v.guardian_id, i), text(v.head_id, i)];
-    let gj = [text(v.guardian_id, j), text(v.head_id, j)];
-    let ni = [text(v.guardian_pinyin, i), text(v.head_pinyin, i)];
-    let nj = [text(v.guardian_pinyin, j), text(v.head_pinyin, j)];
-    let (pi, pj) = (text(v.phone, i), text(v.phone, j));
-    let (ai, aj) = (text(v.address, i), text(v.address, j));
-    if any_shared(gi, gj) {
+    let (a, b) = (&v.facts[i], &v.facts[j]);
+    let shared = |x: &[u32; 2], y: &[u32; 2]| x.iter().any(|&p| p != 0 && y.contains(&p));
+    let has = |x: &[u32; 2]| x.iter().any(|&p| p != 0);
+    if shared(&a.guardian_ids, &b.guardian_ids) {
         return h::GUARDIAN_ID;
     }
     let (ki, kj) = (&v.households[i], &v.households[j]);
-    if ki.iter().any(|&a| a != 0 && kj.contains(&a)) {
+    if ki.iter().any(|&x| x != 0 && kj.contains(&x)) {
         return h::HOUSEHOLD_NO;
     }
-    if pi.is_some() && pi == pj {
+    if a.phone != 0 && a.phone == b.phone {
         return h::PHONE;
     }
-    if any_shared(ni, nj) {
+    if shared(&a.guardian_names, &b.guardian_names) {
         return h::GUARDIAN_NAME;
     }
-    if ai.is_some() && ai == aj {
+    if a.address != 0 && a.address == b.address {
         return h::ADDRESS;
     }
-    let has_any =
-        |g: [Option<&str>; 2], n: [Option<&str>; 2]| g.iter().chain(&n).any(Option::is_some);
     let has_household = |k: &[u64; 3]| k.iter().any(|&x| x != 0);
-    let comparable = (has_any(gi, ni) && has_any(gj, nj))
+    let comparable = ((has(&a.guardian_ids) || has(&a.guardian_names))
+        && (has(&b.guardian_ids) || has(&b.guardian_names)))
         || (has_household(ki) && has_household(kj))
-        || both(pi, pj)
-        || both(ai, aj);
+        || (a.phone != 0 && b.phone != 0)
+        || (a.address != 0 && b.address != 0);
     if comparable { h::DIFFERENT } else { h::MISSING }
 }
 
 fn student_no_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
     // A student number that is `G` + an ID is already part of the ID comparison.
-    let own =
-        |r: usize| text(v.student_no, r).filter(|s| !(s.len() == 19 && s.starts_with(['G', 'g'])));
-    match (own(i), own(j)) {
-        (Some(a), Some(b)) => levels::binary_level(a, b),
-        _ => levels::binary::MISSING,
+    match (v.facts[i].student_no, v.facts[j].student_no) {
+        (0, _) | (_, 0) => levels::binary::MISSING,
+        (a, b) => levels::binary_level(a, b),
     }
 }
 
