@@ -35,8 +35,21 @@ pub struct Failure {
 }
 
 impl fmt::Display for Failure {
+    /// The error and its causes, `: `-separated; a cause whose text the
+    /// message already contains (many errors quote their source) is skipped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.error)
+        let mut message = String::new();
+        for cause in self.error.chain() {
+            let text = cause.to_string();
+            if message.contains(&text) {
+                continue;
+            }
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+        f.write_str(&message)
     }
 }
 
@@ -60,5 +73,29 @@ pub fn fail(exit: Exit, message: impl fmt::Display) -> Failure {
     Failure {
         exit,
         error: anyhow::anyhow!("{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read x.csv: {source}")]
+    struct Quoting {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let inner = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let f = Failure {
+            exit: Exit::Input,
+            error: anyhow::Error::new(Quoting { source: inner }).context("source enrollment"),
+        };
+        assert_eq!(
+            f.to_string(),
+            "source enrollment: cannot read x.csv: no such file"
+        );
     }
 }

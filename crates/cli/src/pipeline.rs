@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// A trained model to reuse instead of training.
     pub model: Option<PathBuf>,
+    /// How long to wait for another run's lock on the output folder.
+    pub wait: std::time::Duration,
 }
 
 /// Per-source counts, for the summary and the manifest.
@@ -57,6 +59,10 @@ pub struct RunSummary {
     pub period_dir: PathBuf,
     /// Whether the analyst tier was written.
     pub analyst_tier: bool,
+    /// Why the analyst tier was not written.
+    pub analyst_skipped_because: Option<String>,
+    /// `table.column`s the privacy policy does not name, dropped from the analyst tier.
+    pub dropped_by_default: Vec<String>,
     /// Share of input rows rejected, over all sources.
     pub reject_share: f64,
     /// The configured limit on that share.
@@ -116,7 +122,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
             format!("cannot create output folder {}: {e}", opts.out.display()),
         )
     })?;
-    let _lock = aidlink_publish::lock(&opts.out).exit(Exit::Output)?;
+    let _lock = aidlink_publish::lock_with_timeout(&opts.out, opts.wait).exit(Exit::Output)?;
 
     // Ingest and normalize every source.
     let mut sources = Vec::new();
@@ -299,6 +305,8 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         changes,
         period_dir: report.period_dir.clone(),
         analyst_tier: report.analyst_tier,
+        analyst_skipped_because: report.analyst_skipped_because.clone(),
+        dropped_by_default: report.dropped_by_default.clone(),
         reject_share: if read == 0 {
             0.0
         } else {

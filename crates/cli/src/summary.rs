@@ -34,9 +34,20 @@ pub fn render(s: &RunSummary) -> String {
     }
     let _ = writeln!(out, "  published: {}", s.period_dir.display());
     if !s.analyst_tier {
+        let why = s
+            .analyst_skipped_because
+            .as_deref()
+            .unwrap_or("no pseudonym key configured");
         let _ = writeln!(
             out,
-            "  analyst tier: not written (no pseudonym key configured; see docs/privacy.md)"
+            "  analyst tier: not written ({why}; see docs/privacy.md)"
+        );
+    }
+    if !s.dropped_by_default.is_empty() {
+        let _ = writeln!(
+            out,
+            "  warning: the privacy policy does not name {}; dropped from the analyst tier",
+            s.dropped_by_default.join(", ")
         );
     }
     if s.reject_share > s.max_reject_share {

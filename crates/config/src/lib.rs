@@ -22,12 +22,12 @@ pub const PERIOD_PLACEHOLDER: &str = "{period}";
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {error}")]
     Io {
         /// The config file.
         path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
+        /// The IO error (in the message, so not also a `source`).
+        error: std::io::Error,
     },
     /// The file is not valid TOML or does not have the expected shape.
     #[error("{path}:{line}:{column}: {message}")]
@@ -81,7 +81,13 @@ pub enum Encoding {
     #[serde(rename = "utf-8", alias = "utf8", alias = "UTF-8")]
     Utf8,
     /// GB18030 (a superset of GBK and GB2312).
-    #[serde(rename = "gb18030", alias = "gbk", alias = "GBK", alias = "GB18030", alias = "gb2312")]
+    #[serde(
+        rename = "gb18030",
+        alias = "gbk",
+        alias = "GBK",
+        alias = "GB18030",
+        alias = "gb2312"
+    )]
     Gb18030,
 }
 
@@ -152,9 +158,9 @@ pub struct Config {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Config::from_text(path, text)
     }
@@ -162,10 +168,7 @@ impl Config {
     /// Parses and validates config text; `path` anchors relative source paths.
     pub fn from_text(path: &Path, text: String) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(&text, s.start))
-                .unwrap_or((1, 1));
+            let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             ConfigError::Syntax {
                 path: path.to_path_buf(),
                 line,
@@ -190,7 +193,9 @@ impl Config {
             });
         }
         if raw.sources.is_empty() {
-            return Err(invalid("no [sources.NAME] table: a run needs at least one source".into()));
+            return Err(invalid(
+                "no [sources.NAME] table: a run needs at least one source".into(),
+            ));
         }
         for (name, source) in &raw.sources {
             if source.roles.is_empty() {
@@ -310,8 +315,11 @@ exit_review_months = 3
 
     #[test]
     fn unknown_field_names_list_the_valid_ones() {
-        let text = "[sources.a]\npath = \"x\"\nroles = [\"enrollment\"]\ncolumns = { nmae = \"姓名\" }\n";
-        let err = Config::from_text(Path::new("c.toml"), text.into()).unwrap_err().to_string();
+        let text =
+            "[sources.a]\npath = \"x\"\nroles = [\"enrollment\"]\ncolumns = { nmae = \"姓名\" }\n";
+        let err = Config::from_text(Path::new("c.toml"), text.into())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nmae") && err.contains("id_number"), "{err}");
     }
 }

@@ -73,6 +73,7 @@ pub fn main(args: DemoArgs) -> Result<Exit, Failure> {
             period,
             out: out.clone(),
             model: None,
+            wait: std::time::Duration::ZERO,
         })?;
         print!("{}", crate::summary::render(&summary));
         if summary.reject_share > summary.max_reject_share {

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Reuse a saved model (model.json) instead of training one.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Wait up to this many seconds for another run on the same output
+    /// folder to finish, instead of exiting with status 4 at once.
+    #[arg(long, default_value_t = 0)]
+    pub wait: u64,
 }
 
 /// Runs the subcommand.
@@ -41,6 +45,7 @@ pub fn main(args: RunArgs) -> Result<Exit, Failure> {
         period: args.period,
         out: args.out,
         model: args.model,
+        wait: std::time::Duration::from_secs(args.wait),
     })?;
     print!("{}", crate::summary::render(&summary));
     Ok(if summary.reject_share > summary.max_reject_share {
