@@ -164,6 +164,12 @@ impl<'a> KeyColumns<'a> {
         })
     }
 
+    /// The household keys computed for the rules (empty when no rule uses
+    /// them), so the compare stage need not compute them again.
+    pub fn take_households(&mut self) -> Vec<[u64; 3]> {
+        std::mem::take(&mut self.households)
+    }
+
     /// The ID texts of row `i` (see [`id_codes`]).
     pub fn ids(&self, i: usize) -> ([Option<&'a str>; 3], usize) {
         id_codes(

@@ -108,7 +108,17 @@ impl Comparator {
 
     /// Prepares the view of `batch` the comparisons read.
     pub fn view<'a>(&self, batch: &'a RecordBatch) -> Result<RecordView<'a>, ColumnError> {
-        RecordView::new(batch, &self.extra)
+        RecordView::new(batch, &self.extra, None)
+    }
+
+    /// [`Comparator::view`] reusing household keys blocking already computed
+    /// ([`aidlink_block::household::household_keys`] of the same batch).
+    pub fn view_with_households<'a>(
+        &self,
+        batch: &'a RecordBatch,
+        households: Vec<[u64; 3]>,
+    ) -> Result<RecordView<'a>, ColumnError> {
+        RecordView::new(batch, &self.extra, Some(households))
     }
 
     /// Compares rows `i` and `j`, writing levels and term frequencies.

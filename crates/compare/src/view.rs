@@ -124,10 +124,13 @@ pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
 
 impl<'a> RecordView<'a> {
     /// Borrows the columns of `batch` and precomputes per-row values.
-    /// `extra` names the extra columns compared, with whether each is a date.
+    /// `extra` names the extra columns compared, with whether each is a
+    /// date and whether a Chinese name; `households`, when given, are the
+    /// batch's household keys.
     pub fn new(
         batch: &'a RecordBatch,
         extra: &[(String, bool, bool)],
+        households: Option<Vec<[u64; 3]>>,
     ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let keys = KeyColumns::new(batch, &[])?;
@@ -243,7 +246,10 @@ impl<'a> RecordView<'a> {
             phone: columns::opt_utf8(batch, "phone")?,
             address: columns::opt_utf8(batch, "address")?,
             student_no: columns::opt_utf8(batch, "student_no")?,
-            households: aidlink_block::household::household_keys(batch)?,
+            households: match households {
+                Some(h) if h.len() == rows => h,
+                _ => aidlink_block::household::household_keys(batch)?,
+            },
             name_tf: term_frequencies(name, rows),
             pinyin_tf: term_frequencies(name_pinyin, rows),
             extra_text,

@@ -256,13 +256,13 @@ pub fn link(
         None => extra_fields(records, settings),
     };
     let cmp = comparator(&extra);
-    let view = cmp.view(records)?;
-    clock.lap("view");
     let n = records.num_rows();
     let rules = settings.blocking_rules();
-    let keys = KeyColumns::new(records, &rules)?;
+    let mut keys = KeyColumns::new(records, &rules)?;
     let cand = aidlink_block::candidates(&keys, n, &rules, settings.max_block_size);
     clock.lap("block");
+    let view = cmp.view_with_households(records, keys.take_households())?;
+    clock.lap("view");
     let vectors = cmp.compare_pairs(&view, &cand.pairs);
     clock.lap("compare");
     let mut stats = MatchStats {
