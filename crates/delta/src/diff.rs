@@ -1,12 +1,16 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
-use crate::table::{ChangeType, DeltaRow, build, sort_batch};
+use crate::table::{ChangeType, delta_schema};
+use crate::text::par_text;
 use crate::value::{cell, key_text, same, supported, write_cell};
 use aidlink_vocab::Period;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use rayon::prelude::*;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// The flags table's evidence column (`source:row` references).
 pub const EVIDENCE: &str = "evidence";
@@ -23,21 +27,33 @@ pub struct DiffOptions<'a> {
     pub ignore: &'a [&'a str],
 }
 
-/// One side of a diff: a table, its key index and its columns by name.
+/// One key column of a side, as the text rows are matched and shown by.
+enum KeyPart<'a> {
+    /// A text column, read in place.
+    Text(&'a StringArray),
+    /// Any other column, rendered once (`key_text` of each cell).
+    Rendered(Vec<String>),
+}
+
+impl KeyPart<'_> {
+    fn get(&self, row: usize) -> &str {
+        match self {
+            KeyPart::Text(a) => a.value(row),
+            KeyPart::Rendered(v) => &v[row],
+        }
+    }
+}
+
+/// One side of a diff: a table, its key columns and its columns by name.
 struct Side<'a> {
     /// The table's array of each of the diff's columns, `None` when absent.
     arrays: Vec<Option<&'a ArrayRef>>,
-    /// Row of each key; the key's values joined by a unit separator, which
-    /// no key value contains in practice and which keeps `("a|b", "c")`
-    /// apart from `("a", "b|c")`.
-    keys: HashMap<String, usize>,
-    /// Keys in row order, as identified (see `keys`).
-    ids: Vec<String>,
-    /// Keys in row order, as shown (values joined by `|`).
-    shown: Vec<String>,
+    /// The key columns' values. Two rows have the same key when all their
+    /// key values are equal, so `("a|b", "c")` and `("a", "b|c")` differ.
+    key: Vec<KeyPart<'a>>,
+    /// Rows in key order (key values compared in turn).
+    sorted: Vec<usize>,
 }
-
-const KEY_SEPARATOR: char = '\u{1f}';
 
 fn present(batch: &RecordBatch) -> String {
     let names: Vec<&str> = batch
@@ -47,6 +63,50 @@ fn present(batch: &RecordBatch) -> String {
         .map(|f| f.name().as_str())
         .collect();
     names.join(", ")
+}
+
+/// Compares the key of row `ra` of `a` with the key of row `rb` of `b`.
+fn key_cmp(a: &Side, ra: usize, b: &Side, rb: usize) -> Ordering {
+    for (pa, pb) in a.key.iter().zip(&b.key) {
+        let o = pa.get(ra).cmp(pb.get(rb));
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Compares two rows' keys as shown (values joined by `|`), the delta's order.
+fn shown_cmp(a: &Side, ra: usize, b: &Side, rb: usize) -> Ordering {
+    if a.key.len() == 1 {
+        return a.key[0].get(ra).cmp(b.key[0].get(rb));
+    }
+    shown_bytes(a, ra).cmp(shown_bytes(b, rb))
+}
+
+fn shown_bytes<'s>(side: &'s Side, row: usize) -> impl Iterator<Item = u8> + 's {
+    side.key.iter().enumerate().flat_map(move |(i, p)| {
+        (i > 0)
+            .then_some(b'|')
+            .into_iter()
+            .chain(p.get(row).bytes())
+    })
+}
+
+/// Appends the key as shown: its values joined by `|`.
+fn write_shown(out: &mut String, side: &Side, row: usize) {
+    for (i, p) in side.key.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        out.push_str(p.get(row));
+    }
+}
+
+fn shown(side: &Side, row: usize) -> String {
+    let mut out = String::new();
+    write_shown(&mut out, side, row);
+    out
 }
 
 impl<'a> Side<'a> {
@@ -79,53 +139,70 @@ impl<'a> Side<'a> {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let mut keys = HashMap::with_capacity(batch.num_rows());
-        let mut shown = Vec::with_capacity(batch.num_rows());
-        let mut ids = Vec::with_capacity(batch.num_rows());
-        for row in 0..batch.num_rows() {
-            let mut key = Vec::with_capacity(key_arrays.len());
-            for (col, array) in key_columns.iter().zip(&key_arrays) {
-                if array.is_null(row) {
-                    return Err(DeltaError::NullKey {
-                        entity: entity.to_string(),
-                        side,
-                        column: col.to_string(),
-                        row,
-                    });
+        let n = batch.num_rows();
+        // The first null key cell in row order (then column order).
+        let first_null: Option<(usize, usize)> = key_arrays
+            .iter()
+            .enumerate()
+            .filter_map(|(c, a)| (0..n).find(|r| a.is_null(*r)).map(|r| (r, c)))
+            .min();
+        let key: Vec<KeyPart<'a>> = key_arrays
+            .iter()
+            .map(|a: &&'a ArrayRef| -> KeyPart<'a> {
+                let a: &'a ArrayRef = a;
+                match a.as_any().downcast_ref::<StringArray>() {
+                    Some(s) => KeyPart::Text(s),
+                    None => KeyPart::Rendered(
+                        (0..n)
+                            .into_par_iter()
+                            .map(|r| key_text(&cell(a.as_ref(), r)))
+                            .collect(),
+                    ),
                 }
-                key.push(key_text(&cell(array.as_ref(), row)));
+            })
+            .collect();
+        let arrays = columns.iter().map(|c| batch.column_by_name(c)).collect();
+        let mut this = Side {
+            arrays,
+            key,
+            sorted: Vec::new(),
+        };
+        let mut sorted: Vec<usize> = (0..n).collect();
+        sorted.par_sort_unstable_by(|a, b| key_cmp(&this, *a, &this, *b).then(a.cmp(b)));
+        // The first row, in row order, whose key an earlier row already has:
+        // in a run of equal keys (rows ascending) that is the run's second.
+        let first_dup = sorted
+            .windows(2)
+            .filter(|w| key_cmp(&this, w[0], &this, w[1]) == Ordering::Equal)
+            .map(|w| w[1])
+            .min();
+        match (first_null, first_dup) {
+            (Some((row, c)), dup) if dup.is_none_or(|d| row <= d) => {
+                return Err(DeltaError::NullKey {
+                    entity: entity.to_string(),
+                    side,
+                    column: key_columns[c].to_string(),
+                    row,
+                });
             }
-            let identity = key.join(&KEY_SEPARATOR.to_string());
-            if keys.insert(identity.clone(), row).is_some() {
+            (_, Some(row)) => {
                 return Err(DeltaError::DuplicateKey {
                     entity: entity.to_string(),
                     side,
-                    key: key.join("|"),
+                    key: shown(&this, row),
                 });
             }
-            shown.push(key.join("|"));
-            ids.push(identity);
+            _ => {}
         }
-        let arrays = columns.iter().map(|c| batch.column_by_name(c)).collect();
-        Ok(Side {
-            arrays,
-            keys,
-            ids,
-            shown,
-        })
-    }
-
-    /// The row's value in the diff's column `col`; null when the table has
-    /// no such column.
-    fn value(&self, col: usize, row: usize) -> Value {
-        self.arrays[col].map_or(Value::Null, |a| cell(a.as_ref(), row))
+        this.sorted = sorted;
+        Ok(this)
     }
 }
 
-/// The row as a JSON object, columns in the diff's column order;
+/// Appends the row as a JSON object, columns in the diff's column order;
 /// `names` are the columns' names already written as JSON strings.
-fn values_json(side: &Side, names: &[String], row: usize) -> String {
-    let mut out = String::from("{");
+fn write_values(out: &mut String, side: &Side, names: &[String], row: usize) {
+    out.push('{');
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -133,19 +210,41 @@ fn values_json(side: &Side, names: &[String], row: usize) -> String {
         out.push_str(name);
         out.push(':');
         match side.arrays[i] {
-            Some(a) => write_cell(&mut out, a.as_ref(), row),
+            Some(a) => write_cell(out, a.as_ref(), row),
             None => out.push_str("null"),
         }
     }
     out.push('}');
-    out
 }
 
-fn text_of(side: &Side, col: Option<usize>, row: usize) -> Option<String> {
-    match col.map(|c| side.value(c, row)) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(key_text(&v)),
+/// Appends the text of column `col` (`person_id`, `flag`) and says whether
+/// there is one: null when the side lacks the column or the cell is null.
+fn write_text_of(out: &mut String, side: &Side, col: Option<usize>, row: usize) -> bool {
+    let Some(a) = col.and_then(|c| side.arrays[c]) else {
+        return false;
+    };
+    if a.is_null(row) {
+        return false;
     }
+    match a.as_any().downcast_ref::<StringArray>() {
+        Some(s) => out.push_str(s.value(row)),
+        None => match cell(a.as_ref(), row) {
+            Value::Null => return false,
+            v => out.push_str(&key_text(&v)),
+        },
+    }
+    true
+}
+
+/// One row of a diff's output: which change, of which side's row.
+#[derive(Clone, Copy)]
+struct Change {
+    change_type: ChangeType,
+    /// Whether `row` is a row of the current table (else of the previous).
+    current: bool,
+    row: usize,
+    /// Index into the diff's lists of changed columns, for updates.
+    changed: Option<usize>,
 }
 
 /// The change feed from `previous` to `current` for one entity, with the
@@ -252,26 +351,6 @@ pub fn diff_with(
 
     let from_period = from.map(|p| p.to_string());
     let to_period = to.to_string();
-    let row_of = |side: &Side,
-                  change_type: ChangeType,
-                  row: usize,
-                  key: &str,
-                  changed: Option<Vec<String>>| {
-        DeltaRow {
-            change_type,
-            entity: entity.to_string(),
-            person_id: text_of(side, person_col, row),
-            key: key.to_string(),
-            flag: text_of(side, flag_col, row),
-            changed_columns: changed,
-            values: Some(values_json(side, &names, row)),
-            event: None,
-            other_person_id: None,
-            event_detail: None,
-            from_period: from_period.clone(),
-            to_period: to_period.clone(),
-        }
-    };
 
     // Unchanged when both sides lack the column or hold the same value.
     let differs = |p: &Side, r: usize, c: usize, col: usize| match (p.arrays[col], cur.arrays[col])
@@ -281,44 +360,161 @@ pub fn diff_with(
         (Some(a), None) => !a.is_null(r),
         (None, Some(b)) => !b.is_null(c),
     };
-    let mut rows = Vec::new();
-    for (c, key) in cur.shown.iter().enumerate() {
-        let before = prev
-            .as_ref()
-            .and_then(|p| p.keys.get(&cur.ids[c]).map(|r| (p, *r)));
-        match before {
-            None => rows.push(row_of(&cur, ChangeType::Insert, c, key, None)),
-            Some((p, r)) => {
-                let changed: Vec<String> = compared
-                    .iter()
-                    .filter(|col| differs(p, r, c, **col))
-                    .map(|col| columns[*col].clone())
-                    .collect();
-                if !changed.is_empty() {
-                    rows.push(row_of(
-                        p,
-                        ChangeType::UpdatePreimage,
-                        r,
-                        key,
-                        Some(changed.clone()),
-                    ));
-                    rows.push(row_of(
-                        &cur,
-                        ChangeType::UpdatePostimage,
-                        c,
-                        key,
-                        Some(changed),
-                    ));
+    // Both sides in key order: a merge finds inserts, deletes and the rows
+    // present in both, without a hash of every key.
+    let mut changes: Vec<Change> = Vec::new();
+    let mut both: Vec<(usize, usize)> = Vec::new();
+    let change = |change_type, current, row| Change {
+        change_type,
+        current,
+        row,
+        changed: None,
+    };
+    match &prev {
+        None => changes.extend(
+            cur.sorted
+                .iter()
+                .map(|c| change(ChangeType::Insert, true, *c)),
+        ),
+        Some(p) => {
+            let (mut i, mut j) = (0, 0);
+            while i < cur.sorted.len() || j < p.sorted.len() {
+                let (c, r) = (cur.sorted.get(i), p.sorted.get(j));
+                let order = match (c, r) {
+                    (Some(c), Some(r)) => key_cmp(&cur, *c, p, *r),
+                    (Some(_), None) => Ordering::Less,
+                    _ => Ordering::Greater,
+                };
+                match order {
+                    Ordering::Less => {
+                        changes.push(change(ChangeType::Insert, true, cur.sorted[i]));
+                        i += 1;
+                    }
+                    Ordering::Greater => {
+                        changes.push(change(ChangeType::Delete, false, p.sorted[j]));
+                        j += 1;
+                    }
+                    Ordering::Equal => {
+                        both.push((p.sorted[j], cur.sorted[i]));
+                        i += 1;
+                        j += 1;
+                    }
                 }
             }
         }
     }
-    if let Some(p) = &prev {
-        for (r, key) in p.shown.iter().enumerate() {
-            if !cur.keys.contains_key(&p.ids[r]) {
-                rows.push(row_of(p, ChangeType::Delete, r, key, None));
+    let changed_lists: Vec<Vec<usize>> = match &prev {
+        None => Vec::new(),
+        Some(p) => {
+            let found: Vec<(usize, usize, Vec<usize>)> = both
+                .par_iter()
+                .filter_map(|(r, c)| {
+                    let changed: Vec<usize> = compared
+                        .iter()
+                        .copied()
+                        .filter(|col| differs(p, *r, *c, *col))
+                        .collect();
+                    (!changed.is_empty()).then_some((*r, *c, changed))
+                })
+                .collect();
+            let mut lists = Vec::with_capacity(found.len());
+            for (r, c, changed) in found {
+                let at = Some(lists.len());
+                lists.push(changed);
+                changes.push(Change {
+                    change_type: ChangeType::UpdatePreimage,
+                    current: false,
+                    row: r,
+                    changed: at,
+                });
+                changes.push(Change {
+                    change_type: ChangeType::UpdatePostimage,
+                    current: true,
+                    row: c,
+                    changed: at,
+                });
             }
+            lists
+        }
+    };
+    drop(both);
+
+    // The delta's order (see `sort_batch`): key as shown, change type, then,
+    // for keys that only read the same, the values, person and flag.
+    let side_of = |ch: &Change| -> &Side {
+        match (&prev, ch.current) {
+            (Some(p), false) => p,
+            _ => &cur,
+        }
+    };
+    let text = |ch: &Change, col: Option<usize>| {
+        let mut out = String::new();
+        write_text_of(&mut out, side_of(ch), col, ch.row).then_some(out)
+    };
+    changes.par_sort_unstable_by(|a, b| {
+        shown_cmp(side_of(a), a.row, side_of(b), b.row)
+            .then_with(|| a.change_type.rank().cmp(&b.change_type.rank()))
+            .then_with(|| {
+                let values = |ch: &Change| {
+                    let mut out = String::new();
+                    write_values(&mut out, side_of(ch), &names, ch.row);
+                    out
+                };
+                values(a)
+                    .cmp(&values(b))
+                    .then_with(|| text(a, person_col).cmp(&text(b, person_col)))
+                    .then_with(|| text(a, flag_col).cmp(&text(b, flag_col)))
+            })
+    });
+
+    let n = changes.len();
+    let constant = |v: &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n)))
+    };
+    let mut changed = ListBuilder::with_capacity(StringBuilder::new(), n);
+    for ch in &changes {
+        match ch.changed {
+            Some(i) => {
+                for col in &changed_lists[i] {
+                    changed.values().append_value(&columns[*col]);
+                }
+                changed.append(true);
+            }
+            None => changed.append(false),
         }
     }
-    sort_batch(&build(&rows))
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            changes.iter().map(|c| c.change_type.name()),
+        )),
+        constant(entity),
+        Arc::new(par_text(n, crate::table::PERSON_ID, |i, out| {
+            write_text_of(out, side_of(&changes[i]), person_col, changes[i].row)
+        })?),
+        Arc::new(par_text(n, crate::table::KEY, |i, out| {
+            write_shown(out, side_of(&changes[i]), changes[i].row);
+            true
+        })?),
+        Arc::new(par_text(n, crate::table::FLAG, |i, out| {
+            write_text_of(out, side_of(&changes[i]), flag_col, changes[i].row)
+        })?),
+        Arc::new(changed.finish()),
+        Arc::new(par_text(n, crate::table::VALUES, |i, out| {
+            write_values(out, side_of(&changes[i]), &names, changes[i].row);
+            true
+        })?),
+        Arc::new(StringArray::new_null(n)),
+        Arc::new(StringArray::new_null(n)),
+        Arc::new(StringArray::new_null(n)),
+        match &from_period {
+            Some(p) => constant(p),
+            None => Arc::new(StringArray::new_null(n)),
+        },
+        constant(&to_period),
+    ];
+    RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: crate::table::CHANGE_TYPE,
+        problem: format!("does not fit the delta schema: {e}"),
+    })
 }

@@ -66,13 +66,15 @@ pub fn with_events(
     let change = strings(&delta, CHANGE_TYPE)?;
     let entity = strings(&delta, ENTITY)?;
     let person = strings(&delta, PERSON_ID)?;
-    let mut event: Vec<Option<String>> = column_values(strings(&delta, EVENT)?);
-    let mut other: Vec<Option<String>> = column_values(strings(&delta, OTHER_PERSON_ID)?);
-    let mut detail: Vec<Option<String>> = column_values(strings(&delta, EVENT_DETAIL)?);
+    // The event columns, borrowed from the delta and the events table: a
+    // person delta has millions of rows, most without an event.
+    let mut event: Vec<Option<&str>> = column_values(strings(&delta, EVENT)?);
+    let mut other: Vec<Option<&str>> = column_values(strings(&delta, OTHER_PERSON_ID)?);
+    let mut detail: Vec<Option<&str>> = column_values(strings(&delta, EVENT_DETAIL)?);
 
     // Person rows by change type and person, so each event finds its row
     // without a scan.
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(delta.num_rows());
     for row in 0..delta.num_rows() {
         if get(entity, row) == Some("person")
             && let (Some(c), Some(p)) = (get(change, row), get(person, row))
@@ -110,9 +112,9 @@ pub fn with_events(
             .filter(|i| event[*i].is_none());
         match target {
             Some(i) => {
-                event[i] = Some(name.to_string());
-                other[i] = related.map(str::to_string);
-                detail[i] = get(detail_col, row).map(str::to_string);
+                event[i] = Some(name);
+                other[i] = related;
+                detail[i] = get(detail_col, row);
             }
             None => extra.push(DeltaRow {
                 change_type,
@@ -138,9 +140,9 @@ pub fn with_events(
         .zip(delta.columns())
         .map(|(f, c)| -> ArrayRef {
             match f.name().as_str() {
-                EVENT => Arc::new(StringArray::from(event.clone())),
-                OTHER_PERSON_ID => Arc::new(StringArray::from(other.clone())),
-                EVENT_DETAIL => Arc::new(StringArray::from(detail.clone())),
+                EVENT => Arc::new(StringArray::from_iter(event.iter())),
+                OTHER_PERSON_ID => Arc::new(StringArray::from_iter(other.iter())),
+                EVENT_DETAIL => Arc::new(StringArray::from_iter(detail.iter())),
                 _ => c.clone(),
             }
         })
@@ -151,6 +153,9 @@ pub fn with_events(
             column: EVENT,
             problem: format!("cannot take the event columns: {e}"),
         })?;
+    if extra.is_empty() {
+        return sort_batch(&annotated);
+    }
     let all =
         concat_batches(&schema, &[annotated, build(&extra)]).map_err(|e| DeltaError::BadTable {
             table: "delta",
@@ -160,8 +165,6 @@ pub fn with_events(
     sort_batch(&all)
 }
 
-fn column_values(col: &StringArray) -> Vec<Option<String>> {
-    (0..col.len())
-        .map(|i| get(col, i).map(str::to_string))
-        .collect()
+fn column_values(col: &StringArray) -> Vec<Option<&str>> {
+    (0..col.len()).map(|i| get(col, i)).collect()
 }

@@ -21,6 +21,7 @@ mod events;
 mod link;
 mod summary;
 mod table;
+mod text;
 mod value;
 
 pub use diff::{DiffOptions, EVIDENCE, EVIDENCE_DIGEST, diff, diff_with};

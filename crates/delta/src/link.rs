@@ -9,6 +9,7 @@
 use aidlink_registry::{PERSON_ID, Registry};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -40,14 +41,17 @@ pub fn link_schema() -> SchemaRef {
 /// delete a record gone, an update a record that now belongs to another
 /// person.
 pub fn link_table(registry: &Registry) -> RecordBatch {
-    let mut rows: Vec<(String, &str, String)> = registry
-        .present_entries()
-        .map(|(k, n)| {
+    // Millions of digests: hashed in parallel, then sorted (a total order,
+    // so the table is the same whatever the thread count).
+    let entries: Vec<(&str, u64)> = registry.present_entries().collect();
+    let mut rows: Vec<(String, &str, String)> = entries
+        .par_iter()
+        .map(|&(k, n)| {
             let source = k.split_once('|').map_or("", |(s, _)| s);
             (record_digest(k), source, aidlink_vocab::person_id(n))
         })
         .collect();
-    rows.sort_unstable();
+    rows.par_sort_unstable();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.0.as_str()),

@@ -70,7 +70,7 @@ impl ChangeType {
         ChangeType::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         match self {
             ChangeType::Delete => 0,
             ChangeType::Insert => 1,

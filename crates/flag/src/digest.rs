@@ -12,8 +12,8 @@ use aidlink_vocab::schema::{SOURCE, SOURCE_ROW};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Flags column added by [`add_evidence_digest`].
@@ -44,42 +44,65 @@ pub fn add_evidence_digest(
             records.num_rows()
         )));
     }
-    let by_ref: HashMap<String, &str> = (0..records.num_rows())
-        .map(|i| {
-            (
-                format!("{}:{}", source.value(i), row.value(i)),
-                keys[i].as_str(),
-            )
-        })
+    // Records by (source, row), sorted, looked up by binary search: no
+    // `source:row` text is built for the millions of records. For a
+    // reference repeated in the table, the last record wins.
+    let mut sources: Vec<&str> = (0..records.num_rows()).map(|i| source.value(i)).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let source_index = |s: &str| sources.binary_search(&s).ok();
+    let mut by_ref: Vec<(usize, u64, usize)> = (0..records.num_rows())
+        .map(|i| (source_index(source.value(i)).unwrap_or(0), row.value(i), i))
         .collect();
+    by_ref.par_sort_unstable();
+    let lookup = |reference: &str| -> Option<&str> {
+        let (src, number) = reference.rsplit_once(':')?;
+        // Only the canonical spelling `format!("{row}")` names a record.
+        let canonical = !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && (number.len() == 1 || !number.starts_with('0'));
+        if !canonical {
+            return None;
+        }
+        let (src, number) = (source_index(src)?, number.parse::<u64>().ok()?);
+        let end = by_ref.partition_point(|(s, r, _)| (*s, *r) <= (src, number));
+        let (s, r, i) = *by_ref.get(end.checked_sub(1)?)?;
+        ((s, r) == (src, number)).then(|| keys[i].as_str())
+    };
     let evidence = flags
         .column_by_name(EVIDENCE)
         .and_then(|c| c.as_list_opt::<i32>())
         .ok_or_else(|| bad(format!("flags table has no list column `{EVIDENCE}`")))?;
-    let mut digests = Vec::with_capacity(flags.num_rows());
-    for i in 0..flags.num_rows() {
-        let items = evidence.value(i);
-        let items = items
-            .as_string_opt::<i32>()
-            .ok_or_else(|| bad(format!("flags column `{EVIDENCE}` holds no text")))?;
-        let mut record_keys = Vec::with_capacity(items.len());
-        for j in (0..items.len()).filter(|j| !items.is_null(*j)) {
-            let reference = items.value(j);
-            let key = by_ref.get(reference).ok_or_else(|| {
-                bad(format!(
-                    "flag row {i} cites record `{reference}`, which the record table lacks"
-                ))
-            })?;
-            record_keys.push(*key);
-        }
-        record_keys.sort_unstable();
-        let mut hasher = Sha256::new();
-        for k in record_keys {
-            hasher.update(k.as_bytes());
-            hasher.update(b"\n");
-        }
-        digests.push(hex::encode(&hasher.finalize()[..10]));
-    }
+    let items = evidence
+        .values()
+        .as_string_opt::<i32>()
+        .ok_or_else(|| bad(format!("flags column `{EVIDENCE}` holds no text")))?;
+    let offsets = evidence.value_offsets();
+    let digests: Vec<Result<String, FlagError>> = (0..flags.num_rows())
+        .into_par_iter()
+        .map(|i| {
+            let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+            let mut record_keys = Vec::with_capacity(end - start);
+            for j in (start..end).filter(|j| !items.is_null(*j)) {
+                let reference = items.value(j);
+                let key = lookup(reference).ok_or_else(|| {
+                    bad(format!(
+                        "flag row {i} cites record `{reference}`, which the record table lacks"
+                    ))
+                })?;
+                record_keys.push(key);
+            }
+            record_keys.sort_unstable();
+            let mut hasher = Sha256::new();
+            for k in record_keys {
+                hasher.update(k.as_bytes());
+                hasher.update(b"\n");
+            }
+            Ok(hex::encode(&hasher.finalize()[..10]))
+        })
+        .collect();
+    // The first bad row in row order, whatever the thread count.
+    let digests: Vec<String> = digests.into_iter().collect::<Result<_, _>>()?;
     // With the digest there, evidence is shown in deltas but not compared.
     let mut fields: Vec<Field> = flags
         .schema_ref()

@@ -81,17 +81,18 @@ pub fn evaluate(
             }
         }
     }
+    let rule_texts = FlagKind::ALL.map(|k| k.rule(rules));
     let ctx = Context {
         cols: &cols,
         roles: &row_roles,
         rules,
-        rule_texts: FlagKind::ALL.map(|k| k.rule(rules)),
+        rule_texts: &rule_texts,
         period,
         conflicts: id_conflicts(&cols, person_ids),
     };
 
     let mut order: Vec<usize> = (0..n).collect();
-    order.par_sort_by(|a, b| {
+    order.par_sort_unstable_by(|a, b| {
         person_ids[*a]
             .cmp(&person_ids[*b])
             .then_with(|| cols.source.value(*a).cmp(cols.source.value(*b)))
@@ -105,7 +106,7 @@ pub fn evaluate(
         .collect();
     let evaluated: Vec<(PersonRow, Vec<FlagRow>)> = groups
         .par_iter()
-        .map(|group| ctx.person(&person_ids[group[0]], group))
+        .map(|group| ctx.person(person_ids[group[0]].as_str(), group))
         .collect();
     let mut persons = Vec::with_capacity(evaluated.len());
     let mut flags = Vec::new();
@@ -128,19 +129,18 @@ struct Conflict {
 
 /// Every person whose valid ID number other persons' records also carry.
 fn id_conflicts(cols: &Columns, person_ids: &[String]) -> HashMap<String, Vec<Conflict>> {
-    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
-    for row in 0..person_ids.len() {
-        if bool_at(cols.id_check_ok, row) == Some(true)
-            && let Some(id) = str_at(cols.id_number, row)
-        {
-            by_id.entry(id).or_default().push(row);
-        }
-    }
-    let mut shared: Vec<(&str, Vec<usize>)> = by_id
-        .into_iter()
-        .filter(|(_, rows)| rows.iter().any(|r| person_ids[*r] != person_ids[rows[0]]))
+    // Rows with a valid ID, sorted by ID then row: one sort instead of a
+    // hash map of millions of small vectors.
+    let mut with_id: Vec<(&str, usize)> = (0..person_ids.len())
+        .filter(|row| bool_at(cols.id_check_ok, *row) == Some(true))
+        .filter_map(|row| str_at(cols.id_number, row).map(|id| (id, row)))
         .collect();
-    shared.sort_unstable();
+    with_id.par_sort_unstable();
+    let shared: Vec<(&str, Vec<usize>)> = with_id
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| g.iter().any(|(_, r)| person_ids[*r] != person_ids[g[0].1]))
+        .map(|g| (g[0].0, g.iter().map(|(_, r)| *r).collect()))
+        .collect();
     let mut out: HashMap<String, Vec<Conflict>> = HashMap::new();
     for (id, rows) in shared {
         let persons: BTreeSet<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
@@ -164,7 +164,7 @@ struct Context<'a> {
     roles: &'a [Roles],
     rules: &'a FlagRules,
     /// The rule text of each flag, in [`FlagKind::ALL`] order.
-    rule_texts: [String; 7],
+    rule_texts: &'a [String; 7],
     period: Period,
     conflicts: HashMap<String, Vec<Conflict>>,
 }
@@ -181,7 +181,7 @@ fn mode<T: Ord + Clone>(values: impl Iterator<Item = T>) -> Option<T> {
         .map(|(v, _)| v)
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     fn reference(&self, row: usize) -> RecordRef {
         RecordRef {
             source: self.cols.source.value(row).to_string(),
@@ -195,13 +195,12 @@ impl Context<'_> {
         refs.into_iter().map(|r| r.to_string()).collect()
     }
 
-    fn aid_types(&self, row: usize) -> Vec<String> {
+    fn aid_types(&self, row: usize) -> Vec<&'a str> {
         str_at(self.cols.aid_type, row)
             .map(|t| {
                 t.split(AID_TYPE_SEPARATORS)
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(str::to_string)
                     .collect()
             })
             .unwrap_or_default()
@@ -214,7 +213,7 @@ impl Context<'_> {
     }
 
     /// The eligible subsidy type of an eligibility record with `status`.
-    fn case_type(&self, row: usize, status: &str) -> Option<&str> {
+    fn case_type(&self, row: usize, status: &str) -> Option<&'a str> {
         if !self.roles[row].eligibility || str_at(self.cols.subsidy_status, row) != Some(status) {
             return None;
         }
@@ -264,7 +263,7 @@ impl Context<'_> {
     }
 
     /// The summary row and the flags of one person, from their records.
-    fn person(&self, person: &str, rows: &[usize]) -> (PersonRow, Vec<FlagRow>) {
+    fn person(&self, person: &'a str, rows: &[usize]) -> (PersonRow<'a>, Vec<FlagRow<'a>>) {
         let c = self.cols;
         let period = self.period;
         let enrollment: Vec<usize> = rows
@@ -295,7 +294,7 @@ impl Context<'_> {
             basis.insert("disability");
         }
         let eligible = !basis.is_empty();
-        let aid_types: BTreeSet<String> = aid.iter().flat_map(|r| self.aid_types(*r)).collect();
+        let aid_types: BTreeSet<&str> = aid.iter().flat_map(|r| self.aid_types(*r)).collect();
         let aid_total: f64 = rows
             .iter()
             .filter(|r| self.roles[**r].aid)
@@ -329,10 +328,11 @@ impl Context<'_> {
 
         let mut flags = Vec::new();
         let mut raise = |kind: FlagKind, since: Period, evidence: Vec<String>, details: Value| {
+            let texts: &'a [String; 7] = self.rule_texts;
             flags.push(FlagRow {
-                person_id: person.to_string(),
-                flag: kind.name().to_string(),
-                rule: self.rule_texts[kind as usize].clone(),
+                person_id: person,
+                flag: kind.name(),
+                rule: texts[kind as usize].as_str(),
                 since: since.to_string(),
                 evidence,
                 details: details.to_string(),
@@ -501,28 +501,28 @@ impl Context<'_> {
                 json!({ "mismatches": mismatches }),
             );
         }
-        flags.sort_by(|a, b| a.flag.cmp(&b.flag));
+        flags.sort_by(|a, b| a.flag.cmp(b.flag));
 
         let sources: BTreeSet<&str> = rows.iter().map(|r| c.source.value(*r)).collect();
         let summary = PersonRow {
-            person_id: person.to_string(),
+            person_id: person,
             record_count: rows.len() as u64,
-            sources: sources.into_iter().map(str::to_string).collect(),
-            name: mode(rows.iter().filter_map(|r| str_at(c.name, *r))).map(str::to_string),
-            id_number: id_number.map(str::to_string),
+            sources: sources.into_iter().collect(),
+            name: mode(rows.iter().filter_map(|r| str_at(c.name, *r))),
+            id_number,
             id_valid: valid_id.is_some(),
             birth_date: birth.map(CivilDate::to_days),
-            gender: gender.map(str::to_string),
+            gender,
             age,
-            county: mode(rows.iter().filter_map(|r| str_at(c.county, *r))).map(str::to_string),
-            schools: schools.iter().map(|s| s.to_string()).collect(),
+            county: mode(rows.iter().filter_map(|r| str_at(c.county, *r))),
+            schools: schools.iter().copied().collect(),
             enrolled: !enrollment.is_empty(),
             eligible,
-            eligibility_basis: basis.iter().map(|s| s.to_string()).collect(),
+            eligibility_basis: basis.iter().copied().collect(),
             aided: !aid.is_empty(),
             aid_types: aid_types.into_iter().collect(),
             aid_total,
-            flags: flags.iter().map(|f| f.flag.clone()).collect(),
+            flags: flags.iter().map(|f| f.flag).collect(),
         };
         (summary, flags)
     }

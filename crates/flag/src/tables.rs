@@ -74,45 +74,47 @@ pub fn flags_schema() -> SchemaRef {
     ]))
 }
 
-/// One row of the persons table.
+/// One row of the persons table. Texts borrow from the record table and
+/// the person IDs: a city has millions of persons, and owned copies of every
+/// name and school would be made only to be copied again into the columns.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct PersonRow {
-    pub person_id: String,
+pub(crate) struct PersonRow<'a> {
+    pub person_id: &'a str,
     pub record_count: u64,
-    pub sources: Vec<String>,
-    pub name: Option<String>,
-    pub id_number: Option<String>,
+    pub sources: Vec<&'a str>,
+    pub name: Option<&'a str>,
+    pub id_number: Option<&'a str>,
     pub id_valid: bool,
     pub birth_date: Option<i32>,
-    pub gender: Option<String>,
+    pub gender: Option<&'a str>,
     pub age: Option<i32>,
-    pub county: Option<String>,
-    pub schools: Vec<String>,
+    pub county: Option<&'a str>,
+    pub schools: Vec<&'a str>,
     pub enrolled: bool,
     pub eligible: bool,
-    pub eligibility_basis: Vec<String>,
+    pub eligibility_basis: Vec<&'a str>,
     pub aided: bool,
-    pub aid_types: Vec<String>,
+    pub aid_types: Vec<&'a str>,
     pub aid_total: f64,
-    pub flags: Vec<String>,
+    pub flags: Vec<&'static str>,
 }
 
 /// One row of the flags table.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct FlagRow {
-    pub person_id: String,
-    pub flag: String,
-    pub rule: String,
+pub(crate) struct FlagRow<'a> {
+    pub person_id: &'a str,
+    pub flag: &'static str,
+    pub rule: &'a str,
     pub since: String,
     pub evidence: Vec<String>,
     pub details: String,
 }
 
-fn list<'a>(rows: impl Iterator<Item = &'a [String]>) -> ArrayRef {
-    let mut b = ListBuilder::new(StringBuilder::new());
+fn list<'r, S: AsRef<str> + 'r>(n: usize, rows: impl Iterator<Item = &'r [S]>) -> ArrayRef {
+    let mut b = ListBuilder::with_capacity(StringBuilder::new(), n);
     for values in rows {
         for v in values {
-            b.values().append_value(v);
+            b.values().append_value(v.as_ref());
         }
         b.append(true);
     }
@@ -127,21 +129,23 @@ pub(crate) fn build(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("columns are built for their own schema")
 }
 
-pub(crate) fn persons_batch(rows: &[PersonRow]) -> RecordBatch {
-    let text = |f: &dyn Fn(&PersonRow) -> Option<&str>| -> ArrayRef {
-        let mut b = StringBuilder::new();
+pub(crate) fn persons_batch<'a>(rows: &[PersonRow<'a>]) -> RecordBatch {
+    let n = rows.len();
+    let text = |f: &dyn for<'r> Fn(&'r PersonRow<'a>) -> Option<&'r str>| -> ArrayRef {
+        let bytes = rows.iter().map(|r| f(r).map_or(0, str::len)).sum();
+        let mut b = StringBuilder::with_capacity(n, bytes);
         rows.iter().for_each(|r| b.append_option(f(r)));
         Arc::new(b.finish())
     };
     let flag = |f: &dyn Fn(&PersonRow) -> bool| -> ArrayRef {
-        let mut b = BooleanBuilder::new();
+        let mut b = BooleanBuilder::with_capacity(n);
         rows.iter().for_each(|r| b.append_value(f(r)));
         Arc::new(b.finish())
     };
-    let mut count = UInt64Builder::new();
-    let mut birth = Date32Builder::new();
-    let mut age = Int32Builder::new();
-    let mut total = Float64Builder::new();
+    let mut count = UInt64Builder::with_capacity(n);
+    let mut birth = Date32Builder::with_capacity(n);
+    let mut age = Int32Builder::with_capacity(n);
+    let mut total = Float64Builder::with_capacity(n);
     for r in rows {
         count.append_value(r.record_count);
         birth.append_option(r.birth_date);
@@ -149,40 +153,40 @@ pub(crate) fn persons_batch(rows: &[PersonRow]) -> RecordBatch {
         total.append_value(r.aid_total);
     }
     let columns: Vec<ArrayRef> = vec![
-        text(&|r| Some(r.person_id.as_str())),
+        text(&|r| Some(r.person_id)),
         Arc::new(count.finish()),
-        list(rows.iter().map(|r| r.sources.as_slice())),
-        text(&|r| r.name.as_deref()),
-        text(&|r| r.id_number.as_deref()),
+        list(n, rows.iter().map(|r| r.sources.as_slice())),
+        text(&|r| r.name),
+        text(&|r| r.id_number),
         flag(&|r| r.id_valid),
         Arc::new(birth.finish()),
-        text(&|r| r.gender.as_deref()),
+        text(&|r| r.gender),
         Arc::new(age.finish()),
-        text(&|r| r.county.as_deref()),
-        list(rows.iter().map(|r| r.schools.as_slice())),
+        text(&|r| r.county),
+        list(n, rows.iter().map(|r| r.schools.as_slice())),
         flag(&|r| r.enrolled),
         flag(&|r| r.eligible),
-        list(rows.iter().map(|r| r.eligibility_basis.as_slice())),
+        list(n, rows.iter().map(|r| r.eligibility_basis.as_slice())),
         flag(&|r| r.aided),
-        list(rows.iter().map(|r| r.aid_types.as_slice())),
+        list(n, rows.iter().map(|r| r.aid_types.as_slice())),
         Arc::new(total.finish()),
-        list(rows.iter().map(|r| r.flags.as_slice())),
+        list(n, rows.iter().map(|r| r.flags.as_slice())),
     ];
     build(persons_schema(), columns)
 }
 
-pub(crate) fn flags_batch(rows: &[FlagRow]) -> RecordBatch {
-    let text = |f: &dyn Fn(&FlagRow) -> &str| -> ArrayRef {
+pub(crate) fn flags_batch<'a>(rows: &[FlagRow<'a>]) -> RecordBatch {
+    let text = |f: &dyn for<'r> Fn(&'r FlagRow<'a>) -> &'r str| -> ArrayRef {
         let mut b = StringBuilder::new();
         rows.iter().for_each(|r| b.append_value(f(r)));
         Arc::new(b.finish())
     };
     let columns: Vec<ArrayRef> = vec![
-        text(&|r| &r.person_id),
-        text(&|r| &r.flag),
-        text(&|r| &r.rule),
+        text(&|r| r.person_id),
+        text(&|r| r.flag),
+        text(&|r| r.rule),
         text(&|r| &r.since),
-        list(rows.iter().map(|r| r.evidence.as_slice())),
+        list(rows.len(), rows.iter().map(|r| r.evidence.as_slice())),
         text(&|r| &r.details),
     ];
     build(flags_schema(), columns)

@@ -11,6 +11,7 @@
 use crate::table::{Registry, build_batch, events_schema};
 use aidlink_vocab::person_id;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -115,7 +116,7 @@ pub fn assign_with(
     // Clusters, ordered by their smallest record key (then their sorted key
     // list, which only matters when a caller passes repeated keys).
     let mut by_cluster: Vec<usize> = (0..keys.len()).collect();
-    by_cluster.sort_unstable_by(|a, b| {
+    by_cluster.par_sort_unstable_by(|a, b| {
         cluster[*a]
             .cmp(&cluster[*b])
             .then_with(|| keys[*a].cmp(&keys[*b]))
@@ -124,7 +125,7 @@ pub fn assign_with(
     let mut clusters: Vec<&[usize]> = by_cluster
         .chunk_by(|a, b| cluster[*a] == cluster[*b])
         .collect();
-    clusters.sort_by(|a, b| {
+    clusters.par_sort_by(|a, b| {
         let ka = a.iter().map(|r| &keys[*r]);
         let kb = b.iter().map(|r| &keys[*r]);
         ka.cmp(kb)
@@ -133,23 +134,37 @@ pub fn assign_with(
     // Overlaps: how many records of each cluster each previous person had.
     // A hash index: millions of lookups into the registry's sorted map
     // would each pay a dozen comparisons of long, similar keys.
-    let index: HashMap<&str, u64> = previous.entries().collect();
-    let mut overlap: Vec<BTreeMap<u64, usize>> = vec![BTreeMap::new(); clusters.len()];
-    for (c, rows) in clusters.iter().enumerate() {
-        for row in rows.iter() {
-            if let Some(&p) = index.get(keys[*row].as_str()) {
-                *overlap[c].entry(p).or_insert(0) += 1;
+    let mut index: HashMap<&str, u64> = HashMap::with_capacity(previous.len());
+    index.extend(previous.entries());
+    // Each cluster's previous persons and counts, by person number; most
+    // clusters have one record and one person, so no map per cluster.
+    let overlap: Vec<Vec<(u64, usize)>> = clusters
+        .par_iter()
+        .map(|rows| {
+            let mut ps: Vec<u64> = rows
+                .iter()
+                .filter_map(|row| index.get(keys[*row].as_str()).copied())
+                .collect();
+            ps.sort_unstable();
+            let mut counted: Vec<(u64, usize)> = Vec::new();
+            for p in ps {
+                match counted.last_mut() {
+                    Some((q, n)) if *q == p => *n += 1,
+                    _ => counted.push((p, 1)),
+                }
             }
-        }
-    }
+            counted
+        })
+        .collect();
+    drop(index);
     let mut pairs: Vec<(Reverse<usize>, u64, usize)> = overlap
         .iter()
         .enumerate()
         .flat_map(|(c, ps)| ps.iter().map(move |(p, n)| (Reverse(*n), *p, c)))
         .collect();
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     let mut number: Vec<Option<u64>> = vec![None; clusters.len()];
-    let mut holder: HashMap<u64, usize> = HashMap::new();
+    let mut holder: HashMap<u64, usize> = HashMap::with_capacity(pairs.len());
     for (_, p, c) in pairs {
         if number[c].is_none() && !holder.contains_key(&p) {
             number[c] = Some(p);
@@ -184,20 +199,31 @@ pub fn assign_with(
 
     // Merges, splits and retirements, from the previous persons' side.
     let sizes = previous.sizes();
-    let mut received: BTreeMap<u64, BTreeMap<u64, usize>> = BTreeMap::new();
-    for (c, ps) in overlap.iter().enumerate() {
-        for (p, k) in ps {
-            received.entry(*p).or_default().insert(numbers[c], *k);
-        }
-    }
+    // (previous person, this period's person, records), sorted: each
+    // previous person's parts are one run, in this period's number order.
+    let mut received: Vec<(u64, u64, usize)> = overlap
+        .iter()
+        .enumerate()
+        .flat_map(|(c, ps)| ps.iter().map(move |(p, k)| (*p, c, *k)))
+        .map(|(p, c, k)| (p, numbers[c], k))
+        .collect();
+    received.par_sort_unstable();
+    let runs: Vec<&[(u64, u64, usize)]> = received.chunk_by(|a, b| a.0 == b.0).collect();
     // Persons of the last period, and retired persons whose kept keys came back.
-    let mut previous_persons: Vec<u64> = sizes.keys().chain(received.keys()).copied().collect();
-    previous_persons.sort_unstable();
+    let mut previous_persons: Vec<u64> = sizes
+        .keys()
+        .copied()
+        .chain(runs.iter().map(|run| run[0].0))
+        .collect();
+    previous_persons.par_sort_unstable();
     previous_persons.dedup();
     let mut merged_into: HashMap<u64, u64> = HashMap::new();
+    // Both lists are in person order: a cursor finds each person's parts.
+    let mut next_run = runs.iter().peekable();
     for p in previous_persons {
         let total = sizes.get(&p).copied().unwrap_or(0);
-        let Some(parts) = received.get(&p) else {
+        while next_run.next_if(|run| run[0].0 < p).is_some() {}
+        let Some(parts) = next_run.next_if(|run| run[0].0 == p) else {
             events.push(Event {
                 kind: EventKind::Retire,
                 person: p,
@@ -219,7 +245,7 @@ pub fn assign_with(
             // Records that moved to another previous person are link
             // changes, not splits; only a part that became a new person is.
             let fresh = previous.next_number();
-            for (q, k) in parts.iter().filter(|(q, _)| **q >= fresh) {
+            for (_, q, k) in parts.iter().filter(|(_, q, _)| *q >= fresh) {
                 events.push(Event {
                     kind: EventKind::Split,
                     person: *q,
@@ -232,7 +258,8 @@ pub fn assign_with(
             }
         } else {
             // The survivor is the person that received most of its records.
-            let Some((survivor, k)) = parts.iter().max_by_key(|(q, k)| (**k, Reverse(**q))) else {
+            let Some((_, survivor, k)) = parts.iter().max_by_key(|(_, q, k)| (*k, Reverse(*q)))
+            else {
                 continue;
             };
             merged_into.insert(p, *survivor);
@@ -259,26 +286,32 @@ pub fn assign_with(
     }
     // A repeated key keeps the smallest person number, so the registry
     // stays a function of the inputs; sorted input builds the map in bulk.
-    entries.sort_unstable();
+    entries.par_sort_unstable();
     entries.dedup_by(|later, first| later.0 == first.0);
-    // Keys absent this period stay a while, following their person into a merge.
-    let present: std::collections::HashSet<&str> = entries.iter().map(|(k, _)| *k).collect();
+    // Keys absent this period stay a while, following their person into a
+    // merge. Both lists are in key order, so one walk finds the absent keys.
+    let present_count = entries.len();
     let mut absent = BTreeMap::new();
+    let mut at = 0;
     for (k, n) in previous.entries() {
+        while at < present_count && entries[at].0 < k {
+            at += 1;
+        }
+        let is_present = at < present_count && entries[at].0 == k;
         // The absent map is small; the key is known to be in the registry.
         let periods = previous.absent.get(k).copied().unwrap_or(0) + 1;
-        if !present.contains(k) && periods <= options.keep_absent_periods {
+        if !is_present && periods <= options.keep_absent_periods {
             entries.push((k, merged_into.get(&n).copied().unwrap_or(n)));
             absent.insert(k.to_string(), periods);
         }
     }
-    entries.sort_unstable();
+    entries.par_sort_unstable();
     let persons: BTreeMap<String, u64> = entries
         .into_iter()
         .map(|(k, n)| (k.to_string(), n))
         .collect();
     Assignment {
-        person_ids: person_numbers.into_iter().map(person_id).collect(),
+        person_ids: person_numbers.into_par_iter().map(person_id).collect(),
         registry: Registry {
             persons,
             absent,

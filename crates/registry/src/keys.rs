@@ -11,7 +11,8 @@ use aidlink_vocab::schema::{NOTES, SOURCE, SOURCE_ROW};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::fmt::Write;
 
 /// A text column of the record table, or `None` when absent or not text.
 fn text<'a>(records: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
@@ -31,13 +32,10 @@ fn value(col: Option<&StringArray>, row: usize) -> Option<&str> {
     (!v.is_empty()).then_some(v)
 }
 
-/// The recorded birth date as `YYYY-MM-DD`.
-fn date(records: &RecordBatch, name: &str, row: usize) -> Option<String> {
-    let col = records
-        .column_by_name(name)?
-        .as_any()
-        .downcast_ref::<Date32Array>()?;
-    (!col.is_null(row)).then(|| CivilDate::from_days(col.value(row)).to_string())
+/// The recorded birth date, `None` when the column is absent or the cell null.
+fn date(col: Option<&Date32Array>, row: usize) -> Option<CivilDate> {
+    let col = col?;
+    (!col.is_null(row)).then(|| CivilDate::from_days(col.value(row)))
 }
 
 /// One key per record of `records` (a table of `record_schema`), in row order.
@@ -65,33 +63,45 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
     let id_number = text(records, "id_number");
     let name = text(records, "name");
     let gender = text(records, "gender");
+    let birth_date = records
+        .column_by_name("birth_date")
+        .and_then(|c| c.as_any().downcast_ref::<Date32Array>());
+    // Each key is written into one string sized for it; rows are
+    // independent, and the ordered collect keeps row order.
     let mut keys: Vec<String> = (0..n)
+        .into_par_iter()
         .map(|row| {
             let src = value(source, row).unwrap_or("");
             let id = value(id_number, row);
             let nm = value(name, row);
-            let natural = if let Some(s) = value(student_no, row) {
-                format!("sno:{s}")
+            let mut key = String::with_capacity(src.len() + 48);
+            key.push_str(src);
+            key.push('|');
+            // Writing into a String cannot fail.
+            let _ = if let Some(s) = value(student_no, row) {
+                write!(key, "sno:{s}")
             } else if let Some(c) = value(certificate_no, row) {
-                format!("cert:{c}")
+                write!(key, "cert:{c}")
             } else if let Some(h) = value(household_no, row) {
                 match (id, nm) {
-                    (Some(id), _) => format!("hh:{h}/id:{id}"),
-                    (None, Some(nm)) => format!("hh:{h}/name:{nm}"),
-                    (None, None) => format!("hh:{h}"),
+                    (Some(id), _) => write!(key, "hh:{h}/id:{id}"),
+                    (None, Some(nm)) => write!(key, "hh:{h}/name:{nm}"),
+                    (None, None) => write!(key, "hh:{h}"),
                 }
             } else if let Some(id) = id {
-                format!("id:{id}")
+                write!(key, "id:{id}")
             } else if let Some(nm) = nm {
-                let birth = date(records, "birth_date", row).unwrap_or_default();
-                match (birth.is_empty(), value(gender, row)) {
-                    (true, None) => format!("name:{nm}"),
-                    (_, g) => format!("nbg:{nm}/{birth}/{}", g.unwrap_or("")),
+                match (date(birth_date, row), value(gender, row)) {
+                    (None, None) => write!(key, "name:{nm}"),
+                    (birth, g) => {
+                        let birth = birth.map(|b| b.to_string()).unwrap_or_default();
+                        write!(key, "nbg:{nm}/{birth}/{}", g.unwrap_or(""))
+                    }
                 }
             } else {
-                "none".to_string()
+                write!(key, "none")
             };
-            format!("{src}|{natural}")
+            key
         })
         .collect();
     disambiguate(records, &mut keys);
@@ -100,11 +110,15 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
 
 /// Appends `#2`, `#3`, ... to repeated keys, in an order set by row content.
 fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (row, key) in keys.iter().enumerate() {
-        groups.entry(key.as_str()).or_default().push(row);
-    }
-    let repeated: Vec<Vec<usize>> = groups.into_values().filter(|rows| rows.len() > 1).collect();
+    // Rows sorted by key (then row): repeated keys are adjacent runs.
+    let mut sorted: Vec<usize> = (0..keys.len()).collect();
+    sorted.par_sort_unstable_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
+    let repeated: Vec<Vec<usize>> = sorted
+        .chunk_by(|a, b| keys[*a] == keys[*b])
+        .filter(|rows| rows.len() > 1)
+        .map(<[usize]>::to_vec)
+        .collect();
+    drop(sorted);
     if repeated.is_empty() {
         return;
     }

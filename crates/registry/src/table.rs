@@ -5,6 +5,7 @@
 
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use thiserror::Error;
@@ -253,24 +254,37 @@ impl Registry {
                     value: text.clone(),
                 })?;
         }
-        let mut persons = BTreeMap::new();
+        // Rows are checked in order; keys are collected and sorted once
+        // (a stable sort, so a repeated key's rows stay in row order) instead
+        // of millions of tree insertions of owned keys.
+        let mut pairs: Vec<(&str, u64, usize)> = Vec::with_capacity(batch.num_rows());
+        let mut failure: Option<(usize, RegistryError)> = None;
         for row in 0..batch.num_rows() {
-            let key = non_null_str(keys, RECORD_KEY, row)?;
-            let id = non_null_str(ids, PERSON_ID, row)?;
-            if numbers.is_null(row) {
-                return Err(RegistryError::Null {
-                    column: PERSON_NUMBER,
-                    row,
-                });
-            }
-            let number = numbers.value(row);
-            if id != aidlink_vocab::person_id(number) {
-                return Err(RegistryError::InconsistentPerson {
-                    row,
-                    person_id: id.to_string(),
-                    number,
-                });
-            }
+            let checked = non_null_str(keys, RECORD_KEY, row).and_then(|key| {
+                let id = non_null_str(ids, PERSON_ID, row)?;
+                if numbers.is_null(row) {
+                    return Err(RegistryError::Null {
+                        column: PERSON_NUMBER,
+                        row,
+                    });
+                }
+                let number = numbers.value(row);
+                if !spells(id, number) {
+                    return Err(RegistryError::InconsistentPerson {
+                        row,
+                        person_id: id.to_string(),
+                        number,
+                    });
+                }
+                Ok((key, number))
+            });
+            let (key, number) = match checked {
+                Ok(ok) => ok,
+                Err(e) => {
+                    failure = Some((row, e));
+                    break;
+                }
+            };
             if !next.is_null(row) {
                 next_number = next_number.max(next.value(row));
             }
@@ -278,22 +292,51 @@ impl Registry {
             if let Some(a) = absent_col.filter(|a| !a.is_null(row) && a.value(row) > 0) {
                 absent.insert(key.to_string(), a.value(row));
             }
-            if let Some(first) = persons.insert(key.to_string(), number)
-                && first != number
-            {
-                return Err(RegistryError::DuplicateKey {
-                    key: key.to_string(),
-                    first: aidlink_vocab::person_id(first.min(number)),
-                    second: aidlink_vocab::person_id(first.max(number)),
-                });
-            }
+            pairs.push((key, number, row));
         }
+        pairs.par_sort_by(|a, b| a.0.cmp(b.0));
+        // The first row, in row order, whose key an earlier row gave another
+        // person (the row-by-row reading this replaces stopped there).
+        let clash = pairs
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+            .min_by_key(|w| w[1].2);
+        if let Some(w) = clash
+            && failure.as_ref().is_none_or(|(row, _)| w[1].2 < *row)
+        {
+            let (first, number) = (w[0].1, w[1].1);
+            return Err(RegistryError::DuplicateKey {
+                key: w[1].0.to_string(),
+                first: aidlink_vocab::person_id(first.min(number)),
+                second: aidlink_vocab::person_id(first.max(number)),
+            });
+        }
+        if let Some((_, e)) = failure {
+            return Err(e);
+        }
+        pairs.dedup_by(|later, first| later.0 == first.0);
+        let persons: BTreeMap<String, u64> = pairs
+            .into_iter()
+            .map(|(k, n, _)| (k.to_string(), n))
+            .collect();
         Ok(Registry {
             persons,
             absent,
             next_number,
         })
     }
+}
+
+/// Whether `id` is [`aidlink_vocab::person_id`] of `number` (`P` and at
+/// least eight digits), checked without building the text.
+fn spells(id: &str, number: u64) -> bool {
+    let Some(digits) = id.strip_prefix('P') else {
+        return false;
+    };
+    let width = number.checked_ilog10().map_or(1, |l| l as usize + 1).max(8);
+    digits.len() == width
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u64>().is_ok_and(|n| n == number)
 }
 
 /// Builds a batch from columns that match `schema` by construction.
