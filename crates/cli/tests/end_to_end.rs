@@ -354,3 +354,58 @@ fn diff_between_any_two_periods_and_explain_a_link() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.to_lowercase().contains("probability"), "{text}");
 }
+
+#[test]
+fn probabilistic_linking_beats_exact_id_and_flags_match_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = synth(tmp.path(), 3000, 1, 16);
+    let config = city.join("aidlink.toml");
+    let out = tmp.path().join("out");
+    aidlink_ok(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--period",
+            "2026-01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let o = aidlink_ok(
+        &[
+            "evaluate",
+            "--out",
+            out.to_str().unwrap(),
+            "--period",
+            "2026-01",
+            "--truth",
+            city.join("truth").to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f1 = v["linked"]["f1"].as_f64().unwrap();
+    let precision = v["linked"]["precision"].as_f64().unwrap();
+    let exact_f1 = v["exact_id"]["f1"].as_f64().unwrap();
+    // Floors, well under what the matcher reaches, so a regression shows.
+    assert!(
+        f1 >= 0.995 && precision >= 0.995,
+        "pairwise F1 {f1}, precision {precision}"
+    );
+    assert!(
+        f1 > exact_f1,
+        "probabilistic {f1} beats exact ID {exact_f1}"
+    );
+    let flags = v["flags"].as_object().unwrap();
+    assert!(flags.len() >= 6, "most flag kinds occur: {flags:?}");
+    for (flag, s) in flags {
+        let (p, r) = (
+            s["precision"].as_f64().unwrap(),
+            s["recall"].as_f64().unwrap(),
+        );
+        assert!(p >= 0.9 && r >= 0.75, "{flag}: precision {p}, recall {r}");
+    }
+}
