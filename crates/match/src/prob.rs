@@ -149,11 +149,39 @@ fn level_counts(cmp: &Comparator) -> Vec<usize> {
 /// a pair by more than about 13 bits.
 const M_FLOOR: f64 = 1e-4;
 
+/// Rules with fewer candidate pairs get no EM session of their own.
+const MIN_SESSION_PAIRS: usize = 1000;
+
+/// Which comparisons a blocking rule conditions on (its pairs agree on them
+/// by construction, so its EM session must not estimate their m).
+fn blocked_comparisons(cmp: &Comparator, rule: &aidlink_block::BlockingRule) -> Vec<bool> {
+    use aidlink_block::KeyPart;
+    cmp.comparisons
+        .iter()
+        .map(|c| {
+            rule.parts.iter().any(|p| match (p, &c.spec) {
+                (KeyPart::IdCodes | KeyPart::IdOneEdit, Spec::Id) => true,
+                (KeyPart::Birth, Spec::Birth) => true,
+                (KeyPart::Surname | KeyPart::GivenPinyin | KeyPart::NamePinyin, Spec::Name) => true,
+                (KeyPart::Guardian | KeyPart::Household, Spec::Household) => true,
+                (KeyPart::Column(col), Spec::Household) => {
+                    col == "household_no" || col.ends_with("_id")
+                }
+                (KeyPart::Column(col), Spec::StudentNo) => col == "student_no",
+                (KeyPart::Column(col), Spec::Field { column, .. }) => col == column,
+                _ => false,
+            })
+        })
+        .collect()
+}
+
 /// Trains a model on the candidate pairs of `records`.
 fn train(
     cmp: &Comparator,
     view: &RecordView<'_>,
     cand: &Vectors,
+    masks: &[u32],
+    rules: &[aidlink_block::BlockingRule],
     settings: &MatchSettings,
     stats: &mut MatchStats,
     clock: &mut Clock,
@@ -191,6 +219,54 @@ fn train(
         settings.em_tolerance,
     );
     stats.em_iterations = r.iterations;
+    // One EM over all candidates mixes in pairs that agree on their blocking
+    // key by construction (same birth date and given name, different
+    // people), which inflates the m of whatever that key is. So, as Splink
+    // does by hand, each rule's pairs get their own EM session, which
+    // estimates m only for the comparisons the rule did not block on; the
+    // m of a comparison is the match-weighted mean over those sessions.
+    let mut m = r.m.clone();
+    let mut acc: Vec<Vec<f64>> = counts.iter().map(|&k| vec![0.0; k]).collect();
+    let mut mass = vec![0.0f64; counts.len()];
+    for (b, rule) in rules.iter().enumerate() {
+        let bit = 1u32 << b.min(31);
+        let mut levels = Vec::new();
+        for (p, &mask) in masks.iter().enumerate() {
+            if mask & bit != 0 {
+                levels.extend_from_slice(cand.pair(p));
+            }
+        }
+        let pairs = levels.len() / cand.width.max(1);
+        if pairs < MIN_SESSION_PAIRS {
+            continue;
+        }
+        let blocked = blocked_comparisons(cmp, rule);
+        let session = em::run(
+            &Patterns::count(&levels, cand.width),
+            r.m.clone(),
+            r.u.clone(),
+            r.lambda,
+            settings.em_max_iterations,
+            settings.em_tolerance,
+        );
+        stats.em_iterations += session.iterations;
+        let w = session.lambda * pairs as f64;
+        for c in 0..counts.len() {
+            if !blocked[c] {
+                mass[c] += w;
+                for l in 0..counts[c] {
+                    acc[c][l] += w * session.m[c][l];
+                }
+            }
+        }
+    }
+    for c in 0..counts.len() {
+        if mass[c] > 0.0 {
+            for l in 1..counts[c] {
+                m[c][l] = acc[c][l] / mass[c];
+            }
+        }
+    }
     clock.lap("train_em");
     let matches = r.lambda * cand.len() as f64;
     let prior = if all_pairs > 0.0 {
@@ -212,7 +288,7 @@ fn train(
                     .enumerate()
                     .map(|(l, name)| LevelParams {
                         name: name.clone(),
-                        m: if l == 0 { 1.0 } else { r.m[c][l].max(M_FLOOR) },
+                        m: if l == 0 { 1.0 } else { m[c][l].max(M_FLOOR) },
                         u: u[c][l].0,
                         u_source: if l == 0 { USource::None } else { u[c][l].1 },
                     })
@@ -285,7 +361,16 @@ pub fn link(
             check_model(fs, &cmp)?;
             fs.clone()
         }
-        None => train(&cmp, &view, &vectors, settings, &mut stats, &mut clock),
+        None => train(
+            &cmp,
+            &view,
+            &vectors,
+            &cand.rules,
+            &rules,
+            settings,
+            &mut stats,
+            &mut clock,
+        ),
     };
     let threshold = given.map_or(settings.threshold, |m| m.threshold);
     let tf_slot: Vec<Option<usize>> = (0..cmp.comparisons.len()).map(|c| cmp.tf_slot(c)).collect();
