@@ -179,9 +179,7 @@ fn blocked_comparisons(cmp: &Comparator, rule: &aidlink_block::BlockingRule) -> 
 fn train(
     cmp: &Comparator,
     view: &RecordView<'_>,
-    cand: &Vectors,
-    masks: &[u32],
-    rules: &[aidlink_block::BlockingRule],
+    (cand, masks, rules): (&Vectors, &[u32], &[aidlink_block::BlockingRule]),
     settings: &MatchSettings,
     stats: &mut MatchStats,
     clock: &mut Clock,
@@ -254,8 +252,8 @@ fn train(
         for c in 0..counts.len() {
             if !blocked[c] {
                 mass[c] += w;
-                for l in 0..counts[c] {
-                    acc[c][l] += w * session.m[c][l];
+                for (a, sm) in acc[c].iter_mut().zip(&session.m[c]) {
+                    *a += w * sm;
                 }
             }
         }
