@@ -362,9 +362,7 @@ pub fn link(
         None => train(
             &cmp,
             &view,
-            &vectors,
-            &cand.rules,
-            &rules,
+            (&vectors, &cand.rules, &rules),
             settings,
             &mut stats,
             &mut clock,
