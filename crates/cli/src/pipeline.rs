@@ -90,8 +90,16 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let started = Instant::now();
     let config = Config::load(&opts.config).exit(Exit::Usage)?;
     let publish_settings: PublishSettings = config.section("publish").exit(Exit::Usage)?;
-    let match_settings: aidlink_match::MatchSettings =
+    let mut match_settings: aidlink_match::MatchSettings =
         config.section("matching").exit(Exit::Usage)?;
+    // Extra fields declared in [fields] are compared by their declared kind
+    // unless [matching.fields] says otherwise.
+    for spec in &config.extra_fields {
+        match_settings
+            .fields
+            .entry(spec.name.clone())
+            .or_insert(spec.kind);
+    }
     let rules = aidlink_flag::FlagRules::from_config(&config).exit(Exit::Usage)?;
     let privacy: aidlink_privacy::PrivacySettings = config.section("privacy").exit(Exit::Usage)?;
     let config_dir = opts.config.parent().unwrap_or(Path::new("."));
@@ -187,7 +195,16 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let t = Instant::now();
     let linkage =
         aidlink_match::link(&records, &match_settings, model.as_ref()).exit(Exit::Internal)?;
-    info!(ms = t.elapsed().as_millis() as u64, "matched");
+    for (step, took) in &linkage.timings {
+        tracing::debug!(step = *step, ms = took.as_millis() as u64, "match step");
+    }
+    info!(
+        ms = t.elapsed().as_millis() as u64,
+        pairs = linkage.stats.pairs_scored,
+        linked = linkage.stats.pairs_linked,
+        clusters = linkage.stats.clusters,
+        "matched"
+    );
 
     // Give persons their stable numbers, inherited from the previous period.
     let previous =
