@@ -1,6 +1,7 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
+use crate::order::TextKey;
 use crate::table::{ChangeType, delta_schema};
 use crate::text::par_text;
 use crate::value::{cell, key_text, same, supported, write_cell};
@@ -167,8 +168,18 @@ impl<'a> Side<'a> {
             key,
             sorted: Vec::new(),
         };
-        let mut sorted: Vec<usize> = (0..n).collect();
-        sorted.par_sort_unstable_by(|a, b| key_cmp(&this, *a, &this, *b).then(a.cmp(b)));
+        // The sort compares the first key value's packed prefix, kept next
+        // to the row, before it reads any text.
+        let mut packed: Vec<(TextKey, usize)> = (0..n)
+            .into_par_iter()
+            .map(|r| (TextKey::new(this.key[0].get(r)), r))
+            .collect();
+        packed.par_sort_unstable_by(|a, b| {
+            a.0.cmp_with(b.0, || this.key[0].get(a.1), || this.key[0].get(b.1))
+                .then_with(|| key_cmp(&this, a.1, &this, b.1))
+                .then(a.1.cmp(&b.1))
+        });
+        let sorted: Vec<usize> = packed.into_iter().map(|(_, r)| r).collect();
         // The first row, in row order, whose key an earlier row already has:
         // in a run of equal keys (rows ascending) that is the run's second.
         let first_dup = sorted

@@ -19,6 +19,7 @@ mod diff;
 mod error;
 mod events;
 mod link;
+mod order;
 mod summary;
 mod table;
 mod text;

@@ -134,8 +134,33 @@ pub(crate) fn str_at(col: Option<&StringArray>, row: usize) -> Option<&str> {
     if col.is_null(row) {
         return None;
     }
-    let v = col.value(row).trim();
+    let v = trimmed(col.value(row));
     (!v.is_empty()).then_some(v)
+}
+
+/// `text.trim()`, without decoding a character at either end when the end
+/// bytes show it cannot be whitespace: the rules read every cell many times,
+/// and cells come trimmed from normalization.
+fn trimmed(text: &str) -> &str {
+    let b = text.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return text;
+    };
+    // ASCII other than space and controls is never whitespace; a lead byte
+    // of E4..EF (most CJK) starts no whitespace character either.
+    let plain_start = (0x21..0x7f).contains(&first) || (0xe4..=0xef).contains(&first);
+    // At the end: a printable ASCII byte, or the last of a three-byte
+    // character whose lead byte is E4..EF.
+    let plain_end = (0x21..0x7f).contains(&last)
+        || (b.len() >= 3
+            && (0xe4..=0xef).contains(&b[b.len() - 3])
+            && (0x80..0xc0).contains(&b[b.len() - 2])
+            && (0x80..0xc0).contains(&last));
+    if plain_start && plain_end {
+        text
+    } else {
+        text.trim()
+    }
 }
 
 /// A boolean cell, `None` when absent or null.
@@ -156,4 +181,33 @@ pub(crate) fn f64_at(col: Option<&Float64Array>, row: usize) -> Option<f64> {
     (!col.is_null(row))
         .then(|| col.value(row))
         .filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trimmed;
+
+    #[test]
+    fn trimmed_is_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "张三",
+            "张三\u{3000}",
+            "\u{3000}张三",
+            "王\u{a0}",
+            "\u{2003}x",
+            "x\u{2003}",
+            "\u{feff}a",
+            "a\u{7f}",
+            "\t李四\n",
+            "éé",
+            "1000",
+        ] {
+            assert_eq!(trimmed(text), text.trim(), "{text:?}");
+        }
+    }
 }

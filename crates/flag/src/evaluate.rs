@@ -5,6 +5,7 @@
 //! `id_conflict` looks across persons, through an index of valid ID numbers.
 
 use crate::columns::{Columns, bool_at, date_at, f64_at, str_at};
+use crate::order::TextKey;
 use crate::tables::{FlagRow, PersonRow, flags_batch, persons_batch};
 use crate::{FlagError, FlagKind, FlagRules};
 use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
@@ -82,28 +83,55 @@ pub fn evaluate(
         }
     }
     let rule_texts = FlagKind::ALL.map(|k| k.rule(rules));
+    let (conflicts, in_conflict) = id_conflicts(&cols, person_ids);
     let ctx = Context {
         cols: &cols,
         roles: &row_roles,
         rules,
         rule_texts: &rule_texts,
         period,
-        conflicts: id_conflicts(&cols, person_ids),
+        conflicts,
+        in_conflict,
     };
 
-    let mut order: Vec<usize> = (0..n).collect();
-    order.par_sort_unstable_by(|a, b| {
-        person_ids[*a]
-            .cmp(&person_ids[*b])
-            .then_with(|| cols.source.value(*a).cmp(cols.source.value(*b)))
-            .then_with(|| cols.source_row.value(*a).cmp(&cols.source_row.value(*b)))
-            .then(a.cmp(b))
+    // Records by person, source and row. The sort compares packed keys
+    // (person ID prefix, source rank) kept next to each row, not texts
+    // behind pointers; source ranks follow the names' order.
+    let mut source_names: Vec<&str> = source_roles.keys().copied().collect();
+    source_names.sort_unstable();
+    let rank = |row: usize| {
+        let name = cols.source.value(row);
+        source_names
+            .binary_search(&name)
+            .unwrap_or(source_names.len())
+    };
+    let mut sorted: Vec<(TextKey, usize, u64, usize)> = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let key = TextKey::new(&person_ids[r]);
+            (key, rank(r), cols.source_row.value(r), r)
+        })
+        .collect();
+    sorted.par_sort_unstable_by(|a, b| {
+        a.0.cmp_with(b.0, || &person_ids[a.3], || &person_ids[b.3])
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
     });
+    let same_person = |a: &(TextKey, usize, u64, usize), b: &(TextKey, usize, u64, usize)| {
+        a.0 == b.0 && (a.0.exact() || person_ids[a.3] == person_ids[b.3])
+    };
+    let mut bounds = vec![0];
+    bounds.extend((1..n).filter(|i| !same_person(&sorted[i - 1], &sorted[*i])));
+    bounds.push(n);
+    let order: Vec<usize> = sorted.into_iter().map(|t| t.3).collect();
     // Persons are independent of each other; rayon's ordered collect keeps
     // the output in person order whatever the thread count.
-    let groups: Vec<&[usize]> = order
-        .chunk_by(|a, b| person_ids[*a] == person_ids[*b])
-        .collect();
+    let groups: Vec<&[usize]> = if n == 0 {
+        Vec::new()
+    } else {
+        bounds.windows(2).map(|w| &order[w[0]..w[1]]).collect()
+    };
     let evaluated: Vec<(PersonRow, Vec<FlagRow>)> = groups
         .par_iter()
         .map(|group| ctx.person(person_ids[group[0]].as_str(), group))
@@ -128,7 +156,11 @@ struct Conflict {
 }
 
 /// Every person whose valid ID number other persons' records also carry.
-fn id_conflicts(cols: &Columns, person_ids: &[String]) -> HashMap<String, Vec<Conflict>> {
+/// Also says which rows carry such an ID, so most persons need no lookup.
+fn id_conflicts(
+    cols: &Columns,
+    person_ids: &[String],
+) -> (HashMap<String, Vec<Conflict>>, Vec<bool>) {
     // Rows with a valid ID, sorted by ID then row: one sort instead of a
     // hash map of millions of small vectors.
     let mut with_id: Vec<(&str, usize)> = (0..person_ids.len())
@@ -141,6 +173,10 @@ fn id_conflicts(cols: &Columns, person_ids: &[String]) -> HashMap<String, Vec<Co
         .filter(|g| g.iter().any(|(_, r)| person_ids[*r] != person_ids[g[0].1]))
         .map(|g| (g[0].0, g.iter().map(|(_, r)| *r).collect()))
         .collect();
+    let mut in_conflict = vec![false; person_ids.len()];
+    for (_, rows) in &shared {
+        rows.iter().for_each(|r| in_conflict[*r] = true);
+    }
     let mut out: HashMap<String, Vec<Conflict>> = HashMap::new();
     for (id, rows) in shared {
         let persons: BTreeSet<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
@@ -156,7 +192,7 @@ fn id_conflicts(cols: &Columns, person_ids: &[String]) -> HashMap<String, Vec<Co
             });
         }
     }
-    out
+    (out, in_conflict)
 }
 
 struct Context<'a> {
@@ -167,6 +203,8 @@ struct Context<'a> {
     rule_texts: &'a [String; 7],
     period: Period,
     conflicts: HashMap<String, Vec<Conflict>>,
+    /// Rows whose valid ID other persons' records also carry.
+    in_conflict: Vec<bool>,
 }
 
 /// The most frequent value; ties go to the smallest.
@@ -439,7 +477,11 @@ impl<'a> Context<'a> {
         // different names, one of them contradicting the ID's birth date or
         // gender, are two people.
         let shared: Vec<(String, Vec<usize>)> = self.shared_within(rows);
-        let across = self.conflicts.get(person);
+        let across = if rows.iter().any(|r| self.in_conflict[*r]) {
+            self.conflicts.get(person)
+        } else {
+            None
+        };
         if across.is_some() || !shared.is_empty() {
             let across = across.map(Vec::as_slice).unwrap_or_default();
             let others: BTreeSet<&str> = across
@@ -473,11 +515,11 @@ impl<'a> Context<'a> {
             .copied()
             .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
         {
-            let record = self.reference(r).to_string();
+            let record = || self.reference(r).to_string();
             if bool_at(c.birth_matches_id, r) == Some(false) {
                 mismatch_rows.push(r);
                 mismatches.push(json!({
-                    "record": record,
+                    "record": record(),
                     "field": "birth_date",
                     "recorded": date_at(c.birth_date, r).map(|d| d.to_string()),
                     "id_says": date_at(c.id_birth_date, r).map(|d| d.to_string()),
@@ -486,7 +528,7 @@ impl<'a> Context<'a> {
             if bool_at(c.gender_matches_id, r) == Some(false) {
                 mismatch_rows.push(r);
                 mismatches.push(json!({
-                    "record": record,
+                    "record": record(),
                     "field": "gender",
                     "recorded": str_at(c.gender, r),
                     "id_says": str_at(c.id_gender, r),

@@ -24,6 +24,7 @@ mod digest;
 mod error;
 mod evaluate;
 mod kind;
+mod order;
 mod rules;
 mod since;
 mod tables;

@@ -8,6 +8,7 @@
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
 
+use crate::order::TextKey;
 use crate::table::{Registry, build_batch, events_schema};
 use aidlink_vocab::person_id;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -113,38 +114,66 @@ pub fn assign_with(
     let empty = Registry::new();
     let previous = previous.unwrap_or(&empty);
 
+    let n = keys.len();
+    // Rows in key order, once: the sort compares packed key prefixes kept
+    // next to the rows; everything after compares key ranks (equal keys,
+    // equal rank), which order rows as their keys do.
+    let mut packed: Vec<(TextKey, usize)> = (0..n)
+        .into_par_iter()
+        .map(|r| (TextKey::new(&keys[r]), r))
+        .collect();
+    packed.par_sort_unstable_by(|a, b| {
+        a.0.cmp_with(b.0, || &keys[a.1], || &keys[b.1])
+            .then(a.1.cmp(&b.1))
+    });
+    let same_key = |a: &(TextKey, usize), b: &(TextKey, usize)| {
+        a.0 == b.0 && (a.0.exact() || keys[a.1] == keys[b.1])
+    };
+    let mut rank = vec![0u32; n];
+    let mut next_rank = 0u32;
+    for (i, (_, r)) in packed.iter().enumerate() {
+        if i > 0 && !same_key(&packed[i - 1], &packed[i]) {
+            next_rank += 1;
+        }
+        rank[*r] = next_rank;
+    }
+    let by_key: Vec<usize> = packed.into_iter().map(|(_, r)| r).collect();
+    // Each row's person in the previous registry: a merge of two key-ordered
+    // lists instead of a hash lookup of every key.
+    let mut prev_of: Vec<Option<u64>> = vec![None; n];
+    let mut prev_entries = previous.entries().peekable();
+    for r in &by_key {
+        let k = keys[*r].as_str();
+        while prev_entries.next_if(|(pk, _)| *pk < k).is_some() {}
+        if let Some((pk, p)) = prev_entries.peek()
+            && *pk == k
+        {
+            prev_of[*r] = Some(*p);
+        }
+    }
+
     // Clusters, ordered by their smallest record key (then their sorted key
     // list, which only matters when a caller passes repeated keys).
-    let mut by_cluster: Vec<usize> = (0..keys.len()).collect();
-    by_cluster.par_sort_unstable_by(|a, b| {
-        cluster[*a]
-            .cmp(&cluster[*b])
-            .then_with(|| keys[*a].cmp(&keys[*b]))
-            .then(a.cmp(b))
-    });
+    let mut by_cluster: Vec<usize> = (0..n).collect();
+    by_cluster.par_sort_unstable_by_key(|r| (cluster[*r], rank[*r], *r));
     let mut clusters: Vec<&[usize]> = by_cluster
         .chunk_by(|a, b| cluster[*a] == cluster[*b])
         .collect();
     clusters.par_sort_by(|a, b| {
-        let ka = a.iter().map(|r| &keys[*r]);
-        let kb = b.iter().map(|r| &keys[*r]);
+        let ka = a.iter().map(|r| rank[*r]);
+        let kb = b.iter().map(|r| rank[*r]);
         ka.cmp(kb)
     });
 
     // Overlaps: how many records of each cluster each previous person had.
     // A hash index: millions of lookups into the registry's sorted map
     // would each pay a dozen comparisons of long, similar keys.
-    let mut index: HashMap<&str, u64> = HashMap::with_capacity(previous.len());
-    index.extend(previous.entries());
     // Each cluster's previous persons and counts, by person number; most
     // clusters have one record and one person, so no map per cluster.
     let overlap: Vec<Vec<(u64, usize)>> = clusters
         .par_iter()
         .map(|rows| {
-            let mut ps: Vec<u64> = rows
-                .iter()
-                .filter_map(|row| index.get(keys[*row].as_str()).copied())
-                .collect();
+            let mut ps: Vec<u64> = rows.iter().filter_map(|row| prev_of[*row]).collect();
             ps.sort_unstable();
             let mut counted: Vec<(u64, usize)> = Vec::new();
             for p in ps {
@@ -156,7 +185,7 @@ pub fn assign_with(
             counted
         })
         .collect();
-    drop(index);
+    drop(prev_of);
     let mut pairs: Vec<(Reverse<usize>, u64, usize)> = overlap
         .iter()
         .enumerate()
@@ -276,18 +305,22 @@ pub fn assign_with(
     }
     events.sort_by_key(|e| (e.person, e.kind, e.other));
 
-    let mut person_numbers = vec![0u64; keys.len()];
-    let mut entries: Vec<(&str, u64)> = Vec::with_capacity(keys.len());
+    let mut person_numbers = vec![0u64; n];
     for (c, rows) in clusters.iter().enumerate() {
         for row in rows.iter() {
             person_numbers[*row] = numbers[c];
-            entries.push((keys[*row].as_str(), numbers[c]));
         }
     }
-    // A repeated key keeps the smallest person number, so the registry
-    // stays a function of the inputs; sorted input builds the map in bulk.
-    entries.par_sort_unstable();
-    entries.dedup_by(|later, first| later.0 == first.0);
+    // Entries in key order; a repeated key keeps the smallest person
+    // number, so the registry stays a function of the inputs.
+    let mut entries: Vec<(&str, u64)> = Vec::with_capacity(n);
+    for run in by_key.chunk_by(|a, b| rank[*a] == rank[*b]) {
+        let smallest = run.iter().map(|r| person_numbers[*r]).min();
+        if let Some(p) = smallest {
+            entries.push((keys[run[0]].as_str(), p));
+        }
+    }
+    drop(by_key);
     // Keys absent this period stay a while, following their person into a
     // merge. Both lists are in key order, so one walk finds the absent keys.
     let present_count = entries.len();
@@ -305,8 +338,20 @@ pub fn assign_with(
             absent.insert(k.to_string(), periods);
         }
     }
-    entries.par_sort_unstable();
-    let persons: BTreeMap<String, u64> = entries
+    // Present and kept keys are both in key order and never the same key.
+    let kept = entries.split_off(present_count);
+    let mut merged = Vec::with_capacity(entries.len() + kept.len());
+    let (mut a, mut b) = (entries.into_iter().peekable(), kept.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.0 < y.0,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.extend(if take_a { a.next() } else { b.next() });
+    }
+    let persons: BTreeMap<String, u64> = merged
         .into_iter()
         .map(|(k, n)| (k.to_string(), n))
         .collect();

@@ -20,6 +20,7 @@
 
 mod assign;
 mod keys;
+mod order;
 mod table;
 
 pub use assign::{AssignOptions, Assignment, EventKind, assign, assign_with};

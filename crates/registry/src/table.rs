@@ -473,6 +473,60 @@ mod tests {
     }
 
     #[test]
+    fn person_ids_are_checked_as_person_id_spells_them() {
+        for n in [0, 1, 42, 99_999_999, 100_000_000, 123_456_789_012] {
+            assert!(spells(&aidlink_vocab::person_id(n), n), "{n}");
+        }
+        assert!(!spells("P0000001", 1));
+        assert!(!spells("P000000001", 1));
+        assert!(!spells("Q00000001", 1));
+        assert!(!spells("P0000000x", 1));
+        assert!(!spells("P00000002", 1));
+        assert!(!spells("P+0000001", 1));
+    }
+
+    #[test]
+    fn the_first_bad_row_decides_the_error() {
+        let cols = |ids: Vec<&str>, keys: Vec<&str>, numbers: Vec<u64>| -> RecordBatch {
+            let n = numbers.len();
+            RecordBatch::try_new(
+                registry_schema(),
+                vec![
+                    Arc::new(StringArray::from(keys)),
+                    Arc::new(StringArray::from(ids)),
+                    Arc::new(UInt64Array::from(numbers)),
+                    Arc::new(UInt32Array::from(vec![0; n])),
+                    Arc::new(UInt64Array::from(vec![10; n])),
+                ],
+            )
+            .unwrap()
+        };
+        // A clash in row 1 comes before the inconsistent row 2.
+        let clash_first = cols(
+            vec!["P00000001", "P00000002", "P00000009"],
+            vec!["k", "k", "j"],
+            vec![1, 2, 3],
+        );
+        assert!(matches!(
+            Registry::from_batch(&clash_first),
+            Err(RegistryError::DuplicateKey { .. })
+        ));
+        // An inconsistent row 1 comes before the clash in row 2.
+        let bad_first = cols(
+            vec!["P00000001", "P00000009", "P00000002"],
+            vec!["k", "j", "k"],
+            vec![1, 3, 2],
+        );
+        assert!(matches!(
+            Registry::from_batch(&bad_first),
+            Err(RegistryError::InconsistentPerson { row: 1, .. })
+        ));
+        // A key repeated with the same person is no clash.
+        let repeated = cols(vec!["P00000001", "P00000001"], vec!["k", "k"], vec![1, 1]);
+        assert_eq!(Registry::from_batch(&repeated).unwrap().len(), 1);
+    }
+
+    #[test]
     fn names_missing_columns() {
         let batch = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new(
