@@ -14,6 +14,7 @@
 use aidlink_config::Encoding;
 use encoding_rs::{DecoderResult, GB18030, UTF_16BE, UTF_16LE};
 use rayon::prelude::*;
+use std::io::Read;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -45,7 +46,19 @@ impl Plan {
             Plan::Transcode { label, .. } => label,
         }
     }
+
+    /// Bytes of BOM at the start of the file, not part of the text.
+    pub fn skip(self) -> usize {
+        match self {
+            Plan::Utf8 { bom: true } => UTF8_BOM.len(),
+            Plan::Utf8 { bom: false } => 0,
+            Plan::Transcode { skip, .. } => skip,
+        }
+    }
 }
+
+/// Bytes at the start of a file that `auto` judges.
+pub const SAMPLE: usize = 1 << 20;
 
 /// Decides how to read `bytes` (the whole file) given the configured `encoding`.
 ///
@@ -55,16 +68,43 @@ impl Plan {
 /// GB18030. GBK text is almost never valid UTF-8 for more than a few
 /// characters in a row, so the ratio separates the two reliably. The test
 /// runs on the first MiB, and on the whole file only when that MiB is all ASCII.
+#[cfg(test)]
 pub fn detect(bytes: &[u8], encoding: Encoding) -> Plan {
+    detect_head(bytes, encoding).unwrap_or_else(|| judge(tally(bytes, false)))
+}
+
+/// Decides how to read a file from a reader at its start, as [`detect`] does
+/// over the whole file, holding no more than [`SAMPLE`] bytes and a line: the
+/// rest of the file is read only when its first MiB is all ASCII.
+pub fn detect_stream<R: Read>(mut reader: R, encoding: Encoding) -> std::io::Result<Plan> {
+    let mut head = Vec::new();
+    (&mut reader)
+        .take(SAMPLE as u64 + 1)
+        .read_to_end(&mut head)?;
+    if let Some(plan) = detect_head(&head, encoding) {
+        return Ok(plan);
+    }
+    let mut tally = Tally::default();
+    tally.feed(&head);
+    drop(head);
+    let mut block = Vec::with_capacity(SAMPLE);
+    loop {
+        block.clear();
+        if (&mut reader).take(SAMPLE as u64).read_to_end(&mut block)? == 0 {
+            break;
+        }
+        tally.feed(&block);
+    }
+    Ok(judge(tally.finish()))
+}
+
+/// [`detect`] from the file's first bytes (`SAMPLE + 1` of them, or the whole
+/// file when shorter); `None` when the whole file has to be judged.
+fn detect_head(bytes: &[u8], encoding: Encoding) -> Option<Plan> {
     let bom = bytes.starts_with(UTF8_BOM);
-    let gb18030 = Plan::Transcode {
-        encoding: GB18030,
-        skip: 0,
-        label: "gb18030",
-    };
-    match encoding {
+    Some(match encoding {
         Encoding::Utf8 => Plan::Utf8 { bom },
-        Encoding::Gb18030 => gb18030,
+        Encoding::Gb18030 => GB18030_PLAN,
         Encoding::Auto if bom => Plan::Utf8 { bom },
         Encoding::Auto if bytes.starts_with(b"\xFF\xFE") => Plan::Transcode {
             encoding: UTF_16LE,
@@ -77,24 +117,62 @@ pub fn detect(bytes: &[u8], encoding: Encoding) -> Plan {
             label: "utf-16be",
         },
         Encoding::Auto => {
-            if looks_like_utf8(bytes) {
-                Plan::Utf8 { bom: false }
-            } else {
-                gb18030
+            let (multibyte, invalid) =
+                tally(&bytes[..bytes.len().min(SAMPLE)], bytes.len() > SAMPLE);
+            if invalid == 0 && multibyte == 0 && bytes.len() > SAMPLE {
+                return None;
             }
+            judge((multibyte, invalid))
         }
+    })
+}
+
+const GB18030_PLAN: Plan = Plan::Transcode {
+    encoding: GB18030,
+    skip: 0,
+    label: "gb18030",
+};
+
+/// UTF-8 or GB18030 from a count of valid multi-byte characters and invalid sequences.
+fn judge((multibyte, invalid): (usize, usize)) -> Plan {
+    if multibyte >= 8 * invalid {
+        Plan::Utf8 { bom: false }
+    } else {
+        GB18030_PLAN
     }
 }
 
-/// Whether bytes are best read as UTF-8 (see [`detect`]).
-fn looks_like_utf8(bytes: &[u8]) -> bool {
-    const SAMPLE: usize = 1 << 20;
-    let (mut multibyte, mut invalid) =
-        tally(&bytes[..bytes.len().min(SAMPLE)], bytes.len() > SAMPLE);
-    if invalid == 0 && multibyte == 0 && bytes.len() > SAMPLE {
-        (multibyte, invalid) = tally(bytes, false);
+/// [`tally`] over a file fed in pieces of any size.
+///
+/// The bytes are counted up to the last newline fed so far: a newline is a
+/// whole character in UTF-8 and never part of an invalid sequence, so counts
+/// of pieces cut just after one add up to the count of the whole.
+#[derive(Default)]
+struct Tally {
+    multibyte: usize,
+    invalid: usize,
+    carry: Vec<u8>,
+}
+
+impl Tally {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.carry.extend_from_slice(bytes);
+        if let Some(i) = memchr::memrchr(b'\n', &self.carry) {
+            self.add(i + 1);
+        }
     }
-    multibyte >= 8 * invalid
+
+    fn add(&mut self, upto: usize) {
+        let (m, i) = tally(&self.carry[..upto], false);
+        self.multibyte += m;
+        self.invalid += i;
+        self.carry.drain(..upto);
+    }
+
+    fn finish(mut self) -> (usize, usize) {
+        self.add(self.carry.len());
+        (self.multibyte, self.invalid)
+    }
 }
 
 /// Counts valid multi-byte characters and invalid sequences; a sequence cut
@@ -163,6 +241,7 @@ fn transcode_in_pieces(
 }
 
 /// Puts decoded pieces together, in order, freeing each once copied.
+#[cfg(test)]
 pub fn join(mut pieces: Vec<Decoded>) -> Decoded {
     if pieces.len() == 1
         && let Some(only) = pieces.pop()
@@ -176,6 +255,16 @@ pub fn join(mut pieces: Vec<Decoded>) -> Decoded {
         text.push_str(&piece.text);
     }
     Decoded { text, bad }
+}
+
+/// Appends decoded pieces to `text`, in order, with their bad offsets moved
+/// to where they land in it.
+pub fn append_decoded(text: &mut String, bad: &mut Vec<usize>, pieces: Vec<Decoded>) {
+    text.reserve(pieces.iter().map(|p| p.text.len()).sum());
+    for piece in pieces {
+        bad.extend(piece.bad.iter().map(|o| o + text.len()));
+        text.push_str(&piece.text);
+    }
 }
 
 /// Decodes one piece with encoding_rs, recording where it failed.

@@ -1,24 +1,28 @@
-//! Reads a CSV or TSV file: decode, find the header, parse chunks in parallel.
+//! Reads a CSV or TSV file: stream it in blocks, find the header, parse chunks in parallel.
 //!
-//! A UTF-8 file is parsed in place, other encodings are decoded once (see
-//! [`crate::decode`]); the SHA-256 of the bytes is computed alongside. The header is the
-//! first record that has every mapped column (titles above it are skipped); the rest is cut at record boundaries into chunks
-//! of [`CHUNK_BYTES`] (a fixed size, so the cut does not depend on the thread
-//! count) that rayon parses in parallel, each into its own Arrow builders.
-//! Chunks are then stitched in file order, renumbering rows, so the output is
-//! the same whatever the number of threads. Memory stays at the decoded text
-//! plus the columns: the text is dropped before the columns are concatenated.
+//! The file is read in blocks of [`BLOCK_BYTES`] (a constant), hashed with
+//! SHA-256 as it is read. A UTF-8 block is parsed in place; a GB18030 block is
+//! decoded up to its last newline first (see [`crate::decode`]). The header is
+//! the first record that has every mapped column (titles above it are
+//! skipped). Each block's complete records are cut into chunks of
+//! [`CHUNK_BYTES`] that rayon parses in parallel, each into its own Arrow
+//! builders, while the next block is read; the incomplete last record is
+//! carried into the next block. Chunk outputs are stitched in file order,
+//! renumbering rows, so the output is the same whatever the number of threads
+//! and whatever the block size. Raw text held at once is about two blocks plus
+//! the longest record; the columns are the rest of the memory.
 
-use crate::decode::{Plan, detect, join, transcode};
+use crate::decode::{Plan, append_decoded, detect_stream, transcode};
 use crate::error::IngestError;
 use crate::header::{ColumnMap, map_columns};
-use crate::records::{Ending, Record, sniff_delimiter, split_records};
+use crate::records::{Ending, Record, sniff_delimiter, split_complete};
 use crate::reject::{Reject, RejectReason};
 use crate::sink::{Cells, RowSink};
 use aidlink_config::{Format, SourceConfig};
 use arrow_array::{ArrayRef, StringArray, UInt64Array};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +32,11 @@ pub const PREAMBLE_ROWS: usize = 10;
 
 /// Bytes of text per parallel parse chunk.
 pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// Bytes of the file read at a time. Fixed, like the chunk size, so that
+/// memory does not depend on the file; large enough that a block holds many
+/// chunks for the threads to share.
+pub const BLOCK_BYTES: usize = 16 << 20;
 
 /// A text file read into columns.
 pub struct TextTable {
@@ -49,6 +58,8 @@ pub struct TextTable {
     pub delimiter: u8,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Bytes in the file.
+    pub bytes: u64,
     /// Records above the header skipped as a title or notes.
     pub preamble: u64,
 }
@@ -66,14 +77,20 @@ struct ChunkOut {
     newlines: u64,
 }
 
-/// Reads a delimited text file's `bytes` as `source` says.
-pub fn read_text(
+/// Reads the delimited text file at `path` as `source` says.
+pub fn read_path(
     path: &Path,
     source: &SourceConfig,
     format: Format,
-    bytes: Vec<u8>,
 ) -> Result<TextTable, IngestError> {
-    read_text_chunked(path, source, format, bytes, CHUNK_BYTES)
+    read_delimited_with_block(
+        path,
+        source,
+        format,
+        || std::fs::File::open(path),
+        BLOCK_BYTES,
+        CHUNK_BYTES,
+    )
 }
 
 /// The text being parsed: UTF-8 bytes read in place, or decoded text.
@@ -99,57 +116,223 @@ impl<'t> Body<'t> {
     }
 }
 
-/// What the parallel pass produced, before stitching.
-struct Parsed {
-    preamble: u64,
-    map: ColumnMap,
-    outs: Vec<ChunkOut>,
-    blank_lines: u64,
-    header_lines: u64,
-    delimiter: u8,
+/// The text read and not yet parsed, owned.
+enum Text {
+    /// UTF-8 (to be checked record by record), straight from the file.
+    Bytes(Vec<u8>),
+    /// Decoded from another encoding.
+    Str(String),
 }
 
-/// [`read_text`] with a chosen chunk size (tests cut tiny chunks to hit every boundary case).
-fn read_text_chunked(
+impl Text {
+    fn body(&self) -> Body<'_> {
+        match self {
+            Text::Bytes(b) => Body::Bytes(b),
+            Text::Str(s) => Body::Str(s),
+        }
+    }
+}
+
+/// The file being read: block by block, hashed as it goes.
+struct Source<R> {
+    reader: R,
+    hasher: Sha256,
+    /// Bytes read so far.
+    bytes: u64,
+    /// Whether the end of the file has been reached.
+    eof: bool,
+    /// Bytes of BOM still to drop from the text.
+    skip: usize,
+}
+
+impl<R: Read> Source<R> {
+    /// Appends up to `n` more bytes of the file to `dst`, less any BOM.
+    fn read(&mut self, dst: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
+        let start = dst.len();
+        dst.reserve(n);
+        let got = (&mut self.reader).take(n as u64).read_to_end(dst)?;
+        self.hasher.update(&dst[start..]);
+        self.bytes += got as u64;
+        // `take` stops early only at the end of the file.
+        if got < n {
+            self.eof = true;
+        }
+        let k = self.skip.min(got);
+        if k > 0 {
+            dst.drain(start..start + k);
+            self.skip -= k;
+        }
+        Ok(())
+    }
+
+    /// Reads up to `n` more bytes into the text, decoding what can be.
+    fn fill(
+        &mut self,
+        plan: Plan,
+        text: &mut Text,
+        raw: &mut Vec<u8>,
+        bad: &mut Vec<usize>,
+        n: usize,
+    ) -> std::io::Result<()> {
+        match text {
+            Text::Bytes(b) => self.read(b, n),
+            Text::Str(s) => {
+                self.read(raw, n)?;
+                decode_ready(plan, raw, self.eof, s, bad);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Decodes the raw bytes that can be decoded apart from what follows: up to
+/// the last newline in GB18030 (a `\n` byte is never inside a character
+/// there), everything at the end of the file; UTF-16 has no such byte and is
+/// decoded at the end, whole.
+fn decode_ready(plan: Plan, raw: &mut Vec<u8>, eof: bool, text: &mut String, bad: &mut Vec<usize>) {
+    let Plan::Transcode { encoding, .. } = plan else {
+        return;
+    };
+    let cut = if eof {
+        raw.len()
+    } else if encoding == encoding_rs::GB18030 {
+        memchr::memrchr(b'\n', raw).map_or(0, |i| i + 1)
+    } else {
+        0
+    };
+    if cut == 0 {
+        return;
+    }
+    append_decoded(text, bad, transcode(&raw[..cut], encoding));
+    raw.drain(..cut);
+}
+
+/// Where the header is and what was skipped above it.
+struct Header {
+    delimiter: u8,
+    map: ColumnMap,
+    /// Where the data starts in the text.
+    body_start: usize,
+    blank_lines: u64,
+    preamble: u64,
+}
+
+/// Reads a delimited text file opened by `open` (called twice: once to
+/// detect the encoding, once to read), `block_bytes` at a time, parsed in
+/// chunks of `chunk_bytes`. Tests use tiny blocks and chunks to hit every
+/// boundary case; the output does not depend on either.
+fn read_delimited_with_block<R: Read + Send>(
     path: &Path,
     source: &SourceConfig,
     format: Format,
-    bytes: Vec<u8>,
+    open: impl Fn() -> std::io::Result<R>,
+    block_bytes: usize,
     chunk_bytes: usize,
 ) -> Result<TextTable, IngestError> {
-    let plan = detect(&bytes, source.encoding);
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let block_bytes = block_bytes.max(1);
+    let plan = detect_stream(open().map_err(io)?, source.encoding).map_err(io)?;
     let label = plan.label();
-    // Hashing only reads the bytes, so it runs beside parsing or decoding.
-    let (sha256, parsed) = match plan {
-        Plan::Utf8 { bom } => {
-            let body = Body::Bytes(&bytes[if bom { 3 } else { 0 }..]);
-            let (sha256, parsed) = rayon::join(
-                || sha256_hex(&bytes),
-                || parse_body(path, source, format, body, &[], label, chunk_bytes),
-            );
-            drop(bytes);
-            (sha256, parsed?)
-        }
-        Plan::Transcode { encoding, skip, .. } => {
-            let (sha256, pieces) = rayon::join(
-                || sha256_hex(&bytes),
-                || transcode(&bytes[skip..], encoding),
-            );
-            drop(bytes);
-            let decoded = join(pieces);
-            let parsed = parse_body(
-                path,
-                source,
-                format,
-                Body::Str(&decoded.text),
-                &decoded.bad,
-                label,
-                chunk_bytes,
-            )?;
-            (sha256, parsed)
+    let mut src = Source {
+        reader: open().map_err(io)?,
+        hasher: Sha256::new(),
+        bytes: 0,
+        eof: false,
+        skip: plan.skip(),
+    };
+    let mut text = match plan {
+        Plan::Utf8 { .. } => Text::Bytes(Vec::new()),
+        Plan::Transcode { .. } => Text::Str(String::new()),
+    };
+    // Raw bytes not yet decoded, and where decoding failed in `text`.
+    let mut raw = Vec::new();
+    let mut bad: Vec<usize> = Vec::new();
+
+    // The header is looked for in what has been read; when the answer could
+    // depend on what follows, the text read is doubled and it is looked for again.
+    let header = loop {
+        let n = block_bytes.max(usize::try_from(src.bytes).unwrap_or(usize::MAX));
+        src.fill(plan, &mut text, &mut raw, &mut bad, n)
+            .map_err(io)?;
+        if let Some(h) = analyze(path, source, format, text.body(), src.eof)? {
+            break h;
         }
     };
-    stitch(path, parsed, label, sha256)
+    let Header {
+        delimiter,
+        map,
+        body_start,
+        blank_lines,
+        preamble,
+    } = header;
+    let header_lines = count_newlines(&text.body().bytes()[..body_start]);
+    let mut stitch = Stitch::new(map.fields.len(), header_lines, blank_lines);
+    let mut sizing: Option<Sizing> = None;
+    let mut start = body_start;
+    loop {
+        let at_end = src.eof;
+        let body = text.body();
+        let (chunks, complete) =
+            split_complete(body.bytes(), start, delimiter, chunk_bytes, at_end);
+        if chunks.is_empty() && !at_end {
+            // No complete record yet (one longer than a block): read more.
+            src.fill(plan, &mut text, &mut raw, &mut bad, block_bytes)
+                .map_err(io)?;
+            continue;
+        }
+        let sizing =
+            sizing.get_or_insert_with(|| Sizing::sample(body, start, complete, delimiter, &map));
+        // The next block is read into the carried tail (UTF-8) or the raw
+        // bytes (other encodings) while this block's chunks are parsed.
+        let mut next = match &text {
+            Text::Bytes(b) if !at_end => {
+                let mut next = Vec::with_capacity(b.len() - complete + block_bytes);
+                next.extend_from_slice(&b[complete..]);
+                Some(next)
+            }
+            _ => None,
+        };
+        let (read, outs) = rayon::join(
+            || match (at_end, next.as_mut()) {
+                (true, _) => Ok(()),
+                (false, Some(next)) => src.read(next, block_bytes),
+                (false, None) => src.read(&mut raw, block_bytes),
+            },
+            || {
+                chunks
+                    .par_iter()
+                    .map(|range| {
+                        parse_chunk(body, range.clone(), delimiter, &map, &bad, label, sizing)
+                    })
+                    .collect::<Vec<ChunkOut>>()
+            },
+        );
+        read.map_err(io)?;
+        for out in outs {
+            stitch.add(out);
+        }
+        if at_end {
+            break;
+        }
+        let passed = bad.partition_point(|&o| o < complete);
+        bad.drain(..passed);
+        for o in &mut bad {
+            *o -= complete;
+        }
+        if let Some(next) = next {
+            text = Text::Bytes(next);
+        } else if let Text::Str(s) = &mut text {
+            s.drain(..complete);
+            decode_ready(plan, &mut raw, src.eof, s, &mut bad);
+        }
+        start = 0;
+    }
+    drop(text);
+    let sha256 = hex::encode(src.hasher.finalize());
+    stitch.finish(path, map, label, delimiter, sha256, src.bytes, preamble)
 }
 
 /// SHA-256 of `bytes`, lowercase hex.
@@ -170,13 +353,12 @@ struct Sizing {
 impl Sizing {
     const SAMPLE_ROWS: usize = 200;
 
-    fn sample(body: Body<'_>, start: usize, delimiter: u8, map: &ColumnMap) -> Sizing {
-        let b = body.bytes();
+    fn sample(body: Body<'_>, start: usize, end: usize, delimiter: u8, map: &ColumnMap) -> Sizing {
         let mut record = body.record();
         let mut column_bytes = vec![0usize; map.index.len()];
         let (mut p, mut rows) = (start, 0usize);
-        while p < b.len() && rows < Self::SAMPLE_ROWS {
-            p = record.parse(p, b.len(), delimiter);
+        while p < end && rows < Self::SAMPLE_ROWS {
+            p = record.parse(p, end, delimiter);
             rows += 1;
             for (total, &i) in column_bytes.iter_mut().zip(&map.index) {
                 if i < record.len() {
@@ -192,16 +374,15 @@ impl Sizing {
     }
 }
 
-/// Finds the header and parses the body's chunks in parallel.
-fn parse_body(
+/// Finds the delimiter and the header in the text read so far; `None` when
+/// the answer could change with text not read yet (`at_end` false).
+fn analyze(
     path: &Path,
     source: &SourceConfig,
     format: Format,
     body: Body<'_>,
-    bad: &[usize],
-    label: &str,
-    chunk_bytes: usize,
-) -> Result<Parsed, IngestError> {
+    at_end: bool,
+) -> Result<Option<Header>, IngestError> {
     let b = body.bytes();
     let delimiters: Vec<u8> = match source.delimiter {
         Some(c) if c.is_ascii() && c != '"' && c != '\n' && c != '\r' => vec![c as u8],
@@ -211,60 +392,57 @@ fn parse_body(
                 delimiter: c,
             });
         }
-        None => delimiter_candidates(b, format),
+        None => match delimiter_candidates(b, format, at_end) {
+            Some(d) => d,
+            None => return Ok(None),
+        },
     };
     // The first candidate that finds the header wins; when none does, the
     // error is the one of the most likely candidate.
     let mut first_error = None;
-    let mut found = None;
     for &d in &delimiters {
-        match find_header(path, source, body, d) {
-            Ok(h) => {
-                found = Some((d, h));
-                break;
-            }
-            Err(e) => {
+        match find_header(path, source, body, d, at_end) {
+            Scan::Found(h) => return Ok(Some(h)),
+            Scan::More => return Ok(None),
+            Scan::Failed(e) => {
                 first_error.get_or_insert(e);
             }
         }
     }
-    let Some((delimiter, (map, body_start, blank_lines, preamble))) = found else {
-        return Err(first_error.unwrap_or(IngestError::NoHeader {
-            path: path.to_path_buf(),
-        }));
-    };
-    let header_lines = count_newlines(&b[..body_start]);
-
-    let sizing = Sizing::sample(body, body_start, delimiter, &map);
-    let chunks = split_records(b, body_start, delimiter, chunk_bytes);
-    let outs: Vec<ChunkOut> = chunks
-        .par_iter()
-        .map(|range| parse_chunk(body, range.clone(), delimiter, &map, bad, label, &sizing))
-        .collect();
-    Ok(Parsed {
-        map,
-        outs,
-        blank_lines,
-        header_lines,
-        preamble,
-        delimiter,
-    })
+    Err(first_error.unwrap_or(IngestError::NoHeader {
+        path: path.to_path_buf(),
+    }))
 }
 
 /// The delimiters to try, most likely first: the one sniffed from each of the
 /// first lines in turn (a title line above the header may have none, or the
 /// wrong one), then the remaining candidates, the format's default first.
-fn delimiter_candidates(b: &[u8], format: Format) -> Vec<u8> {
+/// `None` when fewer lines than that are complete and the file goes on.
+fn delimiter_candidates(b: &[u8], format: Format, at_end: bool) -> Option<Vec<u8>> {
     let candidates: &[u8] = if format == Format::Tsv {
         b"\t,;|"
     } else {
         b",\t;|"
     };
+    let mut lines = Vec::with_capacity(PREAMBLE_ROWS + 1);
+    let mut p = 0;
+    while lines.len() < PREAMBLE_ROWS + 1 {
+        let (line, last) = match memchr::memchr(b'\n', &b[p..]) {
+            Some(i) => {
+                p += i + 1;
+                (&b[p - i - 1..p - 1], false)
+            }
+            None if at_end => (&b[p..], true),
+            None => return None,
+        };
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            lines.push(line);
+        }
+        if last {
+            break;
+        }
+    }
     let mut order = Vec::with_capacity(candidates.len());
-    let lines = b
-        .split(|c| *c == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .take(PREAMBLE_ROWS + 1);
     for line in lines {
         if let Some(d) = sniff_delimiter(&String::from_utf8_lossy(line), candidates)
             && !order.contains(&d)
@@ -277,41 +455,68 @@ fn delimiter_candidates(b: &[u8], format: Format) -> Vec<u8> {
             order.push(d);
         }
     }
-    order
+    Some(order)
+}
+
+/// What looking for the header found.
+enum Scan {
+    Found(Header),
+    /// The text read so far ends before the answer.
+    More,
+    Failed(IngestError),
 }
 
 /// Finds the header: the first non-blank record that has every mapped
 /// column, with up to [`PREAMBLE_ROWS`] records before it (titles, export
-/// notes) skipped. Returns the column map, where the data starts, and the
-/// blank lines and preamble records skipped.
+/// notes) skipped. A record is judged only when it is complete in the text
+/// read so far, or when the text is the rest of the file (`at_end`).
 fn find_header(
     path: &Path,
     source: &SourceConfig,
     body: Body<'_>,
     delimiter: u8,
-) -> Result<(ColumnMap, usize, u64, u64), IngestError> {
+    at_end: bool,
+) -> Scan {
     let b = body.bytes();
     let mut header = body.record();
     let mut pos = 0;
     let mut blank_lines = 0u64;
     let mut preamble = 0u64;
     let mut best: Option<IngestError> = None;
+    let failed = |best: Option<IngestError>| {
+        Scan::Failed(best.unwrap_or(IngestError::NoHeader {
+            path: path.to_path_buf(),
+        }))
+    };
     loop {
-        if pos >= b.len() || preamble as usize > PREAMBLE_ROWS {
-            return Err(best.unwrap_or(IngestError::NoHeader {
-                path: path.to_path_buf(),
-            }));
+        if preamble as usize > PREAMBLE_ROWS {
+            return failed(best);
+        }
+        if pos >= b.len() {
+            return if at_end { failed(best) } else { Scan::More };
         }
         let next = header.parse(pos, b.len(), delimiter);
+        let complete = header.ending == Ending::Complete && b[next - 1] == b'\n';
+        if !complete && !at_end {
+            return Scan::More;
+        }
         if header.is_blank() {
             blank_lines += 1;
             pos = next;
             continue;
         }
         match map_columns(path, source, &header.cells_lossy()) {
-            Ok(map) => return Ok((map, next, blank_lines, preamble)),
+            Ok(map) => {
+                return Scan::Found(Header {
+                    delimiter,
+                    map,
+                    body_start: next,
+                    blank_lines,
+                    preamble,
+                });
+            }
             // The header is there, but a mapped column is in it twice.
-            Err(e @ IngestError::DuplicateColumn { .. }) => return Err(e),
+            Err(e @ IngestError::DuplicateColumn { .. }) => return Scan::Failed(e),
             Err(e) => {
                 if missing_count(&e) < best.as_ref().map_or(usize::MAX, missing_count) {
                     best = Some(e);
@@ -331,75 +536,93 @@ fn missing_count(e: &IngestError) -> usize {
     }
 }
 
-/// Joins chunk outputs in file order into whole columns and numbered rejects.
-fn stitch(
-    path: &Path,
-    parsed: Parsed,
-    label: &'static str,
-    sha256: String,
-) -> Result<TextTable, IngestError> {
-    let Parsed {
-        preamble,
-        map,
-        mut outs,
-        mut blank_lines,
-        header_lines,
-        delimiter,
-    } = parsed;
-    let mut row_base = 0u64;
-    let mut line_base = header_lines;
-    let mut rows = Vec::with_capacity(outs.iter().map(|o| o.rows.len()).sum());
-    let mut rejects = Vec::new();
-    for out in &mut outs {
-        rows.extend(out.rows.iter().map(|r| r + row_base));
+/// Chunk outputs put together in file order, as they come: rows renumbered,
+/// reject messages given their line, column pieces kept for one join at the end.
+struct Stitch {
+    row_base: u64,
+    line_base: u64,
+    blank_lines: u64,
+    rows: Vec<u64>,
+    rejects: Vec<Reject>,
+    /// Per mapped field, its column's pieces in file order.
+    pieces: Vec<Vec<ArrayRef>>,
+}
+
+impl Stitch {
+    fn new(fields: usize, header_lines: u64, blank_lines: u64) -> Self {
+        Stitch {
+            row_base: 0,
+            line_base: header_lines,
+            blank_lines,
+            rows: Vec::new(),
+            rejects: Vec::new(),
+            pieces: (0..fields).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Appends the next chunk's output.
+    fn add(&mut self, mut out: ChunkOut) {
+        let row_base = self.row_base;
+        self.rows.extend(out.rows.iter().map(|r| r + row_base));
         for (mut reject, line) in out.rejects.drain(..).zip(&out.reject_lines) {
             reject.row += row_base;
-            reject.message = format!("line {}: {}", line_base + line, reject.message);
-            rejects.push(reject);
+            reject.message = format!("line {}: {}", self.line_base + line, reject.message);
+            self.rejects.push(reject);
         }
-        row_base += out.records;
-        line_base += out.newlines;
-        blank_lines += out.blank;
-    }
-    // Columns are joined in parallel, each from its chunks' pieces, which are
-    // dropped as soon as their column is joined: the columns are never all
-    // held twice.
-    let mut pieces: Vec<Vec<ArrayRef>> = (0..map.fields.len())
-        .map(|_| Vec::with_capacity(outs.len()))
-        .collect();
-    for out in &mut outs {
+        self.row_base += out.records;
+        self.line_base += out.newlines;
+        self.blank_lines += out.blank;
         for (k, column) in out.columns.drain(..).enumerate() {
-            pieces[k].push(column);
+            self.pieces[k].push(column);
         }
     }
-    drop(outs);
-    let columns = pieces
-        .into_par_iter()
-        .map(|parts| match parts.len() {
-            0 => Ok(Arc::new(StringArray::new_null(0)) as ArrayRef),
-            1 => Ok(parts[0].clone()),
-            _ => {
-                let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-                arrow_select::concat::concat(&refs)
-            }
+
+    /// Joins each column's pieces into the table.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        self,
+        path: &Path,
+        map: ColumnMap,
+        label: &'static str,
+        delimiter: u8,
+        sha256: String,
+        bytes: u64,
+        preamble: u64,
+    ) -> Result<TextTable, IngestError> {
+        // Columns are joined in parallel, each from its chunks' pieces, which
+        // are dropped as soon as their column is joined: the columns are
+        // never all held twice.
+        let columns = self
+            .pieces
+            .into_par_iter()
+            .map(|parts| match parts.len() {
+                0 => Ok(Arc::new(StringArray::new_null(0)) as ArrayRef),
+                1 => Ok(parts[0].clone()),
+                _ => {
+                    let refs: Vec<&dyn arrow_array::Array> =
+                        parts.iter().map(|a| a.as_ref()).collect();
+                    arrow_select::concat::concat(&refs)
+                }
+            })
+            .collect::<Result<Vec<ArrayRef>, _>>()
+            .map_err(|source| IngestError::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(TextTable {
+            map,
+            rows: UInt64Array::from(self.rows),
+            columns,
+            rejects: self.rejects,
+            rows_read: self.row_base,
+            blank_lines: self.blank_lines,
+            encoding: label,
+            delimiter,
+            sha256,
+            bytes,
+            preamble,
         })
-        .collect::<Result<Vec<ArrayRef>, _>>()
-        .map_err(|source| IngestError::Arrow {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(TextTable {
-        map,
-        rows: UInt64Array::from(rows),
-        columns,
-        rejects,
-        rows_read: row_base,
-        blank_lines,
-        encoding: label,
-        delimiter,
-        sha256,
-        preamble,
-    })
+    }
 }
 
 /// Parses the records of one chunk.
@@ -503,6 +726,34 @@ mod tests {
     use aidlink_config::Config;
     use arrow_array::Array;
     use proptest::prelude::*;
+
+    /// Reads in-memory `bytes` in blocks of `block` bytes and chunks of `chunk`.
+    fn read_blocks(
+        source: &SourceConfig,
+        bytes: &[u8],
+        block: usize,
+        chunk: usize,
+    ) -> Result<TextTable, IngestError> {
+        read_delimited_with_block(
+            Path::new("p.csv"),
+            source,
+            Format::Csv,
+            || Ok(std::io::Cursor::new(bytes)),
+            block,
+            chunk,
+        )
+    }
+
+    /// Reads in-memory `bytes` in the default blocks, with chunks of `chunk`.
+    fn read_text_chunked(
+        _path: &Path,
+        source: &SourceConfig,
+        _format: Format,
+        bytes: Vec<u8>,
+        chunk: usize,
+    ) -> Result<TextTable, IngestError> {
+        read_blocks(source, &bytes, BLOCK_BYTES, chunk)
+    }
 
     fn source() -> SourceConfig {
         let toml = "[sources.s]\npath = \"s.csv\"\nroles = [\"enrollment\"]\ncolumns = { name = \"h0\", id_number = \"h1\", school = \"h2\" }\n";
@@ -622,5 +873,226 @@ mod tests {
             whole.rejects[0].message,
             "line 4: 2 fields where the header has 3"
         );
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    //! The streamed reader gives the same table whatever the block size.
+
+    use super::*;
+    use aidlink_config::Config;
+
+    fn source(columns: &str, extra: &str) -> SourceConfig {
+        let toml = format!(
+            "[sources.s]\npath = \"s.csv\"\nroles = [\"enrollment\"]\n{extra}columns = {{ {columns} }}\n"
+        );
+        let config = Config::from_text(Path::new("c.toml"), toml).unwrap();
+        config.sources["s"].clone()
+    }
+
+    fn read(source: &SourceConfig, bytes: &[u8], block: usize, chunk: usize) -> TextTable {
+        read_delimited_with_block(
+            Path::new("p.csv"),
+            source,
+            Format::Csv,
+            || Ok(std::io::Cursor::new(bytes)),
+            block,
+            chunk,
+        )
+        .unwrap()
+    }
+
+    /// Everything a table says, in a comparable form.
+    #[allow(clippy::type_complexity)]
+    fn facts(
+        t: &TextTable,
+    ) -> (
+        Vec<String>,
+        Vec<u64>,
+        Vec<ArrayRef>,
+        Vec<(u64, String, String, String, Option<String>)>,
+        [u64; 4],
+        (&'static str, u8, String),
+    ) {
+        (
+            t.map.fields.clone(),
+            t.rows.values().to_vec(),
+            t.columns.clone(),
+            t.rejects
+                .iter()
+                .map(|r| {
+                    (
+                        r.row,
+                        r.raw.clone(),
+                        r.reason.code().to_string(),
+                        r.message.clone(),
+                        r.field.clone(),
+                    )
+                })
+                .collect(),
+            [t.rows_read, t.blank_lines, t.bytes, t.preamble],
+            (t.encoding, t.delimiter, t.sha256.clone()),
+        )
+    }
+
+    /// A messy extract: a title and blank lines above the header, CRLF,
+    /// quoted fields with newlines and doubled quotes, a record of several
+    /// KB, ragged, empty and repeated-header rows, blank lines, multi-byte
+    /// text everywhere and no newline at the end.
+    fn messy(delim: char) -> String {
+        let d = delim;
+        let mut text = format!(
+            "某某县2026年11月在校学生名单,,\n\n导出说明：仅供核对\r\n姓名{d}身份证号{d}学校\r\n"
+        );
+        for i in 0..300 {
+            match i % 11 {
+                0 => text.push_str(&format!(
+                    "\"欧阳\n娜娜{i}\"{d}1101052012030{i:05}{d}\"第一\"\"中学\"\"\"\r\n"
+                )),
+                1 => text.push_str(&format!("阿依古丽·买买提{d}{i}\n")),
+                2 => text.push_str("\n   \n"),
+                3 => text.push_str(&format!("姓名{d}身份证号{d}学校\n")),
+                4 => text.push_str(&format!("{d}{d}\n")),
+                5 if i == 5 => text.push_str(&format!(
+                    "\"{}\"{d}x{d}\"{}\"\n",
+                    "长字段，含换行\n".repeat(300),
+                    "幸福路1号".repeat(400)
+                )),
+                6 => text.push_str(&format!("张三{i}{d}{i}{d}5号楼\"A\"座{d}{d}\n")),
+                _ => text.push_str(&format!("名{i}{d}\"{i}{d}{i}\"{d}学校{i}\r\n")),
+            }
+        }
+        text.push_str(&format!("最后{d}一行{d}没有换行"));
+        text
+    }
+
+    fn assert_same_for_blocks(source: &SourceConfig, bytes: &[u8], blocks: &[usize]) {
+        let whole = read(source, bytes, BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!(whole.sha256, sha256_hex(bytes));
+        assert_eq!(whole.bytes, bytes.len() as u64);
+        let expected = facts(&whole);
+        for &block in blocks {
+            for chunk in [CHUNK_BYTES, 5] {
+                let t = read(source, bytes, block, chunk);
+                assert!(facts(&t) == expected, "block {block}, chunk {chunk}");
+            }
+        }
+    }
+
+    const BLOCKS: &[usize] = &[1, 2, 3, 5, 7, 13, 64, 333, 1000, 4096];
+
+    fn three() -> SourceConfig {
+        source(
+            "name = \"姓名\", id_number = \"身份证号\", school = \"学校\"",
+            "",
+        )
+    }
+
+    #[test]
+    fn utf8_with_bom_reads_the_same_in_any_block_size() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(messy(',').as_bytes());
+        // Damaged bytes in a data row: that row is rejected as undecodable.
+        let at = bytes.len() / 2;
+        let at = at + memchr::memchr(b'\n', &bytes[at..]).unwrap() + 1;
+        bytes.splice(at..at, b"\xFF\xFE,1,2\n".iter().copied());
+        let t = read(&three(), &bytes, BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!(
+            (t.encoding, t.delimiter, t.preamble),
+            ("utf-8-bom", b',', 2)
+        );
+        let reasons: std::collections::BTreeSet<&str> =
+            t.rejects.iter().map(|r| r.reason.code()).collect();
+        assert_eq!(
+            reasons.into_iter().collect::<Vec<_>>(),
+            ["empty_row", "ragged_row", "repeated_header", "undecodable"]
+        );
+        assert!(t.blank_lines > 50);
+        assert_same_for_blocks(&three(), &bytes, BLOCKS);
+    }
+
+    #[test]
+    fn gb18030_reads_the_same_in_any_block_size() {
+        let text = messy(',');
+        let mut bytes = encoding_rs::GB18030.encode(&text).0.into_owned();
+        // A lone lead byte before a newline: one undecodable row.
+        let at = bytes.len() / 3;
+        let at = at + memchr::memchr(b'\n', &bytes[at..]).unwrap();
+        bytes.insert(at, 0x81);
+        let t = read(&three(), &bytes, BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!(t.encoding, "gb18030");
+        assert_eq!(
+            t.rejects
+                .iter()
+                .filter(|r| r.reason == RejectReason::Undecodable)
+                .count(),
+            1
+        );
+        assert_same_for_blocks(&three(), &bytes, BLOCKS);
+    }
+
+    #[test]
+    fn a_sniffed_tsv_and_an_unclosed_quote_read_the_same_in_any_block_size() {
+        let mut text = messy('\t');
+        text.push_str("\n\"从这里\n到文件末尾\t都是\t一行");
+        let t = read(&three(), text.as_bytes(), BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!(t.delimiter, b'\t');
+        assert_eq!(
+            t.rejects.last().map(|r| r.reason),
+            Some(RejectReason::UnterminatedQuote)
+        );
+        assert_same_for_blocks(&three(), text.as_bytes(), BLOCKS);
+    }
+
+    #[test]
+    fn errors_are_the_same_in_any_block_size() {
+        let missing = source("name = \"姓名\", id_number = \"证件号\"", "");
+        let text = messy(',');
+        let message = |block| {
+            read_delimited_with_block(
+                Path::new("p.csv"),
+                &missing,
+                Format::Csv,
+                || Ok(std::io::Cursor::new(text.as_bytes())),
+                block,
+                CHUNK_BYTES,
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        let whole = message(BLOCK_BYTES);
+        assert!(whole.as_deref().unwrap_or_default().contains("证件号"));
+        for block in [1, 2, 7, 100] {
+            assert_eq!(message(block), whole, "block {block}");
+        }
+    }
+
+    #[test]
+    fn a_long_ascii_start_is_judged_whole_in_any_block_size() {
+        let mut text = String::from("name,id,school\n");
+        while text.len() < (1 << 20) + 100 {
+            text.push_str("zhang san,110105201203051234,no 1 school\n");
+        }
+        text.push_str("张三,1,第一中学\n");
+        let bytes = encoding_rs::GB18030.encode(&text).0.into_owned();
+        let s = source(
+            "name = \"name\", id_number = \"id\", school = \"school\"",
+            "",
+        );
+        let t = read(&s, &bytes, BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!(t.encoding, "gb18030");
+        assert_same_for_blocks(&s, &bytes, &[4096, 100_000]);
+    }
+
+    #[test]
+    fn utf16_reads_the_same_in_any_block_size() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "姓名\t身份证号\t学校\n张三\t1\t第一中学\n".encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let t = read(&three(), &bytes, BLOCK_BYTES, CHUNK_BYTES);
+        assert_eq!((t.encoding, t.rows.len()), ("utf-16le", 1));
+        assert_same_for_blocks(&three(), &bytes, &[1, 3, 10]);
     }
 }

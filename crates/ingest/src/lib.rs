@@ -113,9 +113,8 @@ pub fn read_file(
             (table, sha256, bytes, "binary", None)
         }
         Format::Csv | Format::Tsv | Format::Auto => {
-            let data = read_whole(path).map_err(io)?;
-            let bytes = data.len() as u64;
-            let t = delimited::read_text(path, source, format, data)?;
+            let t = delimited::read_path(path, source, format)?;
+            let bytes = t.bytes;
             let mut table = assemble(
                 path,
                 name,
@@ -187,36 +186,6 @@ pub fn resolve_format(format: Format, path: &Path) -> Result<Format, IngestError
             extension,
         }),
     }
-}
-
-/// Files smaller than this are read in one call.
-const PARALLEL_READ_BYTES: usize = 8 << 20;
-
-/// Reads a whole file. A large one is read in pieces by several threads
-/// (positioned reads into disjoint parts of one buffer), so that copying
-/// from the page cache and faulting in the buffer is not one core's work.
-fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
-    #[cfg(unix)]
-    {
-        use rayon::prelude::*;
-        use std::io::Read;
-        use std::os::unix::fs::FileExt;
-        let mut file = std::fs::File::open(path)?;
-        let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
-        if len >= PARALLEL_READ_BYTES {
-            let mut buf = vec![0u8; len];
-            buf.par_chunks_mut(PARALLEL_READ_BYTES / 2)
-                .enumerate()
-                .try_for_each(|(i, piece)| {
-                    file.read_exact_at(piece, (i * (PARALLEL_READ_BYTES / 2)) as u64)
-                })?;
-            // A file that grew while being read: take the rest too.
-            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(len as u64))?;
-            file.read_to_end(&mut buf)?;
-            return Ok(buf);
-        }
-    }
-    std::fs::read(path)
 }
 
 /// The format a file's first bytes prove: a ZIP container (`.xlsx`), an OLE
@@ -312,21 +281,4 @@ fn assemble(
         blank_lines,
         preamble: 0,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_large_file_read_in_pieces_is_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.bin");
-        let bytes: Vec<u8> = (0..PARALLEL_READ_BYTES * 2 + 12_345)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        std::fs::write(&path, &bytes).unwrap();
-        assert!(read_whole(&path).unwrap() == bytes);
-        assert!(read_whole(&dir.path().join("absent")).is_err());
-    }
 }

@@ -65,6 +65,60 @@ pub fn split_records(b: &[u8], start: usize, delim: u8, target: usize) -> Vec<Ra
     chunks
 }
 
+/// [`split_records`] over text that may stop inside a record (a block of a
+/// file still being read): the chunks cover only the complete records, and
+/// the second value is where they end (the start of the incomplete tail).
+/// At the end of the file (`at_end`) every byte belongs to a record.
+pub fn split_complete(
+    b: &[u8],
+    start: usize,
+    delim: u8,
+    target: usize,
+    at_end: bool,
+) -> (Vec<Range<usize>>, usize) {
+    let mut chunks = split_records(b, start, delim, target);
+    if at_end {
+        return (chunks, b.len().max(start));
+    }
+    // Every chunk but the last ends at a newline outside quotes, found from
+    // the bytes before it; the last one ends at the end of the text, which
+    // may be inside a record, so its last boundary is looked for line by line.
+    let Some(last) = chunks.pop() else {
+        return (chunks, start);
+    };
+    let end = last_boundary(b, last.start, delim);
+    if end > last.start {
+        chunks.push(last.start..end);
+    }
+    (chunks, end)
+}
+
+/// The position just after the last newline outside quotes in `b[from..]`
+/// (`from` itself when there is none); `from` is a record boundary.
+fn last_boundary(b: &[u8], from: usize, delim: u8) -> usize {
+    let mut walker = QuoteWalker {
+        b,
+        delim,
+        pos: from,
+        quoted: false,
+    };
+    let mut last = from;
+    let mut search = from;
+    while let Some(i) = memchr(b'\n', &b[search..]) {
+        let newline = search + i;
+        walker.advance(newline);
+        if walker.quoted {
+            // A newline inside a quoted field: look again after the field.
+            walker.finish_quote();
+            search = walker.pos;
+            continue;
+        }
+        last = newline + 1;
+        search = newline + 1;
+    }
+    last
+}
+
 /// Tracks whether a position is inside a quoted field, jumping from quote to quote.
 struct QuoteWalker<'a> {
     b: &'a [u8],
