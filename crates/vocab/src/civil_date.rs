@@ -97,7 +97,10 @@ mod tests {
     fn epoch_and_known_days() {
         assert_eq!(CivilDate::new(1970, 1, 1).unwrap().to_days(), 0);
         assert_eq!(CivilDate::new(2000, 3, 1).unwrap().to_days(), 11_017);
-        assert_eq!(CivilDate::from_days(11_017), CivilDate::new(2000, 3, 1).unwrap());
+        assert_eq!(
+            CivilDate::from_days(11_017),
+            CivilDate::new(2000, 3, 1).unwrap()
+        );
     }
 
     #[test]
@@ -113,7 +116,10 @@ mod tests {
     fn round_trips_every_day_of_a_century() {
         for d in -25_000..50_000 {
             let c = CivilDate::from_days(d);
-            assert_eq!(CivilDate::new(c.year, c.month, c.day).map(|c| c.to_days()), Some(d));
+            assert_eq!(
+                CivilDate::new(c.year, c.month, c.day).map(|c| c.to_days()),
+                Some(d)
+            );
         }
     }
 

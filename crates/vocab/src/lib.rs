@@ -24,7 +24,9 @@ pub use resident_id::{Gender, IdError, ParsedId, ResidentId, check_char, mask_id
 pub use role::Role;
 
 /// A reference to one input row: the source's config name and its 1-based row.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RecordRef {
     /// The config's name for the source.
     pub source: String,

@@ -151,7 +151,10 @@ impl ResidentId {
         if area.len() != 6 || !area.bytes().all(|b| b.is_ascii_digit()) || sequence > 999 {
             return None;
         }
-        let text = format!("{area}{:04}{:02}{:02}{sequence:03}", birth.year, birth.month, birth.day);
+        let text = format!(
+            "{area}{:04}{:02}{:02}{sequence:03}",
+            birth.year, birth.month, birth.day
+        );
         let mut first17 = [0u8; 17];
         first17.copy_from_slice(text.as_bytes());
         Some(Self::from_first17(&first17))
@@ -291,10 +294,16 @@ mod tests {
     fn keeps_a_failed_check_and_rejects_the_unrecoverable() {
         let p = ResidentId::parse("110105194912310021").unwrap();
         assert!(!p.check_ok);
-        assert_eq!(ResidentId::parse("4.40106E+17"), Err(IdError::ScientificNotation));
+        assert_eq!(
+            ResidentId::parse("4.40106E+17"),
+            Err(IdError::ScientificNotation)
+        );
         assert_eq!(ResidentId::parse("  "), Err(IdError::Empty));
         assert_eq!(ResidentId::parse("1234"), Err(IdError::BadLength(4)));
-        assert_eq!(ResidentId::parse("11010519491231X02X"), Err(IdError::BadCharacter(15)));
+        assert_eq!(
+            ResidentId::parse("11010519491231X02X"),
+            Err(IdError::BadCharacter(15))
+        );
     }
 
     #[test]
@@ -304,12 +313,17 @@ mod tests {
     }
 
     fn valid_id() -> impl Strategy<Value = ResidentId> {
-        (110_000u32..660_000, 1950i32..2025, 1u32..13, 1u32..29, 0u32..1000).prop_map(
-            |(area, y, m, d, seq)| {
+        (
+            110_000u32..660_000,
+            1950i32..2025,
+            1u32..13,
+            1u32..29,
+            0u32..1000,
+        )
+            .prop_map(|(area, y, m, d, seq)| {
                 let birth = CivilDate::new(y, m, d).expect("day 1..28 exists in every month");
                 ResidentId::from_parts(&area.to_string(), birth, seq).expect("parts are in range")
-            },
-        )
+            })
     }
 
     proptest! {

@@ -80,7 +80,11 @@ pub fn data_type(kind: FieldKind) -> DataType {
 /// Schema of the raw table for the given mapped field names.
 pub fn raw_schema<'a>(fields: impl IntoIterator<Item = &'a str>) -> Arc<Schema> {
     let mut cols = vec![ArrowField::new(SOURCE_ROW, DataType::UInt64, false)];
-    cols.extend(fields.into_iter().map(|f| ArrowField::new(f, DataType::Utf8, true)));
+    cols.extend(
+        fields
+            .into_iter()
+            .map(|f| ArrowField::new(f, DataType::Utf8, true)),
+    );
     Arc::new(Schema::new(cols))
 }
 
@@ -95,7 +99,11 @@ pub fn record_schema(extra: &[FieldSpec]) -> Arc<Schema> {
     for spec in FieldSpec::canonical().iter().chain(extra) {
         cols.push(ArrowField::new(&spec.name, data_type(spec.kind), true));
         if spec.kind == FieldKind::ChineseName {
-            cols.push(ArrowField::new(pinyin_column(&spec.name), DataType::Utf8, true));
+            cols.push(ArrowField::new(
+                pinyin_column(&spec.name),
+                DataType::Utf8,
+                true,
+            ));
         }
         if spec.name == Field::IdNumber.name() {
             cols.push(ArrowField::new(ID_CHECK_OK, DataType::Boolean, true));
@@ -133,9 +141,21 @@ mod tests {
             kind: FieldKind::ExactCode,
         }];
         let s = record_schema(&extra);
-        for col in [SOURCE, SOURCE_ROW, "id_number", ID_CHECK_OK, "name_pinyin", "guardian_name_pinyin", "passport", NOTES] {
+        for col in [
+            SOURCE,
+            SOURCE_ROW,
+            "id_number",
+            ID_CHECK_OK,
+            "name_pinyin",
+            "guardian_name_pinyin",
+            "passport",
+            NOTES,
+        ] {
             assert!(s.index_of(col).is_ok(), "missing {col}");
         }
-        assert_eq!(s.field_with_name("birth_date").unwrap().data_type(), &DataType::Date32);
+        assert_eq!(
+            s.field_with_name("birth_date").unwrap().data_type(),
+            &DataType::Date32
+        );
     }
 }
