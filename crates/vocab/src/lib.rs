@@ -6,7 +6,8 @@
 //! * [`schema`]: the Arrow schemas of the raw, record and rejects tables;
 //! * [`Role`]: what a source tells us (enrollment, aid, eligibility, household);
 //! * [`Period`]: a reporting month; [`CivilDate`]: a calendar date;
-//! * [`RecordRef`] and [`person_id`]: how records and persons are named.
+//! * [`RecordRef`] and [`person_id`]: how records and persons are named;
+//! * [`TextKey`]: a packed text prefix for fast, exact sorting by text.
 //!
 //! This crate depends on no other aidlink crate and does no IO.
 
@@ -16,12 +17,14 @@ mod period;
 mod resident_id;
 mod role;
 pub mod schema;
+mod text_key;
 
 pub use civil_date::{CivilDate, days_in_month, is_leap_year};
 pub use field::{Field, FieldKind};
 pub use period::{Period, PeriodError};
 pub use resident_id::{Gender, IdError, ParsedId, ResidentId, check_char, mask_id_text};
 pub use role::Role;
+pub use text_key::TextKey;
 
 /// A reference to one input row: the source's config name and its 1-based row.
 #[derive(
