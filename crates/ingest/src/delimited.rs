@@ -8,9 +8,10 @@
 //! [`CHUNK_BYTES`] that rayon parses in parallel, each into its own Arrow
 //! builders, while the next block is read; the incomplete last record is
 //! carried into the next block. Chunk outputs are stitched in file order,
-//! renumbering rows, so the output is the same whatever the number of threads
-//! and whatever the block size. Raw text held at once is about two blocks plus
-//! the longest record; the columns are the rest of the memory.
+//! renumbering rows, and appended block by block to one builder per column, so
+//! the output is the same whatever the number of threads and whatever the
+//! block size. Raw text held at once is about two blocks plus the longest
+//! record; the columns are the rest of the memory.
 
 use crate::decode::{Plan, append_decoded, detect_stream, transcode};
 use crate::error::IngestError;
@@ -19,7 +20,10 @@ use crate::records::{Ending, Record, sniff_delimiter, split_complete};
 use crate::reject::{Reject, RejectReason};
 use crate::sink::{Cells, RowSink};
 use aidlink_config::{Format, SourceConfig};
-use arrow_array::{ArrayRef, StringArray, UInt64Array};
+use arrow_array::builder::StringBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, UInt64Array};
+use arrow_schema::ArrowError;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -311,9 +315,12 @@ fn read_delimited_with_block<R: Read + Send>(
             },
         );
         read.map_err(io)?;
-        for out in outs {
-            stitch.add(out);
-        }
+        stitch
+            .add_block(outs)
+            .map_err(|source| IngestError::Arrow {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if at_end {
             break;
         }
@@ -332,7 +339,7 @@ fn read_delimited_with_block<R: Read + Send>(
     }
     drop(text);
     let sha256 = hex::encode(src.hasher.finalize());
-    stitch.finish(path, map, label, delimiter, sha256, src.bytes, preamble)
+    Ok(stitch.finish(map, label, delimiter, sha256, src.bytes, preamble))
 }
 
 /// SHA-256 of `bytes`, lowercase hex.
@@ -537,15 +544,19 @@ fn missing_count(e: &IngestError) -> usize {
 }
 
 /// Chunk outputs put together in file order, as they come: rows renumbered,
-/// reject messages given their line, column pieces kept for one join at the end.
+/// reject messages given their line, and each block's column pieces appended
+/// to one builder per column. Appending block by block (instead of joining
+/// every piece at the end) frees the pieces while the file is still being
+/// read, so their memory is reused by the next block's instead of being held
+/// beside the finished columns.
 struct Stitch {
     row_base: u64,
     line_base: u64,
     blank_lines: u64,
     rows: Vec<u64>,
     rejects: Vec<Reject>,
-    /// Per mapped field, its column's pieces in file order.
-    pieces: Vec<Vec<ArrayRef>>,
+    /// One builder per mapped field.
+    columns: Vec<StringBuilder>,
 }
 
 impl Stitch {
@@ -556,72 +567,75 @@ impl Stitch {
             blank_lines,
             rows: Vec::new(),
             rejects: Vec::new(),
-            pieces: (0..fields).map(|_| Vec::new()).collect(),
+            columns: (0..fields).map(|_| StringBuilder::new()).collect(),
         }
     }
 
-    /// Appends the next chunk's output.
-    fn add(&mut self, mut out: ChunkOut) {
-        let row_base = self.row_base;
-        self.rows.extend(out.rows.iter().map(|r| r + row_base));
-        for (mut reject, line) in out.rejects.drain(..).zip(&out.reject_lines) {
-            reject.row += row_base;
-            reject.message = format!("line {}: {}", self.line_base + line, reject.message);
-            self.rejects.push(reject);
+    /// Appends one block's chunk outputs, in order.
+    fn add_block(&mut self, outs: Vec<ChunkOut>) -> Result<(), ArrowError> {
+        let mut pieces: Vec<Vec<ArrayRef>> = (0..self.columns.len())
+            .map(|_| Vec::with_capacity(outs.len()))
+            .collect();
+        for mut out in outs {
+            let row_base = self.row_base;
+            self.rows.extend(out.rows.iter().map(|r| r + row_base));
+            for (mut reject, line) in out.rejects.drain(..).zip(&out.reject_lines) {
+                reject.row += row_base;
+                reject.message = format!("line {}: {}", self.line_base + line, reject.message);
+                self.rejects.push(reject);
+            }
+            self.row_base += out.records;
+            self.line_base += out.newlines;
+            self.blank_lines += out.blank;
+            for (k, column) in out.columns.drain(..).enumerate() {
+                pieces[k].push(column);
+            }
         }
-        self.row_base += out.records;
-        self.line_base += out.newlines;
-        self.blank_lines += out.blank;
-        for (k, column) in out.columns.drain(..).enumerate() {
-            self.pieces[k].push(column);
-        }
+        // Columns are appended to in parallel; each piece is dropped once copied.
+        self.columns
+            .par_iter_mut()
+            .zip(pieces.into_par_iter())
+            .try_for_each(|(builder, parts)| {
+                parts.into_iter().try_for_each(|part| {
+                    let strings = part.as_string_opt::<i32>().ok_or_else(|| {
+                        ArrowError::InvalidArgumentError(format!(
+                            "a parsed column is {}, not Utf8",
+                            part.data_type()
+                        ))
+                    })?;
+                    builder.append_array(strings)
+                })
+            })
     }
 
-    /// Joins each column's pieces into the table.
-    #[allow(clippy::too_many_arguments)]
+    /// The finished table.
     fn finish(
-        self,
-        path: &Path,
+        mut self,
         map: ColumnMap,
-        label: &'static str,
+        encoding: &'static str,
         delimiter: u8,
         sha256: String,
         bytes: u64,
         preamble: u64,
-    ) -> Result<TextTable, IngestError> {
-        // Columns are joined in parallel, each from its chunks' pieces, which
-        // are dropped as soon as their column is joined: the columns are
-        // never all held twice.
+    ) -> TextTable {
         let columns = self
-            .pieces
-            .into_par_iter()
-            .map(|parts| match parts.len() {
-                0 => Ok(Arc::new(StringArray::new_null(0)) as ArrayRef),
-                1 => Ok(parts[0].clone()),
-                _ => {
-                    let refs: Vec<&dyn arrow_array::Array> =
-                        parts.iter().map(|a| a.as_ref()).collect();
-                    arrow_select::concat::concat(&refs)
-                }
-            })
-            .collect::<Result<Vec<ArrayRef>, _>>()
-            .map_err(|source| IngestError::Arrow {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(TextTable {
+            .columns
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        TextTable {
             map,
             rows: UInt64Array::from(self.rows),
             columns,
             rejects: self.rejects,
             rows_read: self.row_base,
             blank_lines: self.blank_lines,
-            encoding: label,
+            encoding,
             delimiter,
             sha256,
             bytes,
             preamble,
-        })
+        }
     }
 }
 
@@ -724,7 +738,7 @@ fn count_newlines(b: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use aidlink_config::Config;
-    use arrow_array::Array;
+    use arrow_array::StringArray;
     use proptest::prelude::*;
 
     /// Reads in-memory `bytes` in blocks of `block` bytes and chunks of `chunk`.
