@@ -6,7 +6,8 @@
 //!
 //! UTF-8 files are not decoded at all: the parser reads their bytes in place
 //! and checks each record as UTF-8 in its parallel pass. Other encodings are
-//! decoded once, over the whole file, before parsing. Either way a byte
+//! decoded block by block before parsing (GB18030 up to each block's last
+//! newline, UTF-16 whole at the end). Either way a byte
 //! sequence that is invalid in the file's encoding does not fail the file:
 //! only the rows that contain one are rejected (`undecodable`); a decoder
 //! error becomes U+FFFD and its offset in the decoded text is recorded.
@@ -73,7 +74,7 @@ pub fn detect(bytes: &[u8], encoding: Encoding) -> Plan {
     detect_head(bytes, encoding).unwrap_or_else(|| judge(tally(bytes, false)))
 }
 
-/// Decides how to read a file from a reader at its start, as [`detect`] does
+/// Decides how to read a file from a reader at its start, as `detect` does
 /// over the whole file, holding no more than [`SAMPLE`] bytes and a line: the
 /// rest of the file is read only when its first MiB is all ASCII.
 pub fn detect_stream<R: Read>(mut reader: R, encoding: Encoding) -> std::io::Result<Plan> {
@@ -98,7 +99,7 @@ pub fn detect_stream<R: Read>(mut reader: R, encoding: Encoding) -> std::io::Res
     Ok(judge(tally.finish()))
 }
 
-/// [`detect`] from the file's first bytes (`SAMPLE + 1` of them, or the whole
+/// `detect` from the file's first bytes (`SAMPLE + 1` of them, or the whole
 /// file when shorter); `None` when the whole file has to be judged.
 fn detect_head(bytes: &[u8], encoding: Encoding) -> Option<Plan> {
     let bom = bytes.starts_with(UTF8_BOM);
@@ -390,5 +391,34 @@ mod tests {
             read(&bytes, Encoding::Auto),
             ("utf-16le", "姓名\tID\n".to_string(), vec![])
         );
+    }
+
+    #[test]
+    fn streamed_detection_judges_like_the_whole_file() {
+        let gb = GB18030.encode(SAMPLE).0.into_owned();
+        let mut cases: Vec<Vec<u8>> = vec![Vec::new(), SAMPLE.as_bytes().to_vec(), gb.clone()];
+        // A first MiB of ASCII, then (with and without newlines) text that
+        // decides: GB18030, UTF-8, damaged UTF-8.
+        for tail in [
+            gb.clone(),
+            SAMPLE.as_bytes().to_vec(),
+            b"\xE4\xB8\xAD\xFF\n".repeat(3),
+        ] {
+            for line in [&b"abc,def\n"[..], b"x"] {
+                let mut bytes = line.repeat((1 << 20) / line.len() + 7);
+                bytes.extend_from_slice(&tail);
+                cases.push(bytes);
+            }
+        }
+        for bytes in &cases {
+            for encoding in [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030] {
+                assert_eq!(
+                    detect_stream(std::io::Cursor::new(bytes), encoding).unwrap(),
+                    detect(bytes, encoding),
+                    "{} bytes",
+                    bytes.len()
+                );
+            }
+        }
     }
 }

@@ -92,6 +92,7 @@ pub fn read_path(
         source,
         format,
         || std::fs::File::open(path),
+        std::fs::metadata(path).ok().map(|m| m.len()),
         BLOCK_BYTES,
         CHUNK_BYTES,
     )
@@ -224,12 +225,15 @@ struct Header {
 /// Reads a delimited text file opened by `open` (called twice: once to
 /// detect the encoding, once to read), `block_bytes` at a time, parsed in
 /// chunks of `chunk_bytes`. Tests use tiny blocks and chunks to hit every
-/// boundary case; the output does not depend on either.
+/// boundary case; the output does not depend on either, nor on `len_hint`
+/// (the file's length when known, to size the columns).
+#[allow(clippy::too_many_arguments)]
 fn read_delimited_with_block<R: Read + Send>(
     path: &Path,
     source: &SourceConfig,
     format: Format,
     open: impl Fn() -> std::io::Result<R>,
+    len_hint: Option<u64>,
     block_bytes: usize,
     chunk_bytes: usize,
 ) -> Result<TextTable, IngestError> {
@@ -276,6 +280,7 @@ fn read_delimited_with_block<R: Read + Send>(
     let mut stitch = Stitch::new(map.fields.len(), header_lines, blank_lines);
     let mut sizing: Option<Sizing> = None;
     let mut start = body_start;
+    let mut spare = Vec::new();
     loop {
         let at_end = src.eof;
         let body = text.body();
@@ -287,13 +292,24 @@ fn read_delimited_with_block<R: Read + Send>(
                 .map_err(io)?;
             continue;
         }
-        let sizing =
-            sizing.get_or_insert_with(|| Sizing::sample(body, start, complete, delimiter, &map));
+        let sizing = sizing.get_or_insert_with(|| {
+            let sizing = Sizing::sample(body, start, complete, delimiter, &map);
+            // The columns' builders are sized for the whole file, when its
+            // length is known, so they are not regrown and copied block by block.
+            if let Some(len) = len_hint {
+                let rest = len.saturating_sub(src.bytes) as f64 + (complete - start) as f64;
+                stitch.reserve(&sizing, rest);
+            }
+            sizing
+        });
         // The next block is read into the carried tail (UTF-8) or the raw
-        // bytes (other encodings) while this block's chunks are parsed.
+        // bytes (other encodings) while this block's chunks are parsed. The
+        // buffer of the block before is reused: its memory is already mapped.
         let mut next = match &text {
             Text::Bytes(b) if !at_end => {
-                let mut next = Vec::with_capacity(b.len() - complete + block_bytes);
+                let mut next = std::mem::take(&mut spare);
+                next.clear();
+                next.reserve(b.len() - complete + block_bytes);
                 next.extend_from_slice(&b[complete..]);
                 Some(next)
             }
@@ -330,7 +346,9 @@ fn read_delimited_with_block<R: Read + Send>(
             *o -= complete;
         }
         if let Some(next) = next {
-            text = Text::Bytes(next);
+            if let Text::Bytes(old) = std::mem::replace(&mut text, Text::Bytes(next)) {
+                spare = old;
+            }
         } else if let Text::Str(s) = &mut text {
             s.drain(..complete);
             decode_ready(plan, &mut raw, src.eof, s, &mut bad);
@@ -571,6 +589,19 @@ impl Stitch {
         }
     }
 
+    /// Gives the empty builders room for `bytes` more of text as `sizing` estimates it.
+    fn reserve(&mut self, sizing: &Sizing, bytes: f64) {
+        if !self.rows.is_empty() || !self.rejects.is_empty() {
+            return;
+        }
+        let rows = (bytes / sizing.row_bytes * 1.05) as usize + 16;
+        self.rows.reserve(rows);
+        for (builder, per_row) in self.columns.iter_mut().zip(&sizing.column_bytes) {
+            *builder =
+                StringBuilder::with_capacity(rows, (per_row * rows as f64 * 1.1) as usize + 64);
+        }
+    }
+
     /// Appends one block's chunk outputs, in order.
     fn add_block(&mut self, outs: Vec<ChunkOut>) -> Result<(), ArrowError> {
         let mut pieces: Vec<Vec<ArrayRef>> = (0..self.columns.len())
@@ -753,6 +784,7 @@ mod tests {
             source,
             Format::Csv,
             || Ok(std::io::Cursor::new(bytes)),
+            block.is_multiple_of(2).then_some(bytes.len() as u64),
             block,
             chunk,
         )
@@ -911,6 +943,7 @@ mod block_tests {
             source,
             Format::Csv,
             || Ok(std::io::Cursor::new(bytes)),
+            block.is_multiple_of(2).then_some(bytes.len() as u64),
             block,
             chunk,
         )
@@ -1069,6 +1102,7 @@ mod block_tests {
                 &missing,
                 Format::Csv,
                 || Ok(std::io::Cursor::new(text.as_bytes())),
+                None,
                 block,
                 CHUNK_BYTES,
             )
