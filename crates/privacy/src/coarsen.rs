@@ -30,9 +30,11 @@ pub fn address_county(address: &str) -> Option<String> {
     let chars: Vec<char> = address.chars().filter(|c| !c.is_whitespace()).collect();
     let mut seen_city_level = 0;
     for (i, &c) in chars.iter().enumerate() {
-        let before: String = chars[..i].iter().collect();
+        // Looking at the two characters before, rather than collecting the
+        // prefix, keeps this linear in the address length.
+        let after_zizhi = i >= 2 && chars[i - 2] == '自' && chars[i - 1] == '治';
         match c {
-            '区' if before.ends_with("自治") => seen_city_level += 1,
+            '区' if after_zizhi => seen_city_level += 1,
             '区' | '县' | '旗' => return Some(chars[..=i].iter().collect()),
             '省' | '盟' => seen_city_level += 1,
             // 州 ends a prefecture (临夏回族自治州) unless it is part of a
