@@ -20,6 +20,14 @@ pub const SHARED_DIR_MODE: u32 = 0o750;
 
 /// Writes `bytes` to a new file with `mode` and flushes it to disk.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), PublishError> {
+    let mut file = create_file(path, mode)?;
+    file.write_all(bytes).map_err(io("cannot write", path))?;
+    file.sync_all().map_err(io("cannot sync", path))?;
+    Ok(())
+}
+
+/// Creates (or truncates) a file with exactly `mode`.
+fn create_file(path: &Path, mode: u32) -> Result<File, PublishError> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -27,11 +35,56 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Pub
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(mode);
     }
-    let mut file = options.open(path).map_err(io("cannot create", path))?;
+    let file = options.open(path).map_err(io("cannot create", path))?;
     set_mode(path, mode)?;
-    file.write_all(bytes).map_err(io("cannot write", path))?;
-    file.sync_all().map_err(io("cannot sync", path))?;
-    Ok(())
+    Ok(file)
+}
+
+/// A new file that hashes and counts what is written to it, so a table can
+/// be encoded straight to disk (no copy of the whole file in memory) and its
+/// manifest entry made without reading it back.
+pub(crate) struct HashingFile {
+    file: std::io::BufWriter<File>,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl HashingFile {
+    /// Creates the file with `mode`.
+    pub(crate) fn create(path: &Path, mode: u32) -> Result<Self, PublishError> {
+        use sha2::Digest;
+        Ok(HashingFile {
+            file: std::io::BufWriter::with_capacity(1 << 20, create_file(path, mode)?),
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+        })
+    }
+
+    /// Flushes the file to disk; returns the lower-case hex SHA-256 and the
+    /// length of what was written.
+    pub(crate) fn finish(self, path: &Path) -> Result<(String, u64), PublishError> {
+        use sha2::Digest;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| io("cannot write", path)(e.into_error()))?;
+        file.sync_all().map_err(io("cannot sync", path))?;
+        Ok((hex::encode(self.hasher.finalize()), self.bytes))
+    }
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Creates a folder (and missing parents) and sets its mode.

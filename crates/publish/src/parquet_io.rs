@@ -25,6 +25,17 @@ pub(crate) fn encode(
     metadata: &[(&str, String)],
     path: &Path,
 ) -> Result<Vec<u8>, PublishError> {
+    encode_into(batch, metadata, path, Vec::new())
+}
+
+/// Encodes a table as Parquet into `sink` (the same bytes as [`encode`]);
+/// `path` names the file in errors.
+pub(crate) fn encode_into<W: std::io::Write + Send>(
+    batch: &RecordBatch,
+    metadata: &[(&str, String)],
+    path: &Path,
+    sink: W,
+) -> Result<W, PublishError> {
     let parquet_err = |source| PublishError::Parquet {
         path: path.to_path_buf(),
         error: source,
@@ -39,7 +50,7 @@ pub(crate) fn encode(
         .set_key_value_metadata(Some(kv))
         .build();
     let mut writer =
-        ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(parquet_err)?;
+        ArrowWriter::try_new(sink, batch.schema(), Some(props)).map_err(parquet_err)?;
     writer.write(batch).map_err(parquet_err)?;
     writer.into_inner().map_err(parquet_err)
 }

@@ -10,8 +10,8 @@
 
 use crate::error::{PublishError, io};
 use crate::fsio::{
-    RESTRICTED_DIR_MODE, RESTRICTED_FILE_MODE, SHARED_DIR_MODE, SHARED_FILE_MODE, link, make_dir,
-    sha256_hex, sync_dir, write_file,
+    HashingFile, RESTRICTED_DIR_MODE, RESTRICTED_FILE_MODE, SHARED_DIR_MODE, SHARED_FILE_MODE,
+    link, make_dir, sha256_hex, sync_dir, write_file,
 };
 use crate::layout::{
     ANALYST, MANIFEST, OLD_PREFIX, PERIODS, REGISTRY, REPLACED, RESTRICTED, RUN, STAGING_PREFIX,
@@ -20,10 +20,11 @@ use crate::layout::{
 use crate::manifest::{
     Alias, AnalystTierEntry, InputEntry, MANIFEST_FORMAT, Manifest, OutputEntry, Tier,
 };
-use crate::parquet_io::encode;
+use crate::parquet_io::encode_into;
 use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_aggregates, analyst_view, policy};
 use aidlink_vocab::{CivilDate, Period};
 use arrow_array::RecordBatch;
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -220,22 +221,32 @@ fn stage_and_swap(
     let mut outputs = Vec::new();
     let mut aliases = Vec::new();
 
-    // Restricted tier: every table and file, with a root link of the same name.
-    for (i, (name, batch)) in output.tables.iter().enumerate() {
-        let file = format!("{name}.parquet");
-        outputs.push(write_table(
+    // Restricted tier: every table and file, with a root link of the same
+    // name. The first table is written alone (a test stops right after it);
+    // the others, and the analyst forms below, are encoded in parallel, one
+    // table per task, and their entries kept in table order.
+    let restricted_table = |(name, batch): &(String, RecordBatch)| {
+        write_table(
             staging,
             RESTRICTED,
-            &file,
+            &format!("{name}.parquet"),
             name,
             batch,
             period,
             Tier::Restricted,
-        )?);
-        aliases.push(alias(staging, &file)?);
-        if i == 0 {
-            failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
-        }
+        )
+    };
+    if let Some(first) = output.tables.first() {
+        outputs.push(restricted_table(first)?);
+        failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
+    }
+    let rest = output.tables.get(1..).unwrap_or_default();
+    let written: Vec<_> = rest.par_iter().map(restricted_table).collect();
+    for entry in written {
+        outputs.push(entry?);
+    }
+    for (name, _) in &output.tables {
+        aliases.push(alias(staging, &format!("{name}.parquet"))?);
     }
     for (name, bytes) in &output.files {
         let rel = format!("{RESTRICTED}/{name}");
@@ -255,26 +266,33 @@ fn stage_and_swap(
     // Analyst tier, only with a key.
     let mut restricted_only = Vec::new();
     let mut dropped_by_default = Vec::new();
-    let skipped_because =
-        match key {
-            None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
-            Some(key) => {
-                let analyst = staging.join(ANALYST);
-                make_dir(&analyst, SHARED_DIR_MODE)?;
-                for (name, batch) in &output.tables {
-                    if !policy::has_analyst_form(name) {
-                        restricted_only.push(name.clone());
-                        continue;
-                    }
-                    for column in policy::undecided_columns(name, &batch.schema()) {
-                        dropped_by_default.push(format!("{name}.{column}"));
-                    }
+    let skipped_because = match key {
+        None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
+        Some(key) => {
+            let analyst = staging.join(ANALYST);
+            make_dir(&analyst, SHARED_DIR_MODE)?;
+            let mut published = Vec::new();
+            for (name, batch) in &output.tables {
+                if !policy::has_analyst_form(name) {
+                    restricted_only.push(name.clone());
+                    continue;
+                }
+                for column in policy::undecided_columns(name, &batch.schema()) {
+                    dropped_by_default.push(format!("{name}.{column}"));
+                }
+                published.push((name, batch));
+            }
+            // Each view is dropped as soon as it is written, so at most
+            // one per thread is in memory.
+            let written: Vec<_> = published
+                .par_iter()
+                .map(|(name, batch)| {
                     let view =
                         analyst_view(name, batch, key).map_err(|source| PublishError::Privacy {
-                            table: name.clone(),
+                            table: name.to_string(),
                             error: source,
                         })?;
-                    outputs.push(write_table(
+                    write_table(
                         staging,
                         ANALYST,
                         &format!("{name}.parquet"),
@@ -282,30 +300,36 @@ fn stage_and_swap(
                         &view,
                         period,
                         Tier::Analyst,
-                    )?);
-                }
-                let aggregates = analyst_aggregates(&output.tables, privacy.min_cell_count)
-                    .map_err(|source| PublishError::Privacy {
+                    )
+                })
+                .collect();
+            for entry in written {
+                outputs.push(entry?);
+            }
+            let aggregates =
+                analyst_aggregates(&output.tables, privacy.min_cell_count).map_err(|source| {
+                    PublishError::Privacy {
                         table: "aggregates".into(),
                         error: source,
-                    })?;
-                for (name, batch) in &aggregates {
-                    // Aggregates count persons; they are built from the real
-                    // person numbers and hold none, so they need no view.
-                    outputs.push(write_table(
-                        staging,
-                        ANALYST,
-                        &format!("{name}.parquet"),
-                        name,
-                        batch,
-                        period,
-                        Tier::Analyst,
-                    )?);
-                }
-                sync_dir(&analyst)?;
-                None
+                    }
+                })?;
+            for (name, batch) in &aggregates {
+                // Aggregates count persons; they are built from the real
+                // person numbers and hold none, so they need no view.
+                outputs.push(write_table(
+                    staging,
+                    ANALYST,
+                    &format!("{name}.parquet"),
+                    name,
+                    batch,
+                    period,
+                    Tier::Analyst,
+                )?);
             }
-        };
+            sync_dir(&analyst)?;
+            None
+        }
+    };
 
     // Earlier manifests of this period, carried forward.
     let target = period_dir(out_dir, period);
@@ -424,18 +448,20 @@ fn write_table(
         ("aidlink.table", table.to_string()),
         ("aidlink.tier", tier_name.to_string()),
     ];
-    let bytes = encode(batch, &meta, &path)?;
     let mode = if tier == Tier::Restricted {
         RESTRICTED_FILE_MODE
     } else {
         SHARED_FILE_MODE
     };
-    write_file(&path, &bytes, mode)?;
+    // Encoded straight into the file and hashed on the way, rather than
+    // built in memory, written, and hashed again.
+    let file = encode_into(batch, &meta, &path, HashingFile::create(&path, mode)?)?;
+    let (sha256, bytes) = file.finish(&path)?;
     Ok(OutputEntry {
-        bytes: bytes.len() as u64,
+        bytes,
         path: rel,
         rows: Some(batch.num_rows() as u64),
-        sha256: sha256_hex(&bytes),
+        sha256,
         table: table.to_string(),
         tier,
     })
