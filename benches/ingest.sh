@@ -4,6 +4,9 @@
 #   benches/ingest.sh [ROWS]                 # default 1000000
 #   AIDLINK_SYNTH_DIR=DIR PERIOD=2026-11 benches/ingest.sh
 #       also ingests every source of a generator output (DIR/aidlink.toml)
+#   BEFORE_BIN=FILE benches/ingest.sh
+#       also runs every case with FILE (an ingest_bench built from another
+#       commit), right after the current build, and prints after/before ratios
 #
 # It builds crates/ingest/examples/ingest_bench.rs in release mode, writes a
 # synthetic enrollment extract (the demo config's 14 columns, 1 address in 8
@@ -20,19 +23,33 @@ trap 'rm -rf "$WORK"' EXIT
 
 cargo build --release -q -p aidlink-ingest --example ingest_bench
 BIN=target/release/examples/ingest_bench
+BEFORE_BIN="${BEFORE_BIN:-}"
 
 REPEAT=3
+once() { # binary, tag, args... ; prints the figures, leaves "rows cpu rss_kib wall" in $WORK/last.txt
+    local bin="$1"; shift
+    local tag="$1"; shift
+    /usr/bin/time -f "%U %S %M" -o "$WORK/time.txt" "$bin" "$@" --repeat "$REPEAT" > "$WORK/out.txt"
+    sed "s/^/$tag /" "$WORK/out.txt"
+    local rows wall
+    rows=$(grep -oE 'rows_read=[0-9]+' "$WORK/out.txt" | cut -d= -f2)
+    wall=$(grep -oE 'seconds=[0-9.]+' "$WORK/out.txt" | cut -d= -f2)
+    # CPU time (user + system) is what a loaded machine cannot inflate much:
+    # rows per CPU second is the per-core figure.
+    awk -v rows="$rows" -v rep="$REPEAT" -v tag="$tag" -v wall="$wall" -v last="$WORK/last.txt" '{cpu = ($1 + $2) / rep; printf "%s cpu_seconds_per_run=%.3f rows_per_cpu_second=%.0f peak_rss_mib=%.0f\n", tag, cpu, rows / cpu, $3 / 1024; printf "%s %s %s %s\n", rows, cpu, $3, wall > last}' "$WORK/time.txt"
+}
 run() { # label, threads (empty: all), args...
     local label="$1"; shift
     local threads="$1"; shift
     echo "== $label (threads: ${threads:-all})"
     if [ -n "$threads" ]; then export RAYON_NUM_THREADS="$threads"; else unset RAYON_NUM_THREADS; fi
-    /usr/bin/time -f "%U %S %M" -o "$WORK/time.txt" "$BIN" "$@" --repeat "$REPEAT" | tee "$WORK/out.txt"
-    local rows
-    rows=$(grep -oE 'rows_read=[0-9]+' "$WORK/out.txt" | cut -d= -f2)
-    # CPU time (user + system) is what a loaded machine cannot inflate much:
-    # rows per CPU second is the per-core figure.
-    awk -v rows="$rows" -v rep="$REPEAT" '{cpu = ($1 + $2) / rep; printf "cpu_seconds_per_run=%.3f rows_per_cpu_second=%.0f peak_rss_mib=%.0f\n", cpu, rows / cpu, $3 / 1024}' "$WORK/time.txt"
+    once "$BIN" "after " "$@"
+    if [ -n "$BEFORE_BIN" ]; then
+        local after
+        after=$(cat "$WORK/last.txt")
+        once "$BEFORE_BIN" "before" "$@"
+        echo "$after $(cat "$WORK/last.txt")" | awk '{printf "ratio after/before: wall %.2f, cpu %.2f, peak_rss %.2f (rows %s vs %s)\n", $4 / $8, $2 / $6, $3 / $7, $1, $5}'
+    fi
 }
 
 "$BIN" gen --rows "$ROWS" --out "$WORK/enrollment_utf8.csv"

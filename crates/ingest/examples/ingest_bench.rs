@@ -6,7 +6,9 @@
 //!     UTF-8 with BOM, or GB18030) with N rows, quoted cells included
 //! ingest_bench read FILE [--repeat K]
 //!     ingests FILE as the demo config's enrollment source, K times, and
-//!     prints rows, bytes, seconds and rows per second of the fastest run
+//!     prints rows, bytes, seconds and rows per second of the fastest run,
+//!     and the raw table's Arrow memory (`table_mib`, buffer capacity
+//!     included: the part never written is not resident)
 //! ingest_bench source --config FILE --period YYYY-MM --source NAME [--repeat K]
 //!     ingests one source of a config (say, the generator's output)
 //! ```
@@ -246,13 +248,14 @@ fn time(repeat: u64, f: impl Fn() -> Result<IngestOutput, String>) -> Result<(),
     let s = &out.stats;
     let threads = rayon::current_num_threads();
     println!(
-        "source={} format={} encoding={} rows_read={} rejected={} bytes={} threads={threads}",
+        "source={} format={} encoding={} rows_read={} rejected={} bytes={} table_mib={:.0} threads={threads}",
         s.source,
         s.format_name(),
         s.encoding,
         s.rows_read,
         s.rows_rejected,
-        s.bytes
+        s.bytes,
+        out.raw.get_array_memory_size() as f64 / (1 << 20) as f64
     );
     println!(
         "seconds={best:.3} rows_per_s={:.0} rows_per_s_per_thread={:.0} mb_per_s={:.1}",
