@@ -14,6 +14,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use serde_json::{Number, Value};
+use std::fmt::Write;
 
 /// Whether [`cell`] can render values of `data_type`.
 pub(crate) fn supported(data_type: &DataType) -> bool {
@@ -193,6 +194,39 @@ pub(crate) fn write_cell(out: &mut String, array: &dyn Array, row: usize) {
                 return;
             }
         }
+        DataType::Boolean => {
+            if let Some(a) = array.as_boolean_opt() {
+                out.push_str(if a.value(row) { "true" } else { "false" });
+                return;
+            }
+        }
+        DataType::Date32 => {
+            if let Some(a) = array.as_primitive_opt::<arrow_array::types::Date32Type>() {
+                // A date's text is digits and dashes: nothing to escape.
+                let _ = write!(out, "\"{}\"", CivilDate::from_days(a.value(row)));
+                return;
+            }
+        }
+        _ => {}
+    }
+    // Integers print as JSON does; writing into a String cannot fail.
+    macro_rules! int {
+        ($t:ty) => {
+            if let Some(a) = array.as_primitive_opt::<$t>() {
+                let _ = write!(out, "{}", a.value(row));
+                return;
+            }
+        };
+    }
+    match array.data_type() {
+        DataType::Int8 => int!(Int8Type),
+        DataType::Int16 => int!(Int16Type),
+        DataType::Int32 => int!(Int32Type),
+        DataType::Int64 => int!(Int64Type),
+        DataType::UInt8 => int!(UInt8Type),
+        DataType::UInt16 => int!(UInt16Type),
+        DataType::UInt32 => int!(UInt32Type),
+        DataType::UInt64 => int!(UInt64Type),
         _ => {}
     }
     out.push_str(&cell(array, row).to_string());
@@ -221,7 +255,10 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use arrow_array::builder::{ListBuilder, StringBuilder};
-    use arrow_array::{Date32Array, Float64Array, StringArray};
+    use arrow_array::{
+        BooleanArray, Date32Array, Float64Array, Int32Array, StringArray, UInt64Array,
+    };
+    use std::sync::Arc;
 
     #[test]
     fn renders_the_types_our_tables_use() {
@@ -259,6 +296,20 @@ mod tests {
         assert!(same(&l, 0, &l, 1));
         assert!(!same(&l, 0, &l, 2));
         assert!(same(&s, 1, &s, 1) && !same(&s, 0, &s, 1));
+        let typed: Vec<ArrayRef> = vec![
+            Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
+            Arc::new(Date32Array::from(vec![Some(0), Some(-800_000), None])),
+            Arc::new(Int32Array::from(vec![Some(-7), Some(i32::MAX), None])),
+            Arc::new(UInt64Array::from(vec![Some(0), Some(u64::MAX), None])),
+            Arc::new(Float64Array::from(vec![Some(1e21), Some(0.1), None])),
+        ];
+        for array in &typed {
+            for row in 0..3 {
+                let mut out = String::new();
+                write_cell(&mut out, array.as_ref(), row);
+                assert_eq!(out, cell(array.as_ref(), row).to_string());
+            }
+        }
         let f = Float64Array::from(vec![f64::NAN, f64::NAN, 1.0]);
         assert!(same(&f, 0, &f, 1) && !same(&f, 0, &f, 2));
     }

@@ -12,7 +12,6 @@ use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
 use arrow_array::RecordBatch;
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The persons and flags of a period.
@@ -132,18 +131,17 @@ pub fn evaluate(
     } else {
         bounds.windows(2).map(|w| &order[w[0]..w[1]]).collect()
     };
-    let evaluated: Vec<(PersonRow, Vec<FlagRow>)> = groups
+    // Unzipped as they are made: one vector of person rows, never two.
+    let (persons, flags): (Vec<PersonRow>, Vec<Vec<FlagRow>>) = groups
         .par_iter()
         .map(|group| ctx.person(person_ids[group[0]].as_str(), group))
-        .collect();
-    let mut persons = Vec::with_capacity(evaluated.len());
-    let mut flags = Vec::new();
-    for (row, person_flags) in evaluated {
-        persons.push(row);
-        flags.extend(person_flags);
-    }
+        .unzip();
+    drop(groups);
+    let flags: Vec<FlagRow> = flags.into_iter().flatten().collect();
+    let persons_table = persons_batch(&persons);
+    drop(persons);
     Ok(FlagOutput {
-        persons: persons_batch(&persons),
+        persons: persons_table,
         flags: flags_batch(&flags),
     })
 }
@@ -207,16 +205,33 @@ struct Context<'a> {
     in_conflict: Vec<bool>,
 }
 
-/// The most frequent value; ties go to the smallest.
-fn mode<T: Ord + Clone>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_insert(0) += 1;
+/// The most frequent value; ties go to the smallest. A person has a few
+/// records, so a sorted vector beats a map.
+fn mode<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut values: Vec<T> = values.collect();
+    if values.len() <= 1 {
+        return values.pop();
     }
-    counts
-        .into_iter()
-        .max_by_key(|(v, c)| (*c, Reverse(v.clone())))
-        .map(|(v, _)| v)
+    values.sort_unstable();
+    let mut best: Option<(usize, usize)> = None;
+    let mut start = 0;
+    for run in values.chunk_by(|a, b| a == b) {
+        // Strictly more: among equally frequent values the first, smallest, stays.
+        if best.is_none_or(|(count, _)| run.len() > count) {
+            best = Some((run.len(), start));
+        }
+        start += run.len();
+    }
+    let (_, at) = best?;
+    values.into_iter().nth(at)
+}
+
+/// Distinct values in order, as a `BTreeSet` would hold them (and as JSON
+/// writes them), without a tree per person.
+fn sorted_set<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+    values.sort_unstable();
+    values.dedup();
+    values
 }
 
 impl<'a> Context<'a> {
@@ -270,16 +285,21 @@ impl<'a> Context<'a> {
     /// date or gender, with the records carrying them.
     fn shared_within(&self, rows: &[usize]) -> Vec<(String, Vec<usize>)> {
         let c = self.cols;
-        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for r in rows
+        // Rows by ID, in the person's row order within an ID (a stable sort).
+        let mut with_id: Vec<(&str, usize)> = rows
             .iter()
             .copied()
             .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
-        {
-            if let Some(id) = str_at(c.id_number, r) {
-                by_id.entry(id).or_default().push(r);
-            }
+            .filter_map(|r| str_at(c.id_number, r).map(|id| (id, r)))
+            .collect();
+        if with_id.len() < 2 {
+            // Two people under one ID take two records.
+            return Vec::new();
         }
+        with_id.sort_by(|a, b| a.0.cmp(b.0));
+        let by_id = with_id
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|g| (g[0].0, g.iter().map(|(_, r)| *r).collect::<Vec<usize>>()));
         let contradicts = |r: usize| {
             bool_at(c.birth_matches_id, r) == Some(false)
                 || bool_at(c.gender_matches_id, r) == Some(false)
@@ -320,19 +340,21 @@ impl<'a> Context<'a> {
             .copied()
             .filter(|r| self.is_disability(*r))
             .collect();
-        let schools: BTreeSet<&str> = enrollment
+        let schools: Vec<&str> = enrollment
             .iter()
             .filter_map(|r| str_at(c.school, *r))
             .collect();
-        let mut basis: BTreeSet<&str> = active
+        let schools = sorted_set(schools);
+        let mut basis: Vec<&str> = active
             .iter()
             .filter_map(|r| self.case_type(*r, "active"))
             .collect();
         if !disability.is_empty() {
-            basis.insert("disability");
+            basis.push("disability");
         }
+        let basis = sorted_set(basis);
         let eligible = !basis.is_empty();
-        let aid_types: BTreeSet<&str> = aid.iter().flat_map(|r| self.aid_types(*r)).collect();
+        let aid_types = sorted_set(aid.iter().flat_map(|r| self.aid_types(*r)).collect());
         let aid_total: f64 = rows
             .iter()
             .filter(|r| self.roles[**r].aid)
@@ -395,7 +417,7 @@ impl<'a> Context<'a> {
                 group
                     .iter()
                     .map(String::as_str)
-                    .filter(|t| aid_types.contains(*t))
+                    .filter(|t| aid_types.binary_search(t).is_ok())
                     .collect::<Vec<_>>()
             })
             .filter(|present: &Vec<&str>| present.len() >= 2)
@@ -545,11 +567,11 @@ impl<'a> Context<'a> {
         }
         flags.sort_by(|a, b| a.flag.cmp(b.flag));
 
-        let sources: BTreeSet<&str> = rows.iter().map(|r| c.source.value(*r)).collect();
+        let sources = sorted_set(rows.iter().map(|r| c.source.value(*r)).collect());
         let summary = PersonRow {
             person_id: person,
             record_count: rows.len() as u64,
-            sources: sources.into_iter().collect(),
+            sources,
             name: mode(rows.iter().filter_map(|r| str_at(c.name, *r))),
             id_number,
             id_valid: valid_id.is_some(),
@@ -557,12 +579,12 @@ impl<'a> Context<'a> {
             gender,
             age,
             county: mode(rows.iter().filter_map(|r| str_at(c.county, *r))),
-            schools: schools.iter().copied().collect(),
+            schools,
             enrolled: !enrollment.is_empty(),
             eligible,
-            eligibility_basis: basis.iter().copied().collect(),
+            eligibility_basis: basis,
             aided: !aid.is_empty(),
-            aid_types: aid_types.into_iter().collect(),
+            aid_types,
             aid_total,
             flags: flags.iter().map(|f| f.flag).collect(),
         };

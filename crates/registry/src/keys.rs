@@ -12,6 +12,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 /// A text column of the record table, or `None` when absent or not text.
@@ -110,15 +111,23 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
 
 /// Appends `#2`, `#3`, ... to repeated keys, in an order set by row content.
 fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
-    // Rows sorted by key (then row): repeated keys are adjacent runs.
-    let mut sorted: Vec<usize> = (0..keys.len()).collect();
-    sorted.par_sort_unstable_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
-    let repeated: Vec<Vec<usize>> = sorted
+    // Keys seen more than once, by counting: a hash per key is cheaper than
+    // sorting millions of keys that share long prefixes. Which groups exist
+    // does not depend on the map's order, and each group is ordered below.
+    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(keys.len());
+    for key in keys.iter() {
+        *counts.entry(key.as_str()).or_insert(0) += 1;
+    }
+    let mut repeated_rows: Vec<usize> = (0..keys.len())
+        .filter(|row| counts.get(keys[*row].as_str()).is_some_and(|n| *n > 1))
+        .collect();
+    drop(counts);
+    repeated_rows.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+    let repeated: Vec<Vec<usize>> = repeated_rows
         .chunk_by(|a, b| keys[*a] == keys[*b])
-        .filter(|rows| rows.len() > 1)
         .map(<[usize]>::to_vec)
         .collect();
-    drop(sorted);
+    drop(repeated_rows);
     if repeated.is_empty() {
         return;
     }

@@ -294,7 +294,10 @@ impl Registry {
             }
             pairs.push((key, number, row));
         }
-        pairs.par_sort_by(|a, b| a.0.cmp(b.0));
+        // Registries are written sorted by key; only check that.
+        if !pairs.windows(2).all(|w| w[0].0 <= w[1].0) {
+            pairs.par_sort_by(|a, b| a.0.cmp(b.0));
+        }
         // The first row, in row order, whose key an earlier row gave another
         // person (the row-by-row reading this replaces stopped there).
         let clash = pairs
