@@ -154,7 +154,9 @@ impl<R: Read> Source<R> {
     /// Appends up to `n` more bytes of the file to `dst`, less any BOM.
     fn read(&mut self, dst: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
         let start = dst.len();
-        dst.reserve(n);
+        // Room for one block up front; a larger read (the header's doubling
+        // reads) grows the buffer only as far as the file goes.
+        dst.reserve(n.min(BLOCK_BYTES));
         let got = (&mut self.reader).take(n as u64).read_to_end(dst)?;
         self.hasher.update(&dst[start..]);
         self.bytes += got as u64;
