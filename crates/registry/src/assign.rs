@@ -8,7 +8,7 @@
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
 
-use crate::order::TextKey;
+use crate::order::sort_by_text;
 use crate::table::{Registry, build_batch, events_schema};
 use aidlink_vocab::person_id;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -118,26 +118,15 @@ pub fn assign_with(
     // Rows in key order, once: the sort compares packed key prefixes kept
     // next to the rows; everything after compares key ranks (equal keys,
     // equal rank), which order rows as their keys do.
-    let mut packed: Vec<(TextKey, usize)> = (0..n)
-        .into_par_iter()
-        .map(|r| (TextKey::new(&keys[r]), r))
-        .collect();
-    packed.par_sort_unstable_by(|a, b| {
-        a.0.cmp_with(b.0, || &keys[a.1], || &keys[b.1])
-            .then(a.1.cmp(&b.1))
-    });
-    let same_key = |a: &(TextKey, usize), b: &(TextKey, usize)| {
-        a.0 == b.0 && (a.0.exact() || keys[a.1] == keys[b.1])
-    };
+    let by_key: Vec<usize> = sort_by_text(n, |r| keys[r].as_str());
     let mut rank = vec![0u32; n];
     let mut next_rank = 0u32;
-    for (i, (_, r)) in packed.iter().enumerate() {
-        if i > 0 && !same_key(&packed[i - 1], &packed[i]) {
+    for (i, r) in by_key.iter().enumerate() {
+        if i > 0 && keys[by_key[i - 1]] != keys[*r] {
             next_rank += 1;
         }
         rank[*r] = next_rank;
     }
-    let by_key: Vec<usize> = packed.into_iter().map(|(_, r)| r).collect();
     // Each row's person in the previous registry: a merge of two key-ordered
     // lists instead of a hash lookup of every key.
     let mut prev_of: Vec<Option<u64>> = vec![None; n];
