@@ -360,10 +360,14 @@ fn count_strings(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String
     let Some(strings) = col.as_any().downcast_ref::<StringArray>() else {
         return;
     };
-    for i in 0..strings.len() {
-        if strings.is_valid(i) {
-            *counts.entry(strings.value(i).to_string()).or_default() += 1;
-        }
+    // Count borrowed values first: the delta has millions of rows and a
+    // handful of distinct values.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for v in strings.iter().flatten() {
+        *seen.entry(v).or_default() += 1;
+    }
+    for (k, n) in seen {
+        *counts.entry(k.to_string()).or_default() += n;
     }
 }
 

@@ -1,11 +1,11 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
-use crate::order::TextKey;
 use crate::table::{ChangeType, delta_schema};
 use crate::text::par_text;
 use crate::value::{cell, key_text, same, supported, write_cell};
 use aidlink_vocab::Period;
+use aidlink_vocab::TextKey;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use rayon::prelude::*;

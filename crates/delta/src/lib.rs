@@ -19,7 +19,6 @@ mod diff;
 mod error;
 mod events;
 mod link;
-mod order;
 mod summary;
 mod table;
 mod text;

@@ -5,9 +5,9 @@
 //! `id_conflict` looks across persons, through an index of valid ID numbers.
 
 use crate::columns::{Columns, bool_at, date_at, f64_at, str_at};
-use crate::order::TextKey;
 use crate::tables::{FlagRow, PersonRow, flags_batch, persons_batch};
 use crate::{FlagError, FlagKind, FlagRules};
+use aidlink_vocab::TextKey;
 use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
 use arrow_array::RecordBatch;
 use rayon::prelude::*;

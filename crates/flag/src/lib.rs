@@ -24,7 +24,6 @@ mod digest;
 mod error;
 mod evaluate;
 mod kind;
-mod order;
 mod rules;
 mod since;
 mod tables;

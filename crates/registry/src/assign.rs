@@ -8,9 +8,9 @@
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
 
-use crate::order::sort_by_text;
 use crate::table::{Registry, build_batch, events_schema};
 use aidlink_vocab::person_id;
+use aidlink_vocab::sort_by_text;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use rayon::prelude::*;
 use std::cmp::Reverse;

@@ -20,7 +20,6 @@
 
 mod assign;
 mod keys;
-mod order;
 mod table;
 
 pub use assign::{AssignOptions, Assignment, EventKind, assign, assign_with};

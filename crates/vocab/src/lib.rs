@@ -24,7 +24,7 @@ pub use field::{Field, FieldKind};
 pub use period::{Period, PeriodError};
 pub use resident_id::{Gender, IdError, ParsedId, ResidentId, check_char, mask_id_text};
 pub use role::Role;
-pub use text_key::TextKey;
+pub use text_key::{TextKey, sort_by_text};
 
 /// A reference to one input row: the source's config name and its 1-based row.
 #[derive(
