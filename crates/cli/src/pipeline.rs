@@ -309,8 +309,14 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         config_sha256: sha256_hex(config.text.as_bytes()),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     };
+    let t = Instant::now();
     let report =
         aidlink_publish::publish(&opts.out, &output, &privacy, key.as_ref()).exit(Exit::Output)?;
+    info!(
+        ms = t.elapsed().as_millis() as u64,
+        analyst_tier = report.analyst_tier,
+        "published"
+    );
 
     let read: u64 = sources.iter().map(|s| s.rows_read).sum();
     let rejected: u64 = sources.iter().map(|s| s.rows_rejected).sum();
