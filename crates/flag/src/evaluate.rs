@@ -355,11 +355,14 @@ impl<'a> Context<'a> {
         let basis = sorted_set(basis);
         let eligible = !basis.is_empty();
         let aid_types = sorted_set(aid.iter().flat_map(|r| self.aid_types(*r)).collect());
+        // An empty float sum is -0.0; adding 0.0 gives the plain 0 analysts
+        // expect (and keeps -0.0 out of the delta's JSON).
         let aid_total: f64 = rows
             .iter()
             .filter(|r| self.roles[**r].aid)
             .filter_map(|r| f64_at(c.aid_amount, *r))
-            .sum();
+            .sum::<f64>()
+            + 0.0;
 
         // Identity: the ID most records carry (valid ones first), and the
         // birth date and gender it encodes, else the recorded ones.

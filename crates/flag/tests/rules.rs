@@ -697,3 +697,26 @@ fn stabilize_adds_the_digest_and_carries_since() {
         strings(&first, "evidence_digest")
     );
 }
+
+#[test]
+fn a_person_without_aid_totals_plain_zero_not_negative_zero() {
+    let (batch, persons) = table(&[
+        enrolled(1, "P1", "S1", None),
+        enrolled(2, "P2", "S1", Some("国家助学金")),
+    ]);
+    let out = evaluate(&batch, &persons, &roles(), &FlagRules::default(), period()).unwrap();
+    let col = out.persons.column_by_name("aid_total").unwrap();
+    let totals = col
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .unwrap();
+    let ids = strings(&out.persons, "person_id");
+    let p1 = ids.iter().position(|p| p == "P1").unwrap();
+    assert_eq!(
+        totals.value(p1).to_bits(),
+        0.0f64.to_bits(),
+        "P1 has no aid"
+    );
+    let p2 = ids.iter().position(|p| p == "P2").unwrap();
+    assert_eq!(totals.value(p2), 1000.0);
+}
