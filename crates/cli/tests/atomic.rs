@@ -9,10 +9,7 @@ use common::*;
 use std::process::Command;
 
 fn published(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    tree(&out.join("periods"))
-        .into_iter()
-        .filter(|(name, _)| !name.ends_with("run.json"))
-        .collect()
+    published_files(&out.join("periods"))
 }
 
 #[test]

@@ -13,19 +13,7 @@ fn run_publishes_every_table_and_row_accounting_holds() {
     let city = synth(tmp.path(), 1500, 1, 11);
     let out = tmp.path().join("out");
     let config = city.join("aidlink.toml");
-    let stdout = aidlink_ok(
-        &[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--period",
-            "2026-01",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        0,
-    )
-    .stdout;
+    let stdout = run_period(&config, "2026-01", &out).stdout;
     let stdout = String::from_utf8_lossy(&stdout);
     assert!(stdout.contains("persons resolved"), "{stdout}");
 
@@ -88,18 +76,7 @@ fn exact_id_linking_finds_what_the_truth_says_it_should() {
         + "\n[matching]\nmode = \"exact_id\"\n";
     std::fs::write(&config, text).unwrap();
     let out = tmp.path().join("out");
-    aidlink_ok(
-        &[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--period",
-            "2026-01",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
+    run_period(&config, "2026-01", &out);
     let records = read_parquet(&find_table(&out.join("periods/2026-01"), "records"));
     let truth = truth_of(&city, "2026-01");
     let sources = strings(&records, "source");
@@ -175,11 +152,7 @@ fn reruns_are_byte_identical_whatever_the_thread_count() {
             ],
             0,
         );
-        let files: Vec<(String, Vec<u8>)> = tree(&out.join("periods/2026-01"))
-            .into_iter()
-            .filter(|(name, _)| !name.ends_with("run.json"))
-            .collect();
-        trees.push(files);
+        trees.push(published_files(&out.join("periods/2026-01")));
     }
     assert_eq!(trees[0].len(), trees[1].len());
     for (a, b) in trees[0].iter().zip(&trees[1]) {
@@ -270,18 +243,7 @@ fn diff_between_any_two_periods_and_explain_a_link() {
     let config = city.join("aidlink.toml");
     let out = tmp.path().join("out");
     for period in ["2026-01", "2026-02", "2026-03"] {
-        aidlink_ok(
-            &[
-                "run",
-                "--config",
-                config.to_str().unwrap(),
-                "--period",
-                period,
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            0,
-        );
+        run_period(&config, period, &out);
     }
     let written = tmp.path().join("changes.parquet");
     let o = aidlink_ok(
@@ -361,18 +323,7 @@ fn probabilistic_linking_beats_exact_id_and_flags_match_the_truth() {
     let city = synth(tmp.path(), 3000, 1, 16);
     let config = city.join("aidlink.toml");
     let out = tmp.path().join("out");
-    aidlink_ok(
-        &[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--period",
-            "2026-01",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
+    run_period(&config, "2026-01", &out);
     let o = aidlink_ok(
         &[
             "evaluate",

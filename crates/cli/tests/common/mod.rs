@@ -28,6 +28,18 @@ pub fn aidlink_ok(args: &[&str], code: i32) -> Output {
     out
 }
 
+/// Runs one period of `config` into `out` and asserts it exits 0.
+pub fn run_period(config: &Path, period: &str, out: &Path) -> Output {
+    let (config, out) = (
+        config.to_str().expect("utf-8 path"),
+        out.to_str().expect("utf-8 path"),
+    );
+    aidlink_ok(
+        &["run", "--config", config, "--period", period, "--out", out],
+        0,
+    )
+}
+
 /// Generates a synthetic city and returns its folder.
 pub fn synth(dir: &Path, students: u64, months: u32, seed: u64) -> PathBuf {
     let city = dir.join("city");
@@ -88,6 +100,15 @@ pub fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
         .downcast_ref::<StringArray>()
         .unwrap_or_else(|| panic!("{column} is not Utf8"));
     s.iter().map(|v| v.map(str::to_string)).collect()
+}
+
+/// Every published file under `dir` except `run.json` (the one file that
+/// holds a timestamp), sorted, as (relative path, bytes).
+pub fn published_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_iter()
+        .filter(|(name, _)| !name.ends_with("run.json"))
+        .collect()
 }
 
 /// Every file under a folder, sorted, as (relative path, bytes).
