@@ -4,8 +4,10 @@
 #
 #   scripts/bench_vs_splink.sh [STUDENTS] [SEED]
 #
-# aidlink is timed end to end (raw extracts to published Parquet, including
-# ingest, normalize, flags and publish). Splink (DuckDB backend, installed
+# aidlink is timed twice: end to end (raw extracts to published Parquet,
+# including ingest, normalize, flags and publish), and its match stage alone
+# (blocking to clustering and the links table, from the normalized records
+# in memory, read from the run's JSON log). Splink (DuckDB backend, installed
 # from PyPI into a virtual environment) starts from aidlink's normalized
 # record table, so it gets the normalization (pinyin, ID folding) for free
 # and its time excludes reading the extracts. Both use comparable blocking
@@ -52,12 +54,14 @@ measure() {
   echo "$wall $rss"
 }
 
-read -r A_WALL A_RSS < <(measure "$WORK/aidlink" "$AIDLINK" run --config "$CITY/aidlink.toml" \
+read -r A_WALL A_RSS < <(measure "$WORK/aidlink" "$AIDLINK" -v --log-format json run --config "$CITY/aidlink.toml" \
   --period "$PERIOD" --out "$OUT" --threads "$THREADS")
 "$AIDLINK" evaluate --out "$OUT" --period "$PERIOD" --truth "$CITY/truth" >"$WORK/evaluate.txt"
 A_F1="$(awk '$1 == "aidlink" {print $4}' "$WORK/evaluate.txt")"
 A_P="$(awk '$1 == "aidlink" {print $2}' "$WORK/evaluate.txt")"
 E_F1="$(awk '$1 == "exact" {print $5}' "$WORK/evaluate.txt")"
+# The match stage's own time, from its "matched" log line.
+A_MATCH_MS="$(grep '"message":"matched"' "$WORK/aidlink.err" | sed 's/.*"ms":\([0-9]*\).*/\1/')"
 
 RECORDS="$OUT/periods/$PERIOD/restricted/records.parquet"
 [ -f "$RECORDS" ] || RECORDS="$OUT/periods/$PERIOD/records.parquet"
@@ -72,4 +76,11 @@ printf '%-28s %14s %14s %10s %10s\n' tool wall peak_rss_MiB precision F1
 printf '%-28s %14s %14d %10s %10s\n' "aidlink (end to end)" "$A_WALL" "$((A_RSS / 1024))" "$A_P" "$A_F1"
 printf '%-28s %14s %14d %10s %10s\n' "splink $SPLINK_VERSION (link only)" "$S_WALL" "$((S_RSS / 1024))" "$S_P" "$S_F1"
 printf '%-28s %14s %14s %10s %10s\n' "exact ID (aidlink)" - - - "$E_F1"
-printf 'splink time inside python: %ss\n' "$S_INNER"
+printf 'splink time inside python (load, train, predict, cluster): %ss\n' "$S_INNER"
+printf 'aidlink match stage (block, compare, train, score, cluster): %ss\n' \
+  "$(echo "scale=2; $A_MATCH_MS / 1000" | bc -l)"
+to_s() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' <<<"$1"; }
+printf 'ratio end to end (splink link only / aidlink whole run): %.1fx\n' \
+  "$(echo "$(to_s "$S_WALL") / $(to_s "$A_WALL")" | bc -l)"
+printf 'ratio link only (splink inside python / aidlink match stage): %.1fx\n' \
+  "$(echo "$S_INNER / ($A_MATCH_MS / 1000)" | bc -l)"

@@ -185,8 +185,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         reject_parts.push(normalized.rejects);
     }
     let record_schema = schema::record_schema(&config.extra_fields);
-    let records =
-        arrow_select::concat::concat_batches(&record_schema, &record_parts).exit(Exit::Internal)?;
+    let records = concat_parallel(&record_schema, &record_parts).exit(Exit::Internal)?;
     drop(record_parts);
     let rejects = arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)
         .exit(Exit::Internal)?;
@@ -356,6 +355,34 @@ fn with_person_id(
     fields.insert(2, ArrowField::new("person_id", DataType::Utf8, false));
     columns.insert(2, Arc::new(StringArray::from_iter_values(person_ids)));
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Concatenates `parts` (batches of `schema`) into one batch, one column per
+/// rayon task: at a million students the record table is 3.4M rows by 40
+/// columns, and concatenating it column after column on one thread took
+/// most of a second.
+fn concat_parallel(
+    schema: &arrow_schema::SchemaRef,
+    parts: &[RecordBatch],
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    use rayon::prelude::*;
+    let columns: Vec<ArrayRef> = (0..schema.fields().len())
+        .into_par_iter()
+        .map(|c| {
+            let arrays: Vec<&dyn Array> = parts.iter().map(|b| b.column(c).as_ref()).collect();
+            if arrays.is_empty() {
+                Ok(arrow_array::new_empty_array(schema.field(c).data_type()))
+            } else {
+                arrow_select::concat::concat(&arrays)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let rows = parts.iter().map(RecordBatch::num_rows).sum();
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
 }
 
 /// Counts the values of a string column into `counts`.
