@@ -8,13 +8,13 @@
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
 
-use crate::table::{Registry, build_batch, events_schema};
+use crate::place::{self, NONE, Placed};
+use crate::table::{Registry, build_batch, events_schema, write_person_id};
 use aidlink_vocab::person_id;
-use aidlink_vocab::sort_by_text;
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use rayon::prelude::*;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What happened to a person between two periods.
@@ -113,95 +113,116 @@ pub fn assign_with(
     );
     let empty = Registry::new();
     let previous = previous.unwrap_or(&empty);
-
     let n = keys.len();
-    // Rows in key order, once: the sort compares packed key prefixes kept
-    // next to the rows; everything after compares key ranks (equal keys,
-    // equal rank), which order rows as their keys do.
-    let by_key: Vec<usize> = sort_by_text(n, |r| keys[r].as_str());
-    let mut rank = vec![0u32; n];
-    let mut next_rank = 0u32;
-    for (i, r) in by_key.iter().enumerate() {
-        if i > 0 && keys[by_key[i - 1]] != keys[*r] {
-            next_rank += 1;
-        }
-        rank[*r] = next_rank;
-    }
-    // Each row's person in the previous registry: a merge of two key-ordered
-    // lists instead of a hash lookup of every key.
-    let mut prev_of: Vec<Option<u64>> = vec![None; n];
-    let mut prev_entries = previous.entries().peekable();
-    for r in &by_key {
-        let k = keys[*r].as_str();
-        while prev_entries.next_if(|(pk, _)| *pk < k).is_some() {}
-        if let Some((pk, p)) = prev_entries.peek()
-            && *pk == k
-        {
-            prev_of[*r] = Some(*p);
-        }
-    }
+    assert!(n < 1 << 31, "fewer than 2^31 records per period");
+
+    // Each row's place in key order and its previous entry, found by hash
+    // (see `place`); everything after compares places, not texts.
+    let Placed {
+        place,
+        entry,
+        matched,
+    } = place::place(&previous.keys, keys);
+    let mut by_key: Vec<(u64, u32)> = place
+        .par_iter()
+        .enumerate()
+        .map(|(r, p)| (*p, r as u32))
+        .collect();
+    by_key.par_sort_unstable();
+    drop(place);
+    let repeated = by_key.par_windows(2).any(|w| w[0].0 == w[1].0);
+
+    // Previous persons by dense index, in person number order.
+    let persons = Persons::of(previous);
 
     // Clusters, ordered by their smallest record key (then their sorted key
-    // list, which only matters when a caller passes repeated keys).
-    let mut by_cluster: Vec<usize> = (0..n).collect();
-    by_cluster.par_sort_unstable_by_key(|r| (cluster[*r], rank[*r], *r));
-    let mut clusters: Vec<&[usize]> = by_cluster
-        .chunk_by(|a, b| cluster[*a] == cluster[*b])
-        .collect();
-    clusters.par_sort_by(|a, b| {
-        let ka = a.iter().map(|r| rank[*r]);
-        let kb = b.iter().map(|r| rank[*r]);
-        ka.cmp(kb)
-    });
+    // list, which only matters when a caller passes repeated keys), each
+    // with its rows in key order.
+    let (dense, count) = dense_clusters(cluster);
+    let ordinal = if repeated {
+        order_by_key_lists(&dense, count, &by_key)
+    } else {
+        // Keys are unique, so clusters differ at their smallest key: the
+        // order in which a walk in key order meets them.
+        let mut ordinal = vec![NONE; count];
+        let mut next = 0u32;
+        for (_, r) in &by_key {
+            let o = &mut ordinal[dense[*r as usize] as usize];
+            if *o == NONE {
+                *o = next;
+                next += 1;
+            }
+        }
+        ordinal
+    };
+    let (starts, rows) = group(
+        count,
+        by_key
+            .iter()
+            .map(|(_, r)| (ordinal[dense[*r as usize] as usize], *r)),
+    );
+    drop(dense);
+    drop(ordinal);
+    let cluster_rows = |c: usize| &rows[starts[c] as usize..starts[c + 1] as usize];
 
-    // Overlaps: how many records of each cluster each previous person had.
-    // A hash index: millions of lookups into the registry's sorted map
-    // would each pay a dozen comparisons of long, similar keys.
-    // Each cluster's previous persons and counts, by person number; most
+    // Overlaps: how many records of each cluster each previous person had,
+    // as `(cluster, person, records)` in cluster then person order; most
     // clusters have one record and one person, so no map per cluster.
-    let overlap: Vec<Vec<(u64, usize)>> = clusters
-        .par_iter()
-        .map(|rows| {
-            let mut ps: Vec<u64> = rows.iter().filter_map(|row| prev_of[*row]).collect();
-            ps.sort_unstable();
-            let mut counted: Vec<(u64, usize)> = Vec::new();
-            for p in ps {
-                match counted.last_mut() {
-                    Some((q, n)) if *q == p => *n += 1,
-                    _ => counted.push((p, 1)),
+    let person_of_row = |r: u32| match entry[r as usize] {
+        NONE => None,
+        e => Some(persons.of_entry[e as usize]),
+    };
+    let blocks = (count / 4096).clamp(1, 1024);
+    let overlap: Vec<(u32, u32, u32)> = (0..blocks)
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let (from, to) = (b * count / blocks, (b + 1) * count / blocks);
+            let mut out = Vec::with_capacity(to - from);
+            let mut ps = Vec::new();
+            for c in from..to {
+                ps.clear();
+                ps.extend(cluster_rows(c).iter().filter_map(|r| person_of_row(*r)));
+                ps.sort_unstable();
+                for run in ps.chunk_by(|a, b| a == b) {
+                    out.push((c as u32, run[0], run.len() as u32));
                 }
             }
-            counted
+            out
         })
         .collect();
-    drop(prev_of);
-    let mut pairs: Vec<(Reverse<usize>, u64, usize)> = overlap
-        .iter()
-        .enumerate()
-        .flat_map(|(c, ps)| ps.iter().map(move |(p, n)| (Reverse(*n), *p, c)))
+    // Heaviest pairs first, then smaller person number, then earlier cluster.
+    let mut pairs: Vec<u128> = overlap
+        .par_iter()
+        .map(|(c, p, k)| (u128::from(u32::MAX - k) << 64) | (u128::from(*p) << 32) | u128::from(*c))
         .collect();
     pairs.par_sort_unstable();
-    let mut number: Vec<Option<u64>> = vec![None; clusters.len()];
-    let mut holder: HashMap<u64, usize> = HashMap::with_capacity(pairs.len());
-    for (_, p, c) in pairs {
-        if number[c].is_none() && !holder.contains_key(&p) {
-            number[c] = Some(p);
-            holder.insert(p, c);
+    let mut number: Vec<Option<u64>> = vec![None; count];
+    let mut holder: Vec<u32> = vec![NONE; persons.numbers.len()];
+    for pair in pairs {
+        let (p, c) = ((pair >> 32) as u32 as usize, pair as u32 as usize);
+        if number[c].is_none() && holder[p] == NONE {
+            number[c] = Some(persons.numbers[p]);
+            holder[p] = c as u32;
         }
     }
 
     // Fresh numbers, in cluster order (smallest record key first).
+    let mut has_overlap = vec![false; count];
+    for (c, _, _) in &overlap {
+        has_overlap[*c as usize] = true;
+    }
     let mut next_number = previous.next_number();
     let mut events = Vec::new();
-    let mut numbers = Vec::with_capacity(clusters.len());
-    for (c, assigned) in number.iter().enumerate() {
-        let n = match assigned {
+    let numbers: Vec<u64> = number
+        .iter()
+        .enumerate()
+        .map(|(c, assigned)| match assigned {
             Some(n) => *n,
             None => {
                 let n = next_number;
                 next_number += 1;
-                let size = clusters[c].len();
-                if overlap[c].is_empty() {
+                if !has_overlap[c] {
+                    let size = cluster_rows(c).len();
                     events.push(Event {
                         kind: EventKind::New,
                         person: n,
@@ -211,63 +232,57 @@ pub fn assign_with(
                 }
                 n
             }
-        };
-        numbers.push(n);
-    }
+        })
+        .collect();
+    drop(has_overlap);
+    drop(number);
 
-    // Merges, splits and retirements, from the previous persons' side.
-    let sizes = previous.sizes();
-    // (previous person, this period's person, records), sorted: each
-    // previous person's parts are one run, in this period's number order.
-    let mut received: Vec<(u64, u64, usize)> = overlap
-        .iter()
-        .enumerate()
-        .flat_map(|(c, ps)| ps.iter().map(move |(p, k)| (*p, c, *k)))
-        .map(|(p, c, k)| (p, numbers[c], k))
-        .collect();
-    received.par_sort_unstable();
-    let runs: Vec<&[(u64, u64, usize)]> = received.chunk_by(|a, b| a.0 == b.0).collect();
-    // Persons of the last period, and retired persons whose kept keys came back.
-    let mut previous_persons: Vec<u64> = sizes
-        .keys()
-        .copied()
-        .chain(runs.iter().map(|run| run[0].0))
-        .collect();
-    previous_persons.par_sort_unstable();
-    previous_persons.dedup();
-    let mut merged_into: HashMap<u64, u64> = HashMap::new();
-    // Both lists are in person order: a cursor finds each person's parts.
-    let mut next_run = runs.iter().peekable();
-    for p in previous_persons {
-        let total = sizes.get(&p).copied().unwrap_or(0);
-        while next_run.next_if(|run| run[0].0 < p).is_some() {}
-        let Some(parts) = next_run.next_if(|run| run[0].0 == p) else {
-            events.push(Event {
-                kind: EventKind::Retire,
-                person: p,
-                other: None,
-                detail: format!("none of its {total} record{} this period", plural(total)),
-            });
+    // Merges, splits and retirements, from the previous persons' side:
+    // each previous person's parts, `(this period's person, records)` in
+    // this period's number order.
+    let (part_starts, parts) = group(
+        persons.numbers.len(),
+        overlap
+            .iter()
+            .map(|(c, p, k)| (*p, (numbers[*c as usize], *k))),
+    );
+    drop(overlap);
+    let mut merged_into: Vec<Option<u64>> = vec![None; persons.numbers.len()];
+    let fresh = previous.next_number();
+    for (p, &pn) in persons.numbers.iter().enumerate() {
+        let total = persons.sizes[p] as usize;
+        let mut parts = parts[part_starts[p] as usize..part_starts[p + 1] as usize].to_vec();
+        parts.sort_unstable();
+        if parts.is_empty() {
+            // A person of the last period with no record now retires; one
+            // known only by kept keys retired before.
+            if total > 0 {
+                events.push(Event {
+                    kind: EventKind::Retire,
+                    person: pn,
+                    other: None,
+                    detail: format!("none of its {total} record{} this period", plural(total)),
+                });
+            }
             continue;
-        };
-        if let Some(c) = holder.get(&p) {
+        }
+        if holder[p] != NONE {
             if total == 0 {
-                let size = clusters[*c].len();
+                let size = cluster_rows(holder[p] as usize).len();
                 events.push(Event {
                     kind: EventKind::Return,
-                    person: p,
+                    person: pn,
                     other: None,
                     detail: format!("back with {size} record{} after an absence", plural(size)),
                 });
             }
             // Records that moved to another previous person are link
             // changes, not splits; only a part that became a new person is.
-            let fresh = previous.next_number();
-            for (_, q, k) in parts.iter().filter(|(_, q, _)| *q >= fresh) {
+            for (q, k) in parts.iter().filter(|(q, _)| *q >= fresh) {
                 events.push(Event {
                     kind: EventKind::Split,
                     person: *q,
-                    other: Some(p),
+                    other: Some(pn),
                     detail: format!(
                         "{k} of its {total} record{} moved to the new person",
                         plural(total)
@@ -276,15 +291,14 @@ pub fn assign_with(
             }
         } else {
             // The survivor is the person that received most of its records.
-            let Some((_, survivor, k)) = parts.iter().max_by_key(|(_, q, k)| (*k, Reverse(*q)))
-            else {
+            let Some((survivor, k)) = parts.iter().max_by_key(|(q, k)| (*k, Reverse(*q))) else {
                 continue;
             };
-            merged_into.insert(p, *survivor);
+            merged_into[p] = Some(*survivor);
             events.push(Event {
                 kind: EventKind::Merge,
                 person: *survivor,
-                other: Some(p),
+                other: Some(pn),
                 detail: format!(
                     "{k} of its {total} record{} joined this person",
                     plural(total)
@@ -292,67 +306,230 @@ pub fn assign_with(
             });
         }
     }
+    drop(parts);
+    drop(part_starts);
+    drop(holder);
     events.sort_by_key(|e| (e.person, e.kind, e.other));
 
     let mut person_numbers = vec![0u64; n];
-    for (c, rows) in clusters.iter().enumerate() {
-        for row in rows.iter() {
-            person_numbers[*row] = numbers[c];
+    for (c, number) in numbers.iter().enumerate() {
+        for r in cluster_rows(c) {
+            person_numbers[*r as usize] = *number;
         }
     }
-    // Entries in key order; a repeated key keeps the smallest person
-    // number, so the registry stays a function of the inputs.
-    let mut entries: Vec<(&str, u64)> = Vec::with_capacity(n);
-    for run in by_key.chunk_by(|a, b| rank[*a] == rank[*b]) {
-        let smallest = run.iter().map(|r| person_numbers[*r]).min();
-        if let Some(p) = smallest {
-            entries.push((keys[run[0]].as_str(), p));
-        }
-    }
+    drop(rows);
+    drop(starts);
+    drop(numbers);
+
+    // The new registry: this period's keys in key order (a repeated key
+    // keeps the smallest person number, so the registry stays a function
+    // of the inputs), and kept absent keys, which follow their person into
+    // a merge, merged in by place.
+    let present: Vec<(u64, u32, u64)> = by_key
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| {
+            let smallest = run.iter().map(|(_, r)| person_numbers[*r as usize]).min();
+            (run[0].0, run[0].1, smallest.unwrap_or(0))
+        })
+        .collect();
     drop(by_key);
-    // Keys absent this period stay a while, following their person into a
-    // merge. Both lists are in key order, so one walk finds the absent keys.
-    let present_count = entries.len();
-    let mut absent = BTreeMap::new();
-    let mut at = 0;
-    for (k, n) in previous.entries() {
-        while at < present_count && entries[at].0 < k {
-            at += 1;
-        }
-        let is_present = at < present_count && entries[at].0 == k;
-        // The absent map is small; the key is known to be in the registry.
-        let periods = previous.absent.get(k).copied().unwrap_or(0) + 1;
-        if !is_present && periods <= options.keep_absent_periods {
-            entries.push((k, merged_into.get(&n).copied().unwrap_or(n)));
-            absent.insert(k.to_string(), periods);
-        }
-    }
-    // Present and kept keys are both in key order and never the same key.
-    let kept = entries.split_off(present_count);
-    let mut merged = Vec::with_capacity(entries.len() + kept.len());
-    let (mut a, mut b) = (entries.into_iter().peekable(), kept.into_iter().peekable());
+    let prev_absent = previous.absent.values();
+    let prev_numbers = previous.numbers.values();
+    let kept: Vec<(u64, u32, u64, u32)> = (0..previous.len())
+        .filter(|i| !matched[*i])
+        .filter_map(|i| {
+            let periods = prev_absent[i] + 1;
+            let p = persons.of_entry[i] as usize;
+            (periods <= options.keep_absent_periods).then(|| {
+                let n = merged_into[p].unwrap_or(prev_numbers[i]);
+                (place::entry_place(i), i as u32, n, periods)
+            })
+        })
+        .collect();
+    drop(matched);
+    let total = present.len() + kept.len();
+    let bytes = present
+        .iter()
+        .map(|(_, r, _)| keys[*r as usize].len())
+        .sum::<usize>()
+        + kept
+            .iter()
+            .map(|(_, i, _, _)| previous.keys.value(*i as usize).len())
+            .sum::<usize>();
+    let mut new_keys = StringBuilder::with_capacity(total, bytes);
+    let mut new_numbers = Vec::with_capacity(total);
+    let mut new_absent = Vec::with_capacity(total);
+    let (mut a, mut b) = (present.iter().peekable(), kept.iter().peekable());
     loop {
-        let take_a = match (a.peek(), b.peek()) {
+        // Present and kept keys are never the same key.
+        let take_present = match (a.peek(), b.peek()) {
             (Some(x), Some(y)) => x.0 < y.0,
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => break,
         };
-        merged.extend(if take_a { a.next() } else { b.next() });
+        if take_present {
+            if let Some((_, r, n)) = a.next() {
+                new_keys.append_value(&keys[*r as usize]);
+                new_numbers.push(*n);
+                new_absent.push(0);
+            }
+        } else if let Some((_, i, n, periods)) = b.next() {
+            new_keys.append_value(previous.keys.value(*i as usize));
+            new_numbers.push(*n);
+            new_absent.push(*periods);
+        }
     }
-    let persons: BTreeMap<String, u64> = merged
-        .into_iter()
-        .map(|(k, n)| (k.to_string(), n))
+    let registry = Registry::from_sorted(
+        new_keys.finish(),
+        UInt64Array::from(new_numbers),
+        UInt32Array::from(new_absent),
+        next_number,
+    );
+    let person_ids = person_numbers
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .map(|p| {
+            let mut buf = [0u8; 28];
+            write_person_id(p, &mut buf).to_string()
+        })
         .collect();
     Assignment {
-        person_ids: person_numbers.into_par_iter().map(person_id).collect(),
-        registry: Registry {
-            persons,
-            absent,
-            next_number,
-        },
+        person_ids,
+        registry,
         events: events_batch(&events),
     }
+}
+
+/// The previous registry's persons: their numbers in increasing order, so
+/// that a person's dense index orders persons as their numbers do.
+struct Persons {
+    /// Person number of each dense index.
+    numbers: Vec<u64>,
+    /// Dense person index of each registry entry.
+    of_entry: Vec<u32>,
+    /// Present record keys (absent 0) of each dense person.
+    sizes: Vec<u32>,
+}
+
+impl Persons {
+    fn of(registry: &Registry) -> Persons {
+        let numbers = registry.numbers.values();
+        let absent = registry.absent.values();
+        let m = numbers.len();
+        assert!(m < u32::MAX as usize, "fewer than 2^32 registry entries");
+        let (lo, hi) = numbers
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), n| (lo.min(*n), hi.max(*n)));
+        // Person numbers are handed out one by one, so they usually fill a
+        // range not much longer than the registry: then a table over the
+        // range ranks them; otherwise they are sorted.
+        let of_entry: Vec<u32>;
+        let mut unique: Vec<u64>;
+        if m > 0 && hi - lo < 4 * m as u64 + 1024 {
+            let span = (hi - lo + 1) as usize;
+            let mut dense = vec![NONE; span];
+            for n in numbers {
+                dense[(n - lo) as usize] = 0;
+            }
+            unique = Vec::new();
+            for (at, d) in dense.iter_mut().enumerate() {
+                if *d == 0 {
+                    *d = unique.len() as u32;
+                    unique.push(lo + at as u64);
+                }
+            }
+            of_entry = numbers
+                .par_iter()
+                .map(|n| dense[(n - lo) as usize])
+                .collect();
+        } else {
+            unique = numbers.to_vec();
+            unique.par_sort_unstable();
+            unique.dedup();
+            of_entry = numbers
+                .par_iter()
+                .map(|n| unique.partition_point(|u| u < n) as u32)
+                .collect();
+        }
+        let mut sizes = vec![0u32; unique.len()];
+        for (i, p) in of_entry.iter().enumerate() {
+            if absent[i] == 0 {
+                sizes[*p as usize] += 1;
+            }
+        }
+        Persons {
+            numbers: unique,
+            of_entry,
+            sizes,
+        }
+    }
+}
+
+/// Cluster indices made dense, `0..count` in the order of their values.
+fn dense_clusters(cluster: &[u32]) -> (Vec<u32>, usize) {
+    let n = cluster.len();
+    let hi = cluster.par_iter().copied().max().unwrap_or(0) as usize;
+    if hi < 4 * n + 1024 {
+        let mut dense = vec![NONE; hi + 1];
+        for c in cluster {
+            dense[*c as usize] = 0;
+        }
+        let mut count = 0u32;
+        for d in dense.iter_mut().filter(|d| **d == 0) {
+            *d = count;
+            count += 1;
+        }
+        let rows = cluster.par_iter().map(|c| dense[*c as usize]).collect();
+        (rows, count as usize)
+    } else {
+        let mut unique = cluster.to_vec();
+        unique.par_sort_unstable();
+        unique.dedup();
+        let rows = cluster
+            .par_iter()
+            .map(|c| unique.partition_point(|u| u < c) as u32)
+            .collect();
+        (rows, unique.len())
+    }
+}
+
+/// Cluster ordinals by the clusters' sorted key places, compared as lists
+/// (ties, identical lists, by cluster index): the general order, needed
+/// only when keys repeat.
+fn order_by_key_lists(dense: &[u32], count: usize, by_key: &[(u64, u32)]) -> Vec<u32> {
+    let (starts, places) = group(count, by_key.iter().map(|(p, r)| (dense[*r as usize], *p)));
+    let list = |c: u32| &places[starts[c as usize] as usize..starts[c as usize + 1] as usize];
+    let mut order: Vec<u32> = (0..count as u32).collect();
+    order.par_sort_by(|a, b| list(*a).cmp(list(*b)).then(a.cmp(b)));
+    let mut ordinal = vec![0u32; count];
+    for (o, c) in order.iter().enumerate() {
+        ordinal[*c as usize] = o as u32;
+    }
+    ordinal
+}
+
+/// Items grouped by a dense group index in `0..count`, keeping their order
+/// within a group: group `g` is `items[starts[g]..starts[g + 1]]`.
+fn group<T: Copy + Default>(
+    count: usize,
+    items: impl Iterator<Item = (u32, T)> + Clone,
+) -> (Vec<u32>, Vec<T>) {
+    let mut starts = vec![0u32; count + 1];
+    for (g, _) in items.clone() {
+        starts[g as usize + 1] += 1;
+    }
+    for g in 0..count {
+        starts[g + 1] += starts[g];
+    }
+    let mut at = starts.clone();
+    let mut out = vec![T::default(); starts[count] as usize];
+    for (g, item) in items {
+        let slot = &mut at[g as usize];
+        out[*slot as usize] = item;
+        *slot += 1;
+    }
+    (starts, out)
 }
 
 fn plural(n: usize) -> &'static str {

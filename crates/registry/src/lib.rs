@@ -20,6 +20,7 @@
 
 mod assign;
 mod keys;
+mod place;
 mod table;
 
 pub use assign::{AssignOptions, Assignment, EventKind, assign, assign_with};

@@ -3,10 +3,12 @@
 //! Everything the registry needs from one period to the next is in one table,
 //! so the publish stage can persist it as Parquet without knowing its insides.
 
+use aidlink_vocab::sort_by_text;
+use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -95,13 +97,24 @@ pub enum RegistryError {
 ///
 /// Person numbers are handed out in increasing order and never reused, even
 /// after a person retires or is merged away.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The registry is kept as three columns sorted by record key, the form its
+/// table has: reading a registry back is a check of the table, not a copy
+/// of millions of keys into a map, and writing it shares the same arrays.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Registry {
-    pub(crate) persons: BTreeMap<String, u64>,
-    /// Keys absent from the registry's period, with how many periods in a row.
-    pub(crate) absent: BTreeMap<String, u32>,
+    /// Record keys, sorted and unique, without nulls.
+    pub(crate) keys: StringArray,
+    /// The person number of each key, without nulls.
+    pub(crate) numbers: UInt64Array,
+    /// Periods in a row each key has been absent (0: present in the
+    /// registry's period), without nulls.
+    pub(crate) absent: UInt32Array,
     pub(crate) next_number: u64,
 }
+
+// Equality compares the columns' values, which is an equivalence.
+impl Eq for Registry {}
 
 impl Default for Registry {
     fn default() -> Self {
@@ -134,15 +147,48 @@ impl Registry {
     /// An empty registry whose first person will be number 1.
     pub fn new() -> Self {
         Registry {
-            persons: BTreeMap::new(),
-            absent: BTreeMap::new(),
+            keys: StringArray::from_iter_values(std::iter::empty::<&str>()),
+            numbers: UInt64Array::from_iter_values(std::iter::empty()),
+            absent: UInt32Array::from_iter_values(std::iter::empty()),
             next_number: 1,
         }
     }
 
+    /// Builds a registry from columns already sorted by unique key, with no
+    /// nulls, of one length each.
+    pub(crate) fn from_sorted(
+        keys: StringArray,
+        numbers: UInt64Array,
+        absent: UInt32Array,
+        next_number: u64,
+    ) -> Registry {
+        debug_assert!(keys.len() == numbers.len() && keys.len() == absent.len());
+        debug_assert!((1..keys.len()).all(|i| keys.value(i - 1) < keys.value(i)));
+        Registry {
+            keys,
+            numbers,
+            absent,
+            next_number,
+        }
+    }
+
+    /// The entry index of `key`, by binary search of the sorted keys.
+    fn find(&self, key: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.keys.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.keys.value(mid).cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
     /// The person number a record key belongs to.
     pub fn person_of(&self, key: &str) -> Option<u64> {
-        self.persons.get(key).copied()
+        self.find(key).map(|i| self.numbers.value(i))
     }
 
     /// The first person number not yet handed out.
@@ -153,59 +199,38 @@ impl Registry {
     /// Periods in a row `key` has been absent (0 when present in the
     /// registry's period), `None` for an unknown key.
     pub fn absent_periods(&self, key: &str) -> Option<u32> {
-        self.persons
-            .contains_key(key)
-            .then(|| self.absent.get(key).copied().unwrap_or(0))
+        self.find(key).map(|i| self.absent.value(i))
     }
 
     /// Number of record keys, absent ones included.
     pub fn len(&self) -> usize {
-        self.persons.len()
+        self.keys.len()
     }
 
     /// Whether the registry has no record keys.
     pub fn is_empty(&self) -> bool {
-        self.persons.is_empty()
+        self.keys.is_empty()
     }
 
     /// Record keys and their person numbers, in key order, absent keys included.
     pub fn entries(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.persons.iter().map(|(k, n)| (k.as_str(), *n))
+        (0..self.len()).map(|i| (self.keys.value(i), self.numbers.value(i)))
     }
 
     /// The record keys of the registry's own period and their person
     /// numbers, in key order.
     pub fn present_entries(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.entries()
-            .filter(|(k, _)| !self.absent.contains_key(*k))
-    }
-
-    /// How many record keys of the registry's period each person has.
-    pub(crate) fn sizes(&self) -> HashMap<u64, usize> {
-        let mut sizes = HashMap::new();
-        for (_, n) in self.present_entries() {
-            *sizes.entry(n).or_insert(0) += 1;
-        }
-        sizes
+        (0..self.len())
+            .filter(|i| self.absent.value(*i) == 0)
+            .map(|i| (self.keys.value(i), self.numbers.value(i)))
     }
 
     /// The registry as a table of [`registry_schema`], sorted by record key;
     /// the next person number is both a column and schema metadata.
     pub fn to_batch(&self) -> RecordBatch {
-        let keys = StringArray::from_iter_values(self.persons.keys());
-        let ids = StringArray::from_iter_values(
-            self.persons.values().map(|n| aidlink_vocab::person_id(*n)),
-        );
-        let numbers = UInt64Array::from_iter_values(self.persons.values().copied());
-        let absent = UInt32Array::from_iter_values(
-            self.persons
-                .keys()
-                .map(|k| self.absent.get(k).copied().unwrap_or(0)),
-        );
-        let next = UInt64Array::from_iter_values(std::iter::repeat_n(
-            self.next_number,
-            self.persons.len(),
-        ));
+        let n = self.len();
+        let ids = person_id_array(self.numbers.values());
+        let next = UInt64Array::from(vec![self.next_number; n]);
         let metadata = HashMap::from([(
             NEXT_PERSON_NUMBER_METADATA.to_string(),
             self.next_number.to_string(),
@@ -214,11 +239,12 @@ impl Registry {
             registry_schema().fields().clone(),
             metadata,
         ));
+        // The key, number and absence columns are the registry's own arrays.
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(keys),
+            Arc::new(self.keys.clone()),
             Arc::new(ids),
-            Arc::new(numbers),
-            Arc::new(absent),
+            Arc::new(self.numbers.clone()),
+            Arc::new(self.absent.clone()),
             Arc::new(next),
         ];
         // The columns are built from the schema's own fields, so this cannot fail.
@@ -227,6 +253,11 @@ impl Registry {
 
     /// Reads a registry written by [`Registry::to_batch`] (possibly after a
     /// Parquet round trip, which may or may not keep schema metadata).
+    ///
+    /// Rows are checked in order as if one by one: the first bad row decides
+    /// the error. A table sorted by unique key, as `to_batch` writes it, is
+    /// taken as it is; any other is sorted, and a key repeated with one
+    /// person is kept once.
     pub fn from_batch(batch: &RecordBatch) -> Result<Registry, RegistryError> {
         let keys = string_column(batch, RECORD_KEY)?;
         let ids = string_column(batch, PERSON_ID)?;
@@ -243,7 +274,6 @@ impl Registry {
                 }
             })?),
         };
-        let mut absent = BTreeMap::new();
         let mut next_number = 1u64;
         if let Some(text) = batch.schema().metadata().get(NEXT_PERSON_NUMBER_METADATA) {
             next_number = text
@@ -254,62 +284,84 @@ impl Registry {
                     value: text.clone(),
                 })?;
         }
-        // Rows are checked in order; keys are collected and sorted once
-        // (a stable sort, so a repeated key's rows stay in row order) instead
-        // of millions of tree insertions of owned keys.
-        let mut pairs: Vec<(&str, u64, usize)> = Vec::with_capacity(batch.num_rows());
-        let mut failure: Option<(usize, RegistryError)> = None;
-        for row in 0..batch.num_rows() {
-            let checked = non_null_str(keys, RECORD_KEY, row).and_then(|key| {
-                let id = non_null_str(ids, PERSON_ID, row)?;
-                if numbers.is_null(row) {
-                    return Err(RegistryError::Null {
-                        column: PERSON_NUMBER,
-                        row,
-                    });
-                }
-                let number = numbers.value(row);
-                if !spells(id, number) {
-                    return Err(RegistryError::InconsistentPerson {
-                        row,
-                        person_id: id.to_string(),
-                        number,
-                    });
-                }
-                Ok((key, number))
-            });
-            let (key, number) = match checked {
-                Ok(ok) => ok,
-                Err(e) => {
-                    failure = Some((row, e));
-                    break;
-                }
+        let n = batch.num_rows();
+        // Rows are independent: checked in parallel, the first failure in
+        // row order is the one a row-by-row reading would have stopped at.
+        let check = |row: usize| -> Result<(), RegistryError> {
+            non_null_str(keys, RECORD_KEY, row)?;
+            let id = non_null_str(ids, PERSON_ID, row)?;
+            if numbers.is_null(row) {
+                return Err(RegistryError::Null {
+                    column: PERSON_NUMBER,
+                    row,
+                });
+            }
+            let number = numbers.value(row);
+            if !spells(id, number) {
+                return Err(RegistryError::InconsistentPerson {
+                    row,
+                    person_id: id.to_string(),
+                    number,
+                });
+            }
+            Ok(())
+        };
+        let failure: Option<(usize, RegistryError)> = (0..n)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .find_map_first(|row| check(row).err().map(|e| (row, e)));
+        let checked = failure.as_ref().map_or(n, |(row, _)| *row);
+        let largest = (0..checked)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|row| {
+                let listed = if next.is_null(row) {
+                    0
+                } else {
+                    next.value(row)
+                };
+                listed.max(numbers.value(row).saturating_add(1))
+            })
+            .max();
+        next_number = next_number.max(largest.unwrap_or(0));
+        let absent_of = |row: usize| match absent_col {
+            Some(a) if !a.is_null(row) => a.value(row),
+            _ => 0,
+        };
+        // Registries are written sorted by unique key: then the columns are
+        // the registry, and only need checking.
+        let strictly_sorted = (1..checked)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .all(|row| keys.value(row - 1) < keys.value(row));
+        if strictly_sorted {
+            if let Some((_, e)) = failure {
+                return Err(e);
+            }
+            let absent = match absent_col {
+                Some(a) if a.null_count() == 0 => a.clone(),
+                _ => UInt32Array::from_iter_values((0..n).map(absent_of)),
             };
-            if !next.is_null(row) {
-                next_number = next_number.max(next.value(row));
-            }
-            next_number = next_number.max(number.saturating_add(1));
-            if let Some(a) = absent_col.filter(|a| !a.is_null(row) && a.value(row) > 0) {
-                absent.insert(key.to_string(), a.value(row));
-            }
-            pairs.push((key, number, row));
+            return Ok(Registry::from_sorted(
+                keys.clone(),
+                numbers.clone(),
+                absent,
+                next_number,
+            ));
         }
-        // Registries are written sorted by key; only check that.
-        if !pairs.windows(2).all(|w| w[0].0 <= w[1].0) {
-            pairs.par_sort_by(|a, b| a.0.cmp(b.0));
-        }
+        // Otherwise the checked rows in key order (ties in row order).
+        let order = sort_by_text(checked, |row| keys.value(row));
         // The first row, in row order, whose key an earlier row gave another
         // person (the row-by-row reading this replaces stopped there).
-        let clash = pairs
+        let clash = order
             .windows(2)
-            .filter(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
-            .min_by_key(|w| w[1].2);
-        if let Some(w) = clash
-            && failure.as_ref().is_none_or(|(row, _)| w[1].2 < *row)
-        {
-            let (first, number) = (w[0].1, w[1].1);
+            .filter(|w| keys.value(w[0]) == keys.value(w[1]))
+            .filter(|w| numbers.value(w[0]) != numbers.value(w[1]))
+            .min_by_key(|w| w[1]);
+        if let Some(w) = clash {
+            let (first, number) = (numbers.value(w[0]), numbers.value(w[1]));
             return Err(RegistryError::DuplicateKey {
-                key: w[1].0.to_string(),
+                key: keys.value(w[1]).to_string(),
                 first: aidlink_vocab::person_id(first.min(number)),
                 second: aidlink_vocab::person_id(first.max(number)),
             });
@@ -317,17 +369,67 @@ impl Registry {
         if let Some((_, e)) = failure {
             return Err(e);
         }
-        pairs.dedup_by(|later, first| later.0 == first.0);
-        let persons: BTreeMap<String, u64> = pairs
-            .into_iter()
-            .map(|(k, n, _)| (k.to_string(), n))
+        // A repeated key keeps its first row's person and the last positive
+        // absence its rows list, as inserting the rows one by one into a map
+        // did.
+        let runs: Vec<&[usize]> = order
+            .chunk_by(|a, b| keys.value(*a) == keys.value(*b))
             .collect();
-        Ok(Registry {
-            persons,
-            absent,
+        let bytes = runs.iter().map(|run| keys.value(run[0]).len()).sum();
+        let mut sorted_keys = StringBuilder::with_capacity(runs.len(), bytes);
+        for run in &runs {
+            sorted_keys.append_value(keys.value(run[0]));
+        }
+        let sorted_numbers = runs.iter().map(|run| numbers.value(run[0]));
+        let sorted_absent = runs.iter().map(|run| {
+            run.iter()
+                .rev()
+                .map(|row| absent_of(*row))
+                .find(|a| *a > 0)
+                .unwrap_or(0)
+        });
+        Ok(Registry::from_sorted(
+            sorted_keys.finish(),
+            UInt64Array::from_iter_values(sorted_numbers),
+            UInt32Array::from_iter_values(sorted_absent),
             next_number,
-        })
+        ))
     }
+}
+
+/// The person ID text of each number, as [`aidlink_vocab::person_id`] spells
+/// it (`P` and the number, zero-padded to eight digits), written straight
+/// into one array's buffers.
+pub(crate) fn person_id_array(numbers: &[u64]) -> StringArray {
+    let mut ids = StringBuilder::with_capacity(numbers.len(), numbers.len() * 9);
+    let mut text = [0u8; 28];
+    for n in numbers {
+        ids.append_value(write_person_id(*n, &mut text));
+    }
+    ids.finish()
+}
+
+/// Writes the person ID of `number` into `buf` and returns it.
+pub(crate) fn write_person_id(number: u64, buf: &mut [u8; 28]) -> &str {
+    // Twenty digits hold any u64; digits are written from the end.
+    let mut at = buf.len();
+    let mut rest = number;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    while buf.len() - at < 8 {
+        at -= 1;
+        buf[at] = b'0';
+    }
+    at -= 1;
+    buf[at] = b'P';
+    // Only ASCII digits and `P` were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Whether `id` is [`aidlink_vocab::person_id`] of `number` (`P` and at
@@ -413,11 +515,92 @@ mod tests {
     use super::*;
 
     fn sample() -> Registry {
-        Registry {
-            persons: BTreeMap::from([("a|sno:1".to_string(), 3), ("b|id:2".to_string(), 7)]),
-            absent: BTreeMap::from([("b|id:2".to_string(), 2)]),
-            next_number: 9,
+        Registry::from_sorted(
+            StringArray::from(vec!["a|sno:1", "b|id:2"]),
+            UInt64Array::from(vec![3, 7]),
+            UInt32Array::from(vec![0, 2]),
+            9,
+        )
+    }
+
+    /// A registry table with the given rows, in this order.
+    fn table(keys: Vec<&str>, numbers: Vec<u64>, absent: Vec<u32>) -> RecordBatch {
+        let n = numbers.len();
+        let ids: Vec<String> = numbers
+            .iter()
+            .map(|n| aidlink_vocab::person_id(*n))
+            .collect();
+        RecordBatch::try_new(
+            registry_schema(),
+            vec![
+                Arc::new(StringArray::from(keys)),
+                Arc::new(StringArray::from(ids)),
+                Arc::new(UInt64Array::from(numbers)),
+                Arc::new(UInt32Array::from(absent)),
+                Arc::new(UInt64Array::from(vec![10; n])),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn person_id_text_is_written_as_person_id_spells_it() {
+        let numbers = [
+            0,
+            1,
+            9,
+            10,
+            42,
+            12_345_678,
+            99_999_999,
+            100_000_000,
+            u64::MAX,
+        ];
+        let ids = person_id_array(&numbers);
+        for (i, n) in numbers.iter().enumerate() {
+            assert_eq!(ids.value(i), aidlink_vocab::person_id(*n));
         }
+    }
+
+    #[test]
+    fn reads_unsorted_tables_and_repeated_keys() {
+        let batch = table(vec!["c", "a", "b", "a"], vec![3, 1, 2, 1], vec![0, 0, 4, 5]);
+        let reg = Registry::from_batch(&batch).unwrap();
+        let entries: Vec<(&str, u64)> = reg.entries().collect();
+        assert_eq!(entries, [("a", 1), ("b", 2), ("c", 3)]);
+        // The repeated key keeps its last positive absence, as a map did.
+        assert_eq!(reg.absent_periods("a"), Some(5));
+        assert_eq!(reg.absent_periods("b"), Some(4));
+        assert_eq!(reg.absent_periods("c"), Some(0));
+        assert_eq!(reg.absent_periods("d"), None);
+        assert_eq!(reg.next_number(), 10);
+        // Written back, it is sorted and reads as itself.
+        let back = Registry::from_batch(&reg.to_batch()).unwrap();
+        assert_eq!(back, reg);
+        let present: Vec<(&str, u64)> = back.present_entries().collect();
+        assert_eq!(present, [("c", 3)]);
+    }
+
+    #[test]
+    fn absent_nulls_and_a_missing_absent_column_read_as_present() {
+        let batch = table(vec!["a", "b"], vec![1, 2], vec![0, 0]);
+        let mut columns = batch.columns().to_vec();
+        columns[3] = Arc::new(UInt32Array::from(vec![None, Some(3)]));
+        let schema = Arc::new(Schema::new(
+            registry_schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
+        let nulls = RecordBatch::try_new(schema, columns).unwrap();
+        let reg = Registry::from_batch(&nulls).unwrap();
+        assert_eq!(reg.absent_periods("a"), Some(0));
+        assert_eq!(reg.absent_periods("b"), Some(3));
+        let mut old = batch.clone();
+        old.remove_column(3);
+        let reg = Registry::from_batch(&old).unwrap();
+        assert_eq!(reg.present_entries().count(), 2);
     }
 
     #[test]
@@ -431,9 +614,8 @@ mod tests {
     #[test]
     fn empty_registry_keeps_next_number_in_metadata() {
         let reg = Registry {
-            persons: BTreeMap::new(),
-            absent: BTreeMap::new(),
             next_number: 42,
+            ..Registry::new()
         };
         let back = Registry::from_batch(&reg.to_batch()).unwrap();
         assert_eq!(back.next_number(), 42);

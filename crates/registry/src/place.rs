@@ -1,0 +1,278 @@
+//! Where this period's record keys fall in the previous registry's key order.
+//!
+//! Most of a month's record keys were in last month's registry, which is
+//! sorted by key. Finding each key there by its hash (both sides hashed and
+//! sorted as integers, equal hashes confirmed on the text) gives its place in
+//! key order without sorting millions of long, similar texts; only the keys
+//! the registry lacks are sorted as text, and each is put between the
+//! registry's keys by a binary search. A place is a `u64` whose order is the
+//! keys' text order, so everything after compares integers.
+
+use aidlink_vocab::sort_by_text;
+use arrow_array::{Array, StringArray};
+use rayon::prelude::*;
+
+/// No entry: a row whose key the previous registry lacks.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Where each key of a period falls among the previous registry's keys.
+pub(crate) struct Placed {
+    /// Each row's place: equal keys have equal places, and places order rows
+    /// as their keys' texts do, among themselves and among the previous
+    /// registry's keys (see [`entry_place`]).
+    pub place: Vec<u64>,
+    /// Each row's entry in the previous registry, [`NONE`] when it has none.
+    pub entry: Vec<u32>,
+    /// For each previous entry, whether some row has its key.
+    pub matched: Vec<bool>,
+}
+
+/// The place of the previous registry's entry `i` among a period's places.
+pub(crate) fn entry_place(i: usize) -> u64 {
+    ((i as u64) << 32) | (1 << 31)
+}
+
+/// A key absent from the registry that falls before its entry `before`
+/// (the registry's length when after all of them), `rank`-th among such
+/// keys in text order.
+fn new_place(before: usize, rank: u32) -> u64 {
+    ((before as u64) << 32) | u64::from(rank)
+}
+
+/// A 64-bit hash of a text: words are mixed in by multiply and rotate, and
+/// the result is finished by MurmurHash3's avalanche step. Only equal hashes
+/// are ever compared as texts, so the hash needs spread, not secrecy.
+pub(crate) fn text_hash(text: &str) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes = text.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// `(hash, index)` of each text, sorted.
+fn hashed<'t>(n: usize, text: impl Fn(usize) -> &'t str + Sync) -> Vec<(u64, u32)> {
+    let mut h: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .map(|i| (text_hash(text(i)), i as u32))
+        .collect();
+    h.par_sort_unstable();
+    h
+}
+
+/// Places `keys` among the `previous` registry keys (sorted, unique).
+///
+/// # Panics
+///
+/// When there are 2^31 keys or more on either side.
+pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
+    let (n, m) = (keys.len(), previous.len());
+    assert!(
+        n < 1 << 31 && m < 1 << 31,
+        "fewer than 2^31 record keys per period"
+    );
+    let key = |r: usize| keys[r].as_str();
+    let old = |i: usize| previous.value(i);
+    let cur = hashed(n, key);
+    let prev = hashed(m, old);
+
+    // Pieces of the hash range, joined in parallel: each piece of `cur`
+    // and the part of `prev` with the same hashes.
+    let pieces = (n / (1 << 14)).clamp(1, 256);
+    let bounds: Vec<usize> = (0..=pieces).map(|p| p * n / pieces).collect();
+    let pairs: Vec<(u32, u32)> = bounds
+        .par_windows(2)
+        .flat_map_iter(|w| {
+            let part = &cur[w[0]..w[1]];
+            let lo = match part.first() {
+                Some(first) => prev.partition_point(|x| x.0 < first.0),
+                None => 0,
+            };
+            let hi = match part.last() {
+                Some(last) => prev.partition_point(|x| x.0 <= last.0),
+                None => 0,
+            };
+            join(part, &prev[lo..hi.max(lo)], &key, &old)
+        })
+        .collect();
+    let mut entry = vec![NONE; n];
+    let mut matched = vec![false; m];
+    for (r, i) in &pairs {
+        entry[*r as usize] = *i;
+        matched[*i as usize] = true;
+    }
+    drop(pairs);
+
+    // Keys the registry lacks, in text order, numbered with equal keys
+    // alike, each before the first registry key greater than it.
+    let fresh: Vec<usize> = (0..n).filter(|r| entry[*r] == NONE).collect();
+    let order = sort_by_text(fresh.len(), |i| key(fresh[i]));
+    let mut rank = vec![0u32; fresh.len()];
+    let mut next = 0u32;
+    for (at, i) in order.iter().enumerate() {
+        if at > 0 && key(fresh[order[at - 1]]) != key(fresh[*i]) {
+            next += 1;
+        }
+        rank[*i] = next;
+    }
+    let before: Vec<usize> = fresh
+        .par_iter()
+        .map(|r| partition_point(previous, key(*r)))
+        .collect();
+    let mut place: Vec<u64> = entry
+        .par_iter()
+        .map(|e| {
+            if *e == NONE {
+                0
+            } else {
+                entry_place(*e as usize)
+            }
+        })
+        .collect();
+    for (i, r) in fresh.iter().enumerate() {
+        place[*r] = new_place(before[i], rank[i]);
+    }
+    Placed {
+        place,
+        entry,
+        matched,
+    }
+}
+
+/// The `(row, entry)` pairs of equal texts in a piece of the sorted hashes.
+fn join<'t>(
+    cur: &[(u64, u32)],
+    prev: &[(u64, u32)],
+    key: &(impl Fn(usize) -> &'t str + Sync),
+    old: &(impl Fn(usize) -> &'t str + Sync),
+) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(cur.len());
+    let (mut a, mut b) = (0, 0);
+    while a < cur.len() && b < prev.len() {
+        let h = cur[a].0;
+        if prev[b].0 < h {
+            b += 1;
+            continue;
+        }
+        if prev[b].0 > h {
+            a += 1;
+            continue;
+        }
+        let a_end = a + cur[a..].iter().take_while(|x| x.0 == h).count();
+        let b_end = b + prev[b..].iter().take_while(|x| x.0 == h).count();
+        // Registry keys are unique, so a row matches at most one entry;
+        // runs longer than one are repeated keys or hash collisions.
+        for (_, r) in &cur[a..a_end] {
+            let text = key(*r as usize);
+            if let Some((_, i)) = prev[b..b_end]
+                .iter()
+                .find(|(_, i)| old(*i as usize) == text)
+            {
+                out.push((*r, *i));
+            }
+        }
+        a = a_end;
+        b = b_end;
+    }
+    out
+}
+
+/// How many of the sorted `texts` are less than `text`.
+fn partition_point(texts: &StringArray, text: &str) -> usize {
+    let (mut lo, mut hi) = (0, texts.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if texts.value(mid) < text {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_order_keys_as_their_texts_among_the_registry() {
+        let previous = StringArray::from(vec!["b", "d", "f"]);
+        let keys: Vec<String> = ["f", "a", "d", "e", "g", "a", "c", "e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let placed = place(&previous, &keys);
+        let none = NONE;
+        assert_eq!(placed.entry, [2, none, 1, none, none, none, none, none]);
+        assert_eq!(placed.matched, [false, true, true]);
+        // Every pair of rows, and every row against every entry, compares as
+        // its texts do.
+        for a in 0..keys.len() {
+            for b in 0..keys.len() {
+                assert_eq!(
+                    placed.place[a].cmp(&placed.place[b]),
+                    keys[a].cmp(&keys[b]),
+                    "{} vs {}",
+                    keys[a],
+                    keys[b]
+                );
+            }
+            for i in 0..previous.len() {
+                if placed.entry[a] as usize != i {
+                    assert_eq!(
+                        placed.place[a].cmp(&entry_place(i)),
+                        keys[a].as_str().cmp(previous.value(i)),
+                    );
+                } else {
+                    assert_eq!(placed.place[a], entry_place(i));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_registry_places_by_text_alone() {
+        let previous = StringArray::from(Vec::<&str>::new());
+        let keys: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
+        let placed = place(&previous, &keys);
+        assert_eq!(placed.place[0], placed.place[2]);
+        assert!(placed.place[1] < placed.place[0]);
+        assert!(placed.matched.is_empty());
+    }
+
+    #[test]
+    fn equal_hashes_are_told_apart_by_their_texts() {
+        // Hashes made to collide: only equal texts pair up.
+        let keys = ["x", "y", "z"];
+        let olds = ["y", "w", "x"];
+        let cur = [(5, 0), (5, 1), (7, 2)];
+        let prev = [(5, 0), (5, 1), (5, 2)];
+        let got = join(&cur, &prev, &|r| keys[r], &|i| olds[i]);
+        assert_eq!(got, [(0, 2), (1, 0)]);
+    }
+
+    #[test]
+    fn hashes_differ_for_texts_that_differ_late() {
+        let a = text_hash("household|hh:H0000001/id:110105201203051234");
+        let b = text_hash("household|hh:H0000001/id:110105201203051235");
+        assert_ne!(a, b);
+        assert_ne!(text_hash(""), text_hash("\0"));
+    }
+}
