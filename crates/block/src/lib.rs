@@ -18,6 +18,9 @@
 //! assert!(candidates(&cols, batch.num_rows(), &rules, 1000).pairs.is_empty());
 //! ```
 //!
+//! [`incremental`] blocks again after some records changed, pairing only
+//! the blocks a change touched.
+//!
 //! The crate also holds the typed column access ([`columns`]) and the
 //! resident ID integer codes ([`id_code`]) that the compare stage reuses.
 //! It does no IO.
@@ -25,9 +28,10 @@
 pub mod columns;
 pub mod household;
 pub mod id_code;
+pub mod incremental;
 mod pairs;
 mod rules;
 
 pub use columns::ColumnError;
-pub use pairs::{Candidates, RuleStats, candidates};
+pub use pairs::{Candidates, RuleStats, candidates, pack};
 pub use rules::{BlockingRule, KeyColumns, KeyPart, hash_str, id_codes};

@@ -25,6 +25,9 @@ pub struct RuleStats {
     pub blocks_capped: u64,
     /// Rows in the skipped blocks.
     pub rows_in_capped_blocks: u64,
+    /// Keys of the skipped blocks, sorted (what an incremental run needs to
+    /// know which blocks it must look at again).
+    pub capped_keys: Vec<u64>,
 }
 
 /// The candidate pairs of a table.
@@ -38,13 +41,19 @@ pub struct Candidates {
     pub per_rule: Vec<RuleStats>,
 }
 
-fn pack(a: u32, b: u32) -> u64 {
+/// A row pair packed as `(smaller << 32) | larger`: its numeric order is the
+/// pairs' order.
+pub fn pack(a: u32, b: u32) -> u64 {
     (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
 }
 
 /// Pairs the members of each run of equal keys in `entries` (sorted by key
 /// then member), skipping runs longer than `cap`.
-fn pairs_of_blocks(entries: &[(u64, u32)], cap: usize, stats: &mut RuleStats) -> Vec<u64> {
+pub(crate) fn pairs_of_blocks(
+    entries: &[(u64, u32)],
+    cap: usize,
+    stats: &mut RuleStats,
+) -> Vec<u64> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i < entries.len() {
@@ -56,6 +65,7 @@ fn pairs_of_blocks(entries: &[(u64, u32)], cap: usize, stats: &mut RuleStats) ->
             if j - i > cap {
                 stats.blocks_capped += 1;
                 stats.rows_in_capped_blocks += (j - i) as u64;
+                stats.capped_keys.push(entries[i].0);
             } else {
                 starts.push((i, j));
             }
@@ -73,7 +83,7 @@ fn pairs_of_blocks(entries: &[(u64, u32)], cap: usize, stats: &mut RuleStats) ->
         .collect()
 }
 
-fn sort_dedup(mut v: Vec<u64>) -> Vec<u64> {
+pub(crate) fn sort_dedup(mut v: Vec<u64>) -> Vec<u64> {
     v.par_sort_unstable();
     v.dedup();
     v
@@ -105,9 +115,50 @@ fn key_rule_pairs(
     sort_dedup(pairs_of_blocks(&entries, cap, stats))
 }
 
-fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
-    // Distinct IDs first: neighbours are listed once per ID, not per record.
-    let mut by_id: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
+/// A membership test for a sorted set of codes: a bit filter first (most
+/// rows of a table are not in the set, and a bit test stays in cache), then
+/// a binary search to confirm.
+pub(crate) struct CodeSet {
+    sorted: Vec<u64>,
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl CodeSet {
+    /// The set of `sorted` (sorted, deduplicated).
+    pub(crate) fn new(sorted: Vec<u64>) -> Self {
+        let want = (sorted.len() * 8).max(1 << 16).next_power_of_two();
+        let shift = 64 - want.trailing_zeros();
+        let mut bits = vec![0u64; want / 64];
+        for &c in &sorted {
+            let b = Self::slot(c, shift);
+            bits[b / 64] |= 1 << (b % 64);
+        }
+        CodeSet {
+            sorted,
+            bits,
+            shift,
+        }
+    }
+
+    fn slot(c: u64, shift: u32) -> usize {
+        (c.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
+    }
+
+    /// Whether `c` is in the set.
+    pub(crate) fn contains(&self, c: u64) -> bool {
+        let b = Self::slot(c, self.shift);
+        self.bits[b / 64] & (1 << (b % 64)) != 0 && self.sorted.binary_search(&c).is_ok()
+    }
+}
+
+/// The ID codes of every row, through `f(code, row)`, in parallel chunks.
+fn row_codes<T: Send>(
+    cols: &KeyColumns<'_>,
+    rows: usize,
+    f: impl Fn(u64, u32, &mut Vec<T>) + Sync,
+) -> Vec<T> {
+    (0..rows.div_ceil(CHUNK))
         .into_par_iter()
         .flat_map_iter(|c| {
             let mut out = Vec::new();
@@ -115,13 +166,40 @@ fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
                 let (ids, n) = cols.ids(i);
                 for v in ids[..n].iter().flatten() {
                     if let Some(d) = id_code::digits(v) {
-                        out.push((id_code::code(&d), i as u32));
+                        f(id_code::code(&d), i as u32, &mut out);
                     }
                 }
             }
             out.into_iter()
         })
+        .collect()
+}
+
+pub(crate) fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
+    // Every pair of this rule has an ID whose check fails (two check-valid
+    // IDs are never one typing error apart), so only the rows whose ID
+    // fails or is a neighbour of one that fails take part: a few thousand
+    // at a million students, found by two passes without sorting every ID.
+    let mut failed: Vec<u64> = row_codes(cols, rows, |c, _, out| {
+        if !id_code::check_ok(&id_code::decode(c)) {
+            out.push(c);
+        }
+    });
+    failed.par_sort_unstable();
+    failed.dedup();
+    let mut wanted: Vec<u64> = failed
+        .par_iter()
+        .flat_map_iter(|&c| id_code::neighbours(c).into_iter().chain(std::iter::once(c)))
         .collect();
+    wanted.par_sort_unstable();
+    wanted.dedup();
+    let wanted = CodeSet::new(wanted);
+    // Distinct IDs first: neighbours are listed once per ID, not per record.
+    let mut by_id: Vec<(u64, u32)> = row_codes(cols, rows, |c, i, out| {
+        if wanted.contains(c) {
+            out.push((c, i));
+        }
+    });
     by_id.par_sort_unstable();
     by_id.dedup();
     let mut distinct: Vec<u64> = Vec::new();

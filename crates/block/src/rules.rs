@@ -170,6 +170,11 @@ impl<'a> KeyColumns<'a> {
         std::mem::take(&mut self.households)
     }
 
+    /// The household keys computed for the rules (empty when no rule uses them).
+    pub fn households(&self) -> &[[u64; 3]] {
+        &self.households
+    }
+
     /// The ID texts of row `i` (see [`id_codes`]).
     pub fn ids(&self, i: usize) -> ([Option<&'a str>; 3], usize) {
         id_codes(

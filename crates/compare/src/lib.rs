@@ -14,7 +14,10 @@ pub mod spec;
 mod view;
 
 pub use spec::{Comparison, Spec};
-pub use view::{NO_ID, RecordView, term_frequencies};
+pub use view::{
+    NO_ID, RARE_TF, RecordView, RowIds, TermFrequencies, TfTable, frozen_frequencies,
+    term_frequencies,
+};
 
 use aidlink_block::ColumnError;
 use aidlink_block::columns::{date, text};
@@ -106,19 +109,32 @@ impl Comparator {
         self.tf_index[c]
     }
 
-    /// Prepares the view of `batch` the comparisons read.
-    pub fn view<'a>(&self, batch: &'a RecordBatch) -> Result<RecordView<'a>, ColumnError> {
-        RecordView::new(batch, &self.extra, None)
+    /// Prepares the view of `batch` the comparisons read, with term
+    /// frequencies from `tf`.
+    pub fn view<'a>(
+        &self,
+        batch: &'a RecordBatch,
+        tf: TermFrequencies<'_>,
+    ) -> Result<RecordView<'a>, ColumnError> {
+        RecordView::new(batch, &self.extra, None, tf)
     }
 
     /// [`Comparator::view`] reusing household keys blocking already computed
-    /// ([`aidlink_block::household::household_keys`] of the same batch).
+    /// ([`aidlink_block::household::household_keys`] of the same batch; for
+    /// a batch of some rows of a table, those rows' keys in the whole table).
     pub fn view_with_households<'a>(
         &self,
         batch: &'a RecordBatch,
         households: Vec<[u64; 3]>,
+        tf: TermFrequencies<'_>,
     ) -> Result<RecordView<'a>, ColumnError> {
-        RecordView::new(batch, &self.extra, Some(households))
+        RecordView::new(batch, &self.extra, Some(households), tf)
+    }
+
+    /// The extra columns compared (name, whether a date, whether a Chinese
+    /// name), in comparison order.
+    pub fn extra_columns(&self) -> &[(String, bool, bool)] {
+        &self.extra
     }
 
     /// Compares rows `i` and `j`, writing levels and term frequencies.
@@ -330,7 +346,7 @@ fn id_level(v: &RecordView<'_>, i: usize, j: usize) -> u8 {
             }
         }
     }
-    if best == levels::id::EXACT && (v.id_contradicted[i] || v.id_contradicted[j]) {
+    if best == levels::id::EXACT && (v.row_ids.id_contradicted[i] || v.row_ids.id_contradicted[j]) {
         return levels::id::EXACT_CONTRADICTED;
     }
     best

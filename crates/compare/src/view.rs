@@ -1,5 +1,13 @@
 //! The record table as the comparisons read it: borrowed Arrow columns plus
 //! what is worth computing once per row (ID codes, term frequencies).
+//!
+//! Two per-row values depend on other rows of the table: the household keys
+//! (a member row belongs to the household of its head's own row) and the
+//! term frequencies of names. Household keys are passed in (blocking has
+//! them, and the incremental matcher fingerprints them); term frequencies are
+//! either counted over the table (training) or read from the model
+//! ([`TermFrequencies::Frozen`]), so that a reused model scores a pair from
+//! the two records alone.
 
 use aidlink_block::columns::{self, ColumnError};
 use aidlink_block::{KeyColumns, hash_str, id_code};
@@ -53,6 +61,85 @@ fn h32(t: Option<&str>) -> u32 {
     t.map_or(0, |t| (hash_str(t) >> 32) as u32 | 1)
 }
 
+/// Term frequencies of distinct values: `(hash_str(value), share of rows)`,
+/// sorted by hash.
+pub type TfTable = Vec<(u64, f32)>;
+
+/// Where the view's term frequencies come from.
+#[derive(Clone, Copy, Debug)]
+pub enum TermFrequencies<'m> {
+    /// Counted over the table (training a model).
+    Count,
+    /// Read from a model: values of `name` and `name_pinyin` listed there
+    /// have their listed share, every other value [`RARE_TF`] (the model
+    /// lists only values more frequent than its floor, so a smaller share
+    /// would be floored anyway).
+    Frozen {
+        /// Shares of names.
+        name: &'m [(u64, f32)],
+        /// Shares of name pinyin.
+        pinyin: &'m [(u64, f32)],
+    },
+}
+
+/// The term frequency a frozen table gives a value it does not list: the
+/// smallest positive share, which every model floor (`tf_min`) exceeds.
+pub const RARE_TF: f32 = f32::MIN_POSITIVE;
+
+/// The ID facts of each row that the deterministic rules and clustering
+/// read: the row's own ID code, whether it passes the check, and whether
+/// the row's birth date or gender contradicts it.
+pub struct RowIds<'a> {
+    /// The row's own ID code (from `id_number`, [`id_code::code`]), `u64::MAX` when absent.
+    pub own_id: Vec<u64>,
+    /// Whether the row's own birth date or gender contradicts its ID.
+    pub id_contradicted: Vec<bool>,
+    /// Whether the row's own ID passes the check.
+    pub id_check_ok: Option<&'a BooleanArray>,
+}
+
+impl<'a> RowIds<'a> {
+    /// Reads them from `batch`.
+    pub fn new(batch: &'a RecordBatch) -> Result<Self, ColumnError> {
+        let rows = batch.num_rows();
+        let id_col = columns::opt_utf8(batch, "id_number")?;
+        let own_id = (0..rows)
+            .into_par_iter()
+            .map(|i| {
+                columns::text(id_col, i)
+                    .and_then(id_code::digits)
+                    .map_or(u64::MAX, |d| id_code::code(&d))
+            })
+            .collect();
+        let bm = columns::opt_bool(batch, schema::BIRTH_MATCHES_ID)?;
+        let gm = columns::opt_bool(batch, schema::GENDER_MATCHES_ID)?;
+        let id_contradicted = (0..rows)
+            .into_par_iter()
+            .map(|i| columns::flag(bm, i) == Some(false) || columns::flag(gm, i) == Some(false))
+            .collect();
+        Ok(RowIds {
+            own_id,
+            id_contradicted,
+            id_check_ok: columns::opt_bool(batch, schema::ID_CHECK_OK)?,
+        })
+    }
+
+    /// The row's *trusted* ID: its own ID when the check passes and neither
+    /// its birth date nor its gender contradicts it. Clustering never joins
+    /// two different trusted IDs.
+    pub fn trusted_id(&self, i: usize) -> Option<u64> {
+        if self.id_contradicted[i] || columns::flag(self.id_check_ok, i) != Some(true) {
+            return None;
+        }
+        (self.own_id[i] != u64::MAX).then_some(self.own_id[i])
+    }
+
+    /// Whether the row has an ID that passes the check.
+    pub fn id_valid(&self, i: usize) -> bool {
+        columns::flag(self.id_check_ok, i) == Some(true) && self.own_id[i] != u64::MAX
+    }
+}
+
 /// A borrowed view of the record table with per-row precomputations.
 pub struct RecordView<'a> {
     /// Rows.
@@ -60,12 +147,8 @@ pub struct RecordView<'a> {
     /// Up to three IDs per row (own ID, from student number, from
     /// certificate number), packed ([`id_code::pack`]), [`NO_ID`] where absent.
     pub ids: Vec<[u128; 3]>,
-    /// Whether the row's own birth date or gender contradicts its ID.
-    pub id_contradicted: Vec<bool>,
-    /// The row's own ID code (from `id_number`, [`id_code::code`]), `u64::MAX` when absent.
-    pub own_id: Vec<u64>,
-    /// Whether the row's own ID passes the check.
-    pub id_check_ok: Option<&'a BooleanArray>,
+    /// The rows' own ID facts.
+    pub row_ids: RowIds<'a>,
     pub(crate) name: Option<&'a StringArray>,
     pub(crate) name_pinyin: Option<&'a StringArray>,
     pub(crate) birth: Option<&'a Date32Array>,
@@ -87,6 +170,11 @@ pub struct RecordView<'a> {
     pub name_tf: Vec<f32>,
     /// Share of rows with the row's name pinyin.
     pub pinyin_tf: Vec<f32>,
+    /// Every distinct name's share when counted ([`TermFrequencies::Count`]),
+    /// empty when frozen: what a trained model keeps.
+    pub name_tf_table: TfTable,
+    /// The same for name pinyin.
+    pub pinyin_tf_table: TfTable,
     pub(crate) extra_text: Vec<Option<&'a StringArray>>,
     pub(crate) extra_pinyin: Vec<Option<&'a StringArray>>,
     pub(crate) extra_date: Vec<Option<&'a Date32Array>>,
@@ -96,9 +184,9 @@ pub struct RecordView<'a> {
 ///
 /// Counted by sorting `(hash, row)` and walking the runs, so every access is
 /// sequential: a binary search per row would miss the cache at every step.
-pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
+pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> (Vec<f32>, TfTable) {
     let Some(col) = col else {
-        return vec![0.0; rows];
+        return (vec![0.0; rows], Vec::new());
     };
     let mut keyed: Vec<(u64, u32)> = (0..rows)
         .into_par_iter()
@@ -107,6 +195,7 @@ pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
     keyed.par_sort_unstable();
     let n = rows.max(1) as f32;
     let mut out = vec![0f32; rows];
+    let mut table = Vec::new();
     let mut s = 0;
     while s < keyed.len() {
         let mut e = s + 1;
@@ -117,20 +206,46 @@ pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> Vec<f32> {
         for &(_, r) in &keyed[s..e] {
             out[r as usize] = f;
         }
+        table.push((keyed[s].0, f));
         s = e;
     }
-    out
+    (out, table)
+}
+
+/// Each row's share of `col` from a frozen table ([`RARE_TF`] for a value
+/// the table does not list, 0 for a null).
+pub fn frozen_frequencies(
+    col: Option<&StringArray>,
+    rows: usize,
+    table: &[(u64, f32)],
+) -> Vec<f32> {
+    let Some(col) = col else {
+        return vec![0.0; rows];
+    };
+    (0..rows)
+        .into_par_iter()
+        .map(|i| match columns::text(Some(col), i) {
+            None => 0.0,
+            Some(t) => {
+                let h = hash_str(t);
+                table
+                    .binary_search_by_key(&h, |e| e.0)
+                    .map_or(RARE_TF, |k| table[k].1)
+            }
+        })
+        .collect()
 }
 
 impl<'a> RecordView<'a> {
     /// Borrows the columns of `batch` and precomputes per-row values.
     /// `extra` names the extra columns compared, with whether each is a
     /// date and whether a Chinese name; `households`, when given, are the
-    /// batch's household keys.
+    /// batch's household keys; `tf` says where term frequencies come from.
     pub fn new(
         batch: &'a RecordBatch,
         extra: &[(String, bool, bool)],
         households: Option<Vec<[u64; 3]>>,
+        tf: TermFrequencies<'_>,
     ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let keys = KeyColumns::new(batch, &[])?;
@@ -147,20 +262,7 @@ impl<'a> RecordView<'a> {
                 out
             })
             .collect();
-        let id_col = columns::opt_utf8(batch, "id_number")?;
-        let own_id = (0..rows)
-            .into_par_iter()
-            .map(|i| {
-                columns::text(id_col, i)
-                    .and_then(id_code::digits)
-                    .map_or(u64::MAX, |d| id_code::code(&d))
-            })
-            .collect();
-        let bm = columns::opt_bool(batch, schema::BIRTH_MATCHES_ID)?;
-        let gm = columns::opt_bool(batch, schema::GENDER_MATCHES_ID)?;
-        let id_contradicted = (0..rows)
-            .map(|i| columns::flag(bm, i) == Some(false) || columns::flag(gm, i) == Some(false))
-            .collect();
+        let row_ids = RowIds::new(batch)?;
         let name = columns::opt_utf8(batch, "name")?;
         let name_pinyin = columns::opt_utf8(batch, &schema::pinyin_column("name"))?;
         let mut extra_text = Vec::new();
@@ -227,13 +329,21 @@ impl<'a> RecordView<'a> {
                 }
             })
             .collect();
+        let ((name_tf, name_tf_table), (pinyin_tf, pinyin_tf_table)) = match tf {
+            TermFrequencies::Count => (
+                term_frequencies(name, rows),
+                term_frequencies(name_pinyin, rows),
+            ),
+            TermFrequencies::Frozen { name: n, pinyin: p } => (
+                (frozen_frequencies(name, rows, n), Vec::new()),
+                (frozen_frequencies(name_pinyin, rows, p), Vec::new()),
+            ),
+        };
         Ok(RecordView {
             facts,
             rows,
             ids,
-            own_id,
-            id_contradicted,
-            id_check_ok: columns::opt_bool(batch, schema::ID_CHECK_OK)?,
+            row_ids,
             name,
             name_pinyin,
             birth: columns::opt_date(batch, "birth_date")?,
@@ -250,27 +360,24 @@ impl<'a> RecordView<'a> {
                 Some(h) if h.len() == rows => h,
                 _ => aidlink_block::household::household_keys(batch)?,
             },
-            name_tf: term_frequencies(name, rows),
-            pinyin_tf: term_frequencies(name_pinyin, rows),
+            name_tf,
+            pinyin_tf,
+            name_tf_table,
+            pinyin_tf_table,
             extra_text,
             extra_pinyin,
             extra_date,
         })
     }
 
-    /// The row's *trusted* ID: its own ID when the check passes and neither
-    /// its birth date nor its gender contradicts it. Clustering never joins
-    /// two different trusted IDs.
+    /// The row's trusted ID ([`RowIds::trusted_id`]).
     pub fn trusted_id(&self, i: usize) -> Option<u64> {
-        if self.id_contradicted[i] || columns::flag(self.id_check_ok, i) != Some(true) {
-            return None;
-        }
-        (self.own_id[i] != u64::MAX).then_some(self.own_id[i])
+        self.row_ids.trusted_id(i)
     }
 
     /// Whether the row has an ID that passes the check.
     pub fn id_valid(&self, i: usize) -> bool {
-        columns::flag(self.id_check_ok, i) == Some(true) && self.own_id[i] != u64::MAX
+        self.row_ids.id_valid(i)
     }
 
     /// Whether row `i`'s text column `col` is null.

@@ -43,7 +43,9 @@ fn main() {
     let extra = Vec::new();
     let cmp = aidlink_compare::Comparator::new(aidlink_compare::Comparison::standard(&extra));
     let t = Instant::now();
-    let view = cmp.view(&records).unwrap();
+    let view = cmp
+        .view(&records, aidlink_compare::TermFrequencies::Count)
+        .unwrap();
     let t_view = t.elapsed();
     let t = Instant::now();
     let v = cmp.compare_pairs(&view, &cand.pairs);

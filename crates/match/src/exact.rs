@@ -67,6 +67,15 @@ pub fn link(records: &RecordBatch, settings: &MatchSettings) -> Result<Linkage, 
         links,
         model: Model::exact(settings),
         stats,
+        state: crate::state::empty(crate::prob::state_digest(&Model::exact(settings), settings))?,
+        reuse: crate::ReuseStats {
+            incremental: false,
+            fallback: None,
+            records_changed: records.num_rows() as u64,
+            records_removed: 0,
+            pairs_reused: 0,
+            pairs_compared: 0,
+        },
         timings: Vec::new(),
     })
 }

@@ -93,7 +93,7 @@ pub fn probabilistic(
         MatchError::ModelMismatch("probabilistic model without parameters (no `fs`)".into())
     })?;
     let cmp = crate::prob::comparator(&model.extra_fields);
-    let view = cmp.view(records)?;
+    let view = cmp.view(records, crate::prob::tf_source(Some(fs)))?;
     let (i, j) = (left.min(right), left.max(right));
     let width = cmp.comparisons.len();
     let mut levels = vec![0u8; width];
@@ -127,7 +127,7 @@ pub fn probabilistic(
         forbid_same_id_other_person: model.forbid_same_id_other_person,
         ..crate::MatchSettings::default()
     };
-    let rule = crate::prob::RuleInputs::new(&cmp).decide(&settings, &view, i, j, &levels);
+    let rule = crate::prob::RuleInputs::new(&cmp).decide(&settings, &view.row_ids, i, j, &levels);
     let probability = aidlink_score::probability(total);
     Ok(Explanation {
         left: record_name(records, i)?,

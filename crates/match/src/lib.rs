@@ -14,26 +14,37 @@
 //!   linked pairs are clustered strongest first, refusing merges that would
 //!   join two different trusted IDs ([`aidlink_cluster`]).
 //!
+//! [`link_incremental`] links a new period reusing the previous period's
+//! state ([`Linkage::state`]): it compares only pairs touching new or
+//! changed records or blocks a change affected, and gives exactly what
+//! [`link`] gives with the same model.
+//!
 //! [`explain`] shows, for two rows, each comparison's level and weight as a
 //! waterfall. See `docs/matching.md`. The stage does no IO.
 
 mod error;
 mod exact;
 mod explain;
+mod fingerprint;
+mod incremental;
 mod links;
 mod prob;
 mod settings;
+mod state;
 
 pub use error::MatchError;
 pub use explain::{ExplainLine, Explanation};
+pub use incremental::link_incremental;
 pub use settings::{MatchSettings, Mode, RuleSetting};
+pub use state::STATE_FORMAT;
 
 use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the model JSON layout; a model of another version is refused.
-pub const MODEL_FORMAT: u32 = 1;
+/// Format 2 added the frozen term frequencies (`fs.term_frequencies`).
+pub const MODEL_FORMAT: u32 = 2;
 
 /// The result of linking one period's records.
 #[derive(Debug)]
@@ -47,6 +58,11 @@ pub struct Linkage {
     pub model: Model,
     /// What happened.
     pub stats: MatchStats,
+    /// What the next period's [`link_incremental`] needs (publish it as
+    /// `match_state.parquet`, restricted tier; schema in `docs/matching.md`).
+    pub state: RecordBatch,
+    /// How much of the previous period's work was reused.
+    pub reuse: ReuseStats,
     /// Wall time of each step, in order, for logs (never written to outputs:
     /// it differs from run to run).
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -73,6 +89,26 @@ pub struct MatchStats {
     pub merges_refused: u64,
     /// EM iterations run (0 when a saved model was used).
     pub em_iterations: u32,
+}
+
+/// How much an incremental run reused (for logs; a full run reports all
+/// pairs compared).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReuseStats {
+    /// Whether this was a [`link_incremental`] run.
+    pub incremental: bool,
+    /// Why an incremental run compared everything (the previous state is
+    /// unreadable or was made under another model or settings), if it did.
+    pub fallback: Option<String>,
+    /// Records that are new or changed since the previous state (every
+    /// record in a full run).
+    pub records_changed: u64,
+    /// Records of the previous state no longer present.
+    pub records_removed: u64,
+    /// Candidate pairs whose levels were taken from the previous state.
+    pub pairs_reused: u64,
+    /// Candidate pairs compared now.
+    pub pairs_compared: u64,
 }
 
 /// A trained linkage model, saved as `model.json` and reusable with `--model FILE`.

@@ -8,8 +8,10 @@ use crate::{
 use aidlink_block::KeyColumns;
 use aidlink_cluster::Edge;
 use aidlink_compare::levels::{date, id, name};
-use aidlink_compare::{Comparator, Comparison, RecordView, Spec, Vectors};
-use aidlink_score::{ComparisonParams, FsModel, LevelParams, Patterns, USource, em, sample};
+use aidlink_compare::{Comparator, Comparison, RecordView, RowIds, Spec, TermFrequencies, Vectors};
+use aidlink_score::{
+    ComparisonParams, FrozenTf, FsModel, LevelParams, Patterns, USource, em, sample,
+};
 use aidlink_vocab::FieldKind;
 use aidlink_vocab::schema::record_schema;
 use arrow_array::RecordBatch;
@@ -103,11 +105,12 @@ impl RuleInputs {
         }
     }
 
-    /// The deterministic rule that decides a pair with level vector `v`, if any.
+    /// The deterministic rule that decides a pair of rows `i`, `j` (of the
+    /// table `ids` describes) with level vector `v`, if any.
     pub fn decide(
         &self,
         s: &MatchSettings,
-        view: &RecordView<'_>,
+        ids: &RowIds<'_>,
         i: usize,
         j: usize,
         v: &[u8],
@@ -117,7 +120,7 @@ impl RuleInputs {
         };
         let birth = self.birth.map_or(date::MISSING, |c| v[c]);
         let (idl, nl) = (v[ci], v[cn]);
-        let both_valid = view.id_valid(i) && view.id_valid(j);
+        let both_valid = ids.id_valid(i) && ids.id_valid(j);
         if s.forbid_same_id_other_person
             && (idl == id::EXACT || idl == id::EXACT_CONTRADICTED)
             && nl == name::DIFFERENT
@@ -130,7 +133,7 @@ impl RuleInputs {
         }
         if s.forbid_different_valid_ids
             && both_valid
-            && view.own_id[i] != view.own_id[j]
+            && ids.own_id[i] != ids.own_id[j]
             && idl == id::DIFFERENT
             && birth == date::DIFFERENT
         {
@@ -295,11 +298,66 @@ fn train(
             .collect(),
         prior,
         tf_min: settings.tf_min,
+        term_frequencies: FrozenTf {
+            name: FrozenTf::above(&view.name_tf_table, settings.tf_min),
+            name_pinyin: FrozenTf::above(&view.pinyin_tf_table, settings.tf_min),
+        },
     }
 }
 
+/// The view's term frequencies for a model: counted when training, frozen
+/// from the model when one is given.
+pub fn tf_source(fs: Option<&FsModel>) -> TermFrequencies<'_> {
+    match fs {
+        Some(fs) => TermFrequencies::Frozen {
+            name: &fs.term_frequencies.name,
+            pinyin: &fs.term_frequencies.name_pinyin,
+        },
+        None => TermFrequencies::Count,
+    }
+}
+
+/// The household keys of every row: those blocking computed, or computed
+/// now when no rule needed them (the comparisons and the fingerprints
+/// always do).
+pub fn households(
+    records: &RecordBatch,
+    keys: &mut KeyColumns<'_>,
+) -> Result<Vec<[u64; 3]>, MatchError> {
+    let h = keys.take_households();
+    if h.len() == records.num_rows() {
+        Ok(h)
+    } else {
+        Ok(aidlink_block::household::household_keys(records)?)
+    }
+}
+
+/// Digest of everything a state depends on besides the records: the model
+/// (parameters, frozen term frequencies, threshold, comparisons), the
+/// blocking rules and cap, the deterministic rule switches of the settings,
+/// and the state and fingerprint layouts.
+pub fn state_digest(model: &Model, settings: &MatchSettings) -> u64 {
+    let rules: Vec<String> = settings
+        .blocking_rules()
+        .iter()
+        .map(|r| format!("{}={:?}", r.name, r.parts))
+        .collect();
+    let text = format!(
+        "state {} fingerprint {} cap {} rules {} switches {} {} {} model {}",
+        crate::state::STATE_FORMAT,
+        crate::fingerprint::FINGERPRINT_VERSION,
+        settings.max_block_size,
+        rules.join(";"),
+        settings.force_same_id_and_name,
+        settings.forbid_different_valid_ids,
+        settings.forbid_same_id_other_person,
+        serde_json::to_string(model).unwrap_or_default(),
+    );
+    crate::fingerprint::digest(&text)
+}
+
 /// Checks that a saved model has the comparisons this run makes.
-fn check_model(fs: &FsModel, cmp: &Comparator) -> Result<(), MatchError> {
+pub fn check_model(fs: &FsModel, cmp: &Comparator) -> Result<(), MatchError> {
     let want: Vec<(&str, usize)> = cmp
         .comparisons
         .iter()
@@ -330,12 +388,19 @@ pub fn link(
         None => extra_fields(records, settings),
     };
     let cmp = comparator(&extra);
+    let given_fs = given.and_then(|m| m.fs.as_ref());
+    if let Some(fs) = given_fs {
+        check_model(fs, &cmp)?;
+    }
     let n = records.num_rows();
     let rules = settings.blocking_rules();
     let mut keys = KeyColumns::new(records, &rules)?;
     let cand = aidlink_block::candidates(&keys, n, &rules, settings.max_block_size);
     clock.lap("block");
-    let view = cmp.view_with_households(records, keys.take_households())?;
+    let households = households(records, &mut keys)?;
+    let fingerprints = crate::fingerprint::fingerprints(records, &cmp, &rules, &households)?;
+    clock.lap("fingerprint");
+    let view = cmp.view_with_households(records, households, tf_source(given_fs))?;
     clock.lap("view");
     let vectors = cmp.compare_pairs(&view, &cand.pairs);
     clock.lap("compare");
@@ -354,11 +419,8 @@ pub fn link(
         merges_refused: 0,
         em_iterations: 0,
     };
-    let fs = match given.and_then(|m| m.fs.as_ref()) {
-        Some(fs) => {
-            check_model(fs, &cmp)?;
-            fs.clone()
-        }
+    let fs = match given_fs {
+        Some(fs) => fs.clone(),
         None => train(
             &cmp,
             &view,
@@ -368,7 +430,88 @@ pub fn link(
             &mut clock,
         ),
     };
-    let threshold = given.map_or(settings.threshold, |m| m.threshold);
+    let inputs = RuleInputs::new(&cmp);
+    let decided: Vec<Option<Rule>> = cand
+        .pairs
+        .par_iter()
+        .enumerate()
+        .map(|(p, &(i, j))| {
+            inputs.decide(
+                settings,
+                &view.row_ids,
+                i as usize,
+                j as usize,
+                vectors.pair(p),
+            )
+        })
+        .collect();
+    let capped: Vec<Vec<u64>> = cand
+        .per_rule
+        .iter()
+        .map(|s| s.capped_keys.clone())
+        .collect();
+    let pairs = cand.pairs.len() as u64;
+    finish(
+        Finish {
+            records,
+            settings,
+            cmp: &cmp,
+            rules: &rules,
+            extra,
+            threshold: given.map_or(settings.threshold, |m| m.threshold),
+            row_ids: &view.row_ids,
+            fingerprints: &fingerprints,
+            pairs: &cand.pairs,
+            masks: &cand.rules,
+            vectors: &vectors,
+            decided: &decided,
+            capped: &capped,
+            reuse: crate::ReuseStats {
+                incremental: false,
+                fallback: None,
+                records_changed: n as u64,
+                records_removed: 0,
+                pairs_reused: 0,
+                pairs_compared: pairs,
+            },
+        },
+        fs,
+        stats,
+        clock,
+    )
+}
+
+/// What [`finish`] needs: the candidate pairs with their levels and
+/// deterministic decisions, however they were obtained (all compared now,
+/// or mostly reused from the previous period's state).
+pub struct Finish<'a> {
+    pub records: &'a RecordBatch,
+    pub settings: &'a MatchSettings,
+    pub cmp: &'a Comparator,
+    pub rules: &'a [aidlink_block::BlockingRule],
+    pub extra: Vec<ExtraField>,
+    pub threshold: f64,
+    pub row_ids: &'a RowIds<'a>,
+    pub fingerprints: &'a [u64],
+    pub pairs: &'a [(u32, u32)],
+    pub masks: &'a [u32],
+    pub vectors: &'a Vectors,
+    pub decided: &'a [Option<Rule>],
+    pub capped: &'a [Vec<u64>],
+    pub reuse: crate::ReuseStats,
+}
+
+/// Scores the pairs, decides them, clusters, and builds the links table and
+/// the state: the one path every run ends with, so a full and an
+/// incremental run that agree on pairs and levels agree on everything.
+pub fn finish(
+    f: Finish<'_>,
+    fs: FsModel,
+    mut stats: MatchStats,
+    mut clock: Clock,
+) -> Result<Linkage, MatchError> {
+    let (cmp, vectors, settings) = (f.cmp, f.vectors, f.settings);
+    let n = f.records.num_rows();
     let tf_slot: Vec<Option<usize>> = (0..cmp.comparisons.len()).map(|c| cmp.tf_slot(c)).collect();
     let weights = aidlink_score::score(
         &fs,
@@ -379,26 +522,19 @@ pub fn link(
         &tf_slot,
     );
     clock.lap("score");
-    let inputs = RuleInputs::new(&cmp);
-    let decided: Vec<Option<Rule>> = cand
-        .pairs
-        .par_iter()
-        .enumerate()
-        .map(|(p, &(i, j))| inputs.decide(settings, &view, i as usize, j as usize, vectors.pair(p)))
-        .collect();
     let probability: Vec<f64> = weights
         .iter()
         .map(|&w| aidlink_score::probability(w))
         .collect();
     let linked: Vec<bool> = probability
         .iter()
-        .zip(&decided)
+        .zip(f.decided)
         .map(|(&p, d)| match d {
             Some(r) => r.links(),
-            None => p >= threshold,
+            None => p >= f.threshold,
         })
         .collect();
-    let edges: Vec<Edge> = cand
+    let edges: Vec<Edge> = f
         .pairs
         .iter()
         .zip(&weights)
@@ -410,7 +546,10 @@ pub fn link(
             weight,
         })
         .collect();
-    let trusted: Vec<Option<u64>> = (0..n).into_par_iter().map(|i| view.trusted_id(i)).collect();
+    let trusted: Vec<Option<u64>> = (0..n)
+        .into_par_iter()
+        .map(|i| f.row_ids.trusted_id(i))
+        .collect();
     clock.lap("decide");
     let clustering = aidlink_cluster::cluster(n, &edges, &trusted);
     clock.lap("cluster");
@@ -442,12 +581,12 @@ pub fn link(
             }
         })
         .collect();
-    let rule_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+    let rule_names: Vec<String> = f.rules.iter().map(|r| r.name.clone()).collect();
     let links = links::build(
-        records,
+        f.records,
         LinkTable {
-            pairs: &cand.pairs,
-            rule_masks: &cand.rules,
+            pairs: f.pairs,
+            rule_masks: f.masks,
             rule_names: &rule_names,
             comparisons,
             match_weight: Some(weights),
@@ -456,39 +595,60 @@ pub fn link(
         },
     )?;
     clock.lap("links_table");
+    let model = Model {
+        format: MODEL_FORMAT,
+        mode: Mode::Probabilistic,
+        threshold: f.threshold,
+        extra_fields: f.extra,
+        fs: Some(fs),
+        force_same_id_and_name: settings.force_same_id_and_name,
+        forbid_different_valid_ids: settings.forbid_different_valid_ids,
+        forbid_same_id_other_person: settings.forbid_same_id_other_person,
+    };
+    let decided: Vec<u8> = f
+        .decided
+        .iter()
+        .map(|&d| crate::state::rule_code(d))
+        .collect();
+    let state = crate::state::build(crate::state::StateParts {
+        digest: state_digest(&model, settings),
+        fingerprints: f.fingerprints,
+        pairs: f.pairs,
+        masks: f.masks,
+        levels: &vectors.levels,
+        width: vectors.width,
+        tf: &vectors.tf,
+        tf_width: vectors.tf_width,
+        decided: &decided,
+        capped: f.capped,
+    })?;
+    clock.lap("state");
     Ok(Linkage {
         cluster: clustering.cluster,
         links,
-        model: Model {
-            format: MODEL_FORMAT,
-            mode: Mode::Probabilistic,
-            threshold,
-            extra_fields: extra,
-            fs: Some(fs),
-            force_same_id_and_name: settings.force_same_id_and_name,
-            forbid_different_valid_ids: settings.forbid_different_valid_ids,
-            forbid_same_id_other_person: settings.forbid_same_id_other_person,
-        },
+        model,
         stats,
+        state,
+        reuse: f.reuse,
         timings: clock.laps,
     })
 }
 
 /// Wall time per step, for logs.
-struct Clock {
+pub struct Clock {
     last: std::time::Instant,
     laps: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Clock {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Clock {
             last: std::time::Instant::now(),
             laps: Vec::new(),
         }
     }
 
-    fn lap(&mut self, step: &'static str) {
+    pub fn lap(&mut self, step: &'static str) {
         let now = std::time::Instant::now();
         self.laps.push((step, now - self.last));
         self.last = now;

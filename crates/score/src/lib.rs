@@ -18,7 +18,7 @@ mod model;
 mod patterns;
 pub mod sample;
 
-pub use model::{ComparisonParams, FsModel, LevelParams, USource, probability};
+pub use model::{ComparisonParams, FrozenTf, FsModel, LevelParams, USource, probability};
 pub use patterns::Patterns;
 
 use rayon::prelude::*;
@@ -155,6 +155,7 @@ mod tests {
             }],
             prior: 0.5,
             tf_min: 1e-4,
+            term_frequencies: FrozenTf::default(),
         }
     }
 

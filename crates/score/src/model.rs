@@ -49,6 +49,35 @@ pub struct FsModel {
     pub prior: f64,
     /// Smallest term frequency used (rare values would weigh without bound).
     pub tf_min: f64,
+    /// Term frequencies frozen when the model was trained, so a reused model
+    /// weighs a pair by the two records alone, not by the counts of the table
+    /// it is reused on. Only values more frequent than `tf_min` are kept:
+    /// every other value weighs as `tf_min` anyway.
+    #[serde(default)]
+    pub term_frequencies: FrozenTf,
+}
+
+/// Term frequencies kept in a model: `(hash of the value, share of records)`,
+/// sorted by hash. Values are hashed (`aidlink_block::hash_str`), not
+/// written out, and only values more frequent than the model's `tf_min`
+/// (shared by dozens of records) are listed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrozenTf {
+    /// Names (exact agreement).
+    pub name: Vec<(u64, f32)>,
+    /// Name pinyin (homophone agreement).
+    pub name_pinyin: Vec<(u64, f32)>,
+}
+
+impl FrozenTf {
+    /// The entries of `table` (sorted by hash) above `floor`.
+    pub fn above(table: &[(u64, f32)], floor: f64) -> Vec<(u64, f32)> {
+        table
+            .iter()
+            .copied()
+            .filter(|&(_, f)| f64::from(f) > floor)
+            .collect()
+    }
 }
 
 /// Smallest probability a weight is computed from.
