@@ -8,7 +8,7 @@
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
 
-use crate::place::{self, NONE, Placed};
+use crate::place::{self, NONE, Placed, entry_of_place};
 use crate::table::{Registry, build_batch, events_schema, write_person_id};
 use aidlink_vocab::person_id;
 use arrow_array::builder::StringBuilder;
@@ -118,11 +118,7 @@ pub fn assign_with(
 
     // Each row's place in key order and its previous entry, found by hash
     // (see `place`); everything after compares places, not texts.
-    let Placed {
-        place,
-        entry,
-        matched,
-    } = place::place(&previous.keys, keys);
+    let Placed { place, matched } = place::place(&previous.keys, keys);
     let mut by_key: Vec<(u64, u32)> = place
         .par_iter()
         .enumerate()
@@ -139,36 +135,46 @@ pub fn assign_with(
     // list, which only matters when a caller passes repeated keys), each
     // with its rows in key order.
     let (dense, count) = dense_clusters(cluster);
-    let ordinal = if repeated {
-        order_by_key_lists(&dense, count, &by_key)
+    // Each row's cluster ordinal, in key order.
+    let ord_seq: Vec<u32> = if repeated {
+        let ordinal = order_by_key_lists(&dense, count, &by_key);
+        by_key
+            .par_iter()
+            .map(|(_, r)| ordinal[dense[*r as usize] as usize])
+            .collect()
     } else {
         // Keys are unique, so clusters differ at their smallest key: the
         // order in which a walk in key order meets them.
         let mut ordinal = vec![NONE; count];
         let mut next = 0u32;
-        for (_, r) in &by_key {
-            let o = &mut ordinal[dense[*r as usize] as usize];
-            if *o == NONE {
-                *o = next;
-                next += 1;
-            }
-        }
-        ordinal
-    };
-    let (starts, rows) = group(
-        count,
         by_key
             .iter()
-            .map(|(_, r)| (ordinal[dense[*r as usize] as usize], *r)),
-    );
+            .map(|(_, r)| {
+                let o = &mut ordinal[dense[*r as usize] as usize];
+                if *o == NONE {
+                    *o = next;
+                    next += 1;
+                }
+                *o
+            })
+            .collect()
+    };
     drop(dense);
-    drop(ordinal);
+    // Each cluster's rows and their previous entries, in key order; the
+    // entry is read off the place, not looked up per row.
+    let (starts, rows) = group(
+        count,
+        ord_seq
+            .iter()
+            .zip(&by_key)
+            .map(|(o, (p, r))| (*o, (*r, entry_of_place(*p)))),
+    );
     let cluster_rows = |c: usize| &rows[starts[c] as usize..starts[c + 1] as usize];
 
     // Overlaps: how many records of each cluster each previous person had,
     // as `(cluster, person, records)` in cluster then person order; most
     // clusters have one record and one person, so no map per cluster.
-    let person_of_row = |r: u32| match entry[r as usize] {
+    let person_of_row = |(_, e): &(u32, u32)| match *e {
         NONE => None,
         e => Some(persons.of_entry[e as usize]),
     };
@@ -181,7 +187,7 @@ pub fn assign_with(
             let mut ps = Vec::new();
             for c in from..to {
                 ps.clear();
-                ps.extend(cluster_rows(c).iter().filter_map(|r| person_of_row(*r)));
+                ps.extend(cluster_rows(c).iter().filter_map(person_of_row));
                 ps.sort_unstable();
                 for run in ps.chunk_by(|a, b| a == b) {
                     out.push((c as u32, run[0], run.len() as u32));
@@ -311,28 +317,39 @@ pub fn assign_with(
     drop(holder);
     events.sort_by_key(|e| (e.person, e.kind, e.other));
 
-    let mut person_numbers = vec![0u64; n];
-    for (c, number) in numbers.iter().enumerate() {
-        for r in cluster_rows(c) {
-            person_numbers[*r as usize] = *number;
-        }
-    }
+    // Person numbers in key order, and in row order.
+    let num_seq: Vec<u64> = ord_seq.par_iter().map(|o| numbers[*o as usize]).collect();
+    drop(ord_seq);
     drop(rows);
     drop(starts);
     drop(numbers);
+    let mut person_numbers = vec![0u64; n];
+    for ((_, r), number) in by_key.iter().zip(&num_seq) {
+        person_numbers[*r as usize] = *number;
+    }
 
     // The new registry: this period's keys in key order (a repeated key
     // keeps the smallest person number, so the registry stays a function
     // of the inputs), and kept absent keys, which follow their person into
     // a merge, merged in by place.
-    let present: Vec<(u64, u32, u64)> = by_key
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|run| {
-            let smallest = run.iter().map(|(_, r)| person_numbers[*r as usize]).min();
-            (run[0].0, run[0].1, smallest.unwrap_or(0))
-        })
-        .collect();
+    let present: Vec<(u64, u32, u64)> = if repeated {
+        let mut present = Vec::new();
+        let mut at = 0;
+        for run in by_key.chunk_by(|a, b| a.0 == b.0) {
+            let smallest = num_seq[at..at + run.len()].iter().min();
+            present.push((run[0].0, run[0].1, smallest.copied().unwrap_or(0)));
+            at += run.len();
+        }
+        present
+    } else {
+        by_key
+            .par_iter()
+            .zip(&num_seq)
+            .map(|((p, r), number)| (*p, *r, *number))
+            .collect()
+    };
     drop(by_key);
+    drop(num_seq);
     let prev_absent = previous.absent.values();
     let prev_numbers = previous.numbers.values();
     let kept: Vec<(u64, u32, u64, u32)> = (0..previous.len())
@@ -348,9 +365,15 @@ pub fn assign_with(
         .collect();
     drop(matched);
     let total = present.len() + kept.len();
+    // A key the previous registry has is copied from there: its keys are
+    // in the same order, so they are read in sequence, not row by row.
+    let text = |place: u64, r: u32| match entry_of_place(place) {
+        NONE => keys[r as usize].as_str(),
+        e => previous.keys.value(e as usize),
+    };
     let bytes = present
         .iter()
-        .map(|(_, r, _)| keys[*r as usize].len())
+        .map(|(p, r, _)| text(*p, *r).len())
         .sum::<usize>()
         + kept
             .iter()
@@ -369,8 +392,8 @@ pub fn assign_with(
             (None, None) => break,
         };
         if take_present {
-            if let Some((_, r, n)) = a.next() {
-                new_keys.append_value(&keys[*r as usize]);
+            if let Some((p, r, n)) = a.next() {
+                new_keys.append_value(text(*p, *r));
                 new_numbers.push(*n);
                 new_absent.push(0);
             }

@@ -6,13 +6,13 @@
 //! [`record_keys`]); when two records of one period share a key, they are told
 //! apart by a suffix given in an order that depends on their content only.
 
+use crate::place::text_hash;
 use aidlink_vocab::CivilDate;
 use aidlink_vocab::schema::{NOTES, SOURCE, SOURCE_ROW};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// A text column of the record table, or `None` when absent or not text.
@@ -71,6 +71,7 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
     // independent, and the ordered collect keeps row order.
     let mut keys: Vec<String> = (0..n)
         .into_par_iter()
+        .with_min_len(1 << 10)
         .map(|row| {
             let src = value(source, row).unwrap_or("");
             let id = value(id_number, row);
@@ -78,30 +79,35 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
             let mut key = String::with_capacity(src.len() + 48);
             key.push_str(src);
             key.push('|');
-            // Writing into a String cannot fail.
-            let _ = if let Some(s) = value(student_no, row) {
-                write!(key, "sno:{s}")
+            let mut push = |parts: &[&str]| parts.iter().for_each(|p| key.push_str(p));
+            if let Some(s) = value(student_no, row) {
+                push(&["sno:", s]);
             } else if let Some(c) = value(certificate_no, row) {
-                write!(key, "cert:{c}")
+                push(&["cert:", c]);
             } else if let Some(h) = value(household_no, row) {
                 match (id, nm) {
-                    (Some(id), _) => write!(key, "hh:{h}/id:{id}"),
-                    (None, Some(nm)) => write!(key, "hh:{h}/name:{nm}"),
-                    (None, None) => write!(key, "hh:{h}"),
+                    (Some(id), _) => push(&["hh:", h, "/id:", id]),
+                    (None, Some(nm)) => push(&["hh:", h, "/name:", nm]),
+                    (None, None) => push(&["hh:", h]),
                 }
             } else if let Some(id) = id {
-                write!(key, "id:{id}")
+                push(&["id:", id]);
             } else if let Some(nm) = nm {
                 match (date(birth_date, row), value(gender, row)) {
-                    (None, None) => write!(key, "name:{nm}"),
+                    (None, None) => push(&["name:", nm]),
                     (birth, g) => {
-                        let birth = birth.map(|b| b.to_string()).unwrap_or_default();
-                        write!(key, "nbg:{nm}/{birth}/{}", g.unwrap_or(""))
+                        push(&["nbg:", nm, "/"]);
+                        if let Some(b) = birth {
+                            // Writing into a String cannot fail.
+                            let _ = write!(key, "{b}");
+                        }
+                        key.push('/');
+                        key.push_str(g.unwrap_or(""));
                     }
                 }
             } else {
-                write!(key, "none")
-            };
+                push(&["none"]);
+            }
             key
         })
         .collect();
@@ -111,23 +117,27 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
 
 /// Appends `#2`, `#3`, ... to repeated keys, in an order set by row content.
 fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
-    // Keys seen more than once, by counting: a hash per key is cheaper than
-    // sorting millions of keys that share long prefixes. Which groups exist
-    // does not depend on the map's order, and each group is ordered below.
-    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(keys.len());
-    for key in keys.iter() {
-        *counts.entry(key.as_str()).or_insert(0) += 1;
+    // Keys seen more than once: rows sorted by a hash of their key, so that
+    // only rows of equal hashes are compared as text. Which groups exist
+    // does not depend on the hash, and each group is ordered below.
+    let mut hashed: Vec<(u64, u32)> = keys
+        .par_iter()
+        .with_min_len(1 << 12)
+        .enumerate()
+        .map(|(row, k)| (text_hash(k), row as u32))
+        .collect();
+    hashed.par_sort_unstable();
+    let mut repeated: Vec<Vec<usize>> = Vec::new();
+    for run in hashed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        let mut rows: Vec<usize> = run.iter().map(|(_, r)| *r as usize).collect();
+        rows.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
+        let same = rows.chunk_by(|a, b| keys[*a] == keys[*b]);
+        repeated.extend(same.filter(|g| g.len() > 1).map(<[usize]>::to_vec));
     }
-    let mut repeated_rows: Vec<usize> = (0..keys.len())
-        .filter(|row| counts.get(keys[*row].as_str()).is_some_and(|n| *n > 1))
-        .collect();
-    drop(counts);
-    repeated_rows.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
-    let repeated: Vec<Vec<usize>> = repeated_rows
-        .chunk_by(|a, b| keys[*a] == keys[*b])
-        .map(<[usize]>::to_vec)
-        .collect();
-    drop(repeated_rows);
+    drop(hashed);
     if repeated.is_empty() {
         return;
     }
@@ -155,7 +165,9 @@ fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
             .collect();
         signed.sort();
         for (rank, (_, _, row)) in signed.iter().enumerate().skip(1) {
-            keys[*row] = format!("{}#{}", keys[*row], rank + 1);
+            let key = &mut keys[*row];
+            key.push('#');
+            key.push_str(&(rank + 1).to_string());
         }
     }
 }

@@ -21,8 +21,6 @@ pub(crate) struct Placed {
     /// as their keys' texts do, among themselves and among the previous
     /// registry's keys (see [`entry_place`]).
     pub place: Vec<u64>,
-    /// Each row's entry in the previous registry, [`NONE`] when it has none.
-    pub entry: Vec<u32>,
     /// For each previous entry, whether some row has its key.
     pub matched: Vec<bool>,
 }
@@ -30,6 +28,16 @@ pub(crate) struct Placed {
 /// The place of the previous registry's entry `i` among a period's places.
 pub(crate) fn entry_place(i: usize) -> u64 {
     ((i as u64) << 32) | (1 << 31)
+}
+
+/// The previous registry's entry a place names, [`NONE`] for the place of
+/// a key the registry lacks.
+pub(crate) fn entry_of_place(place: u64) -> u32 {
+    if place & (1 << 31) != 0 {
+        (place >> 32) as u32
+    } else {
+        NONE
+    }
 }
 
 /// A key absent from the registry that falls before its entry `before`
@@ -93,7 +101,9 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
     let prev = hashed(m, old);
 
     // Pieces of the hash range, joined in parallel: each piece of `cur`
-    // and the part of `prev` with the same hashes.
+    // and the part of `prev` with the same hashes. A hash found once on
+    // each side is a candidate, confirmed below in row order, where the
+    // period's keys are read in sequence.
     let pieces = (n / (1 << 14)).clamp(1, 256);
     let bounds: Vec<usize> = (0..=pieces).map(|p| p * n / pieces).collect();
     let pairs: Vec<(u32, u32)> = bounds
@@ -111,13 +121,28 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
             join(part, &prev[lo..hi.max(lo)], &key, &old)
         })
         .collect();
+    drop(cur);
+    drop(prev);
     let mut entry = vec![NONE; n];
-    let mut matched = vec![false; m];
     for (r, i) in &pairs {
         entry[*r as usize] = *i;
-        matched[*i as usize] = true;
     }
     drop(pairs);
+    entry
+        .par_iter_mut()
+        .with_min_len(1 << 12)
+        .enumerate()
+        .for_each(|(r, e)| {
+            if *e != NONE && old(*e as usize) != key(r) {
+                *e = NONE;
+            }
+        });
+    let mut matched = vec![false; m];
+    for e in &entry {
+        if *e != NONE {
+            matched[*e as usize] = true;
+        }
+    }
 
     // Keys the registry lacks, in text order, numbered with equal keys
     // alike, each before the first registry key greater than it.
@@ -148,14 +173,13 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
     for (i, r) in fresh.iter().enumerate() {
         place[*r] = new_place(before[i], rank[i]);
     }
-    Placed {
-        place,
-        entry,
-        matched,
-    }
+    Placed { place, matched }
 }
 
-/// The `(row, entry)` pairs of equal texts in a piece of the sorted hashes.
+/// The `(row, entry)` pairs of equal hashes in a piece of the sorted
+/// hashes: where a hash is on one row and one entry, a candidate the caller
+/// confirms; where it is on more (repeated keys or a hash collision), only
+/// the pairs of equal texts.
 fn join<'t>(
     cur: &[(u64, u32)],
     prev: &[(u64, u32)],
@@ -176,15 +200,18 @@ fn join<'t>(
         }
         let a_end = a + cur[a..].iter().take_while(|x| x.0 == h).count();
         let b_end = b + prev[b..].iter().take_while(|x| x.0 == h).count();
-        // Registry keys are unique, so a row matches at most one entry;
-        // runs longer than one are repeated keys or hash collisions.
-        for (_, r) in &cur[a..a_end] {
-            let text = key(*r as usize);
-            if let Some((_, i)) = prev[b..b_end]
-                .iter()
-                .find(|(_, i)| old(*i as usize) == text)
-            {
-                out.push((*r, *i));
+        if a_end - a == 1 && b_end - b == 1 {
+            out.push((cur[a].1, prev[b].1));
+        } else {
+            // Registry keys are unique, so a row matches at most one entry.
+            for (_, r) in &cur[a..a_end] {
+                let text = key(*r as usize);
+                let same = prev[b..b_end]
+                    .iter()
+                    .find(|(_, i)| old(*i as usize) == text);
+                if let Some((_, i)) = same {
+                    out.push((*r, *i));
+                }
             }
         }
         a = a_end;
@@ -220,7 +247,8 @@ mod tests {
             .collect();
         let placed = place(&previous, &keys);
         let none = NONE;
-        assert_eq!(placed.entry, [2, none, 1, none, none, none, none, none]);
+        let entries: Vec<u32> = placed.place.iter().map(|p| entry_of_place(*p)).collect();
+        assert_eq!(entries, [2, none, 1, none, none, none, none, none]);
         assert_eq!(placed.matched, [false, true, true]);
         // Every pair of rows, and every row against every entry, compares as
         // its texts do.
@@ -235,7 +263,7 @@ mod tests {
                 );
             }
             for i in 0..previous.len() {
-                if placed.entry[a] as usize != i {
+                if entries[a] as usize != i {
                     assert_eq!(
                         placed.place[a].cmp(&entry_place(i)),
                         keys[a].as_str().cmp(previous.value(i)),
@@ -259,13 +287,14 @@ mod tests {
 
     #[test]
     fn equal_hashes_are_told_apart_by_their_texts() {
-        // Hashes made to collide: only equal texts pair up.
+        // Hashes made to collide: only equal texts pair up; a hash once on
+        // each side is a candidate for the caller to confirm.
         let keys = ["x", "y", "z"];
-        let olds = ["y", "w", "x"];
+        let olds = ["y", "w", "x", "q"];
         let cur = [(5, 0), (5, 1), (7, 2)];
-        let prev = [(5, 0), (5, 1), (5, 2)];
+        let prev = [(5, 0), (5, 1), (5, 2), (7, 3)];
         let got = join(&cur, &prev, &|r| keys[r], &|i| olds[i]);
-        assert_eq!(got, [(0, 2), (1, 0)]);
+        assert_eq!(got, [(0, 2), (1, 0), (2, 3)]);
     }
 
     #[test]
