@@ -8,6 +8,9 @@
 //! sparse and huge cluster indices, huge person numbers, absences, merges,
 //! splits and returns.
 
+// A test: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use aidlink_registry::{AssignOptions, Assignment, Registry, assign_with, registry_schema};
 use arrow_array::{Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use std::cmp::Reverse;
@@ -156,7 +159,7 @@ fn reference(prev: &Registry, keys: &[String], cluster: &[u32], keep: u32) -> Ou
             events.push(("merge", survivor, Some(p), detail));
         }
     }
-    events.sort_by(|a, b| (a.1, kind_order(a.0), a.2).cmp(&(b.1, kind_order(b.0), b.2)));
+    events.sort_by_key(|e| (e.1, kind_order(e.0), e.2));
     let mut persons = vec![0; n];
     for (c, rows) in clusters.iter().enumerate() {
         for r in rows {
