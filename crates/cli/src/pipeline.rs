@@ -27,6 +27,28 @@ pub struct RunOptions {
     pub model: Option<PathBuf>,
     /// How long to wait for another run's lock on the output folder.
     pub wait: std::time::Duration,
+    /// Compare every candidate pair again instead of reusing the previous
+    /// period's match state (the same persons either way).
+    pub full: bool,
+    /// Train a new model on this period instead of keeping the previous
+    /// period's (implies a full match).
+    pub retrain: bool,
+}
+
+/// How the match stage ran, for the summary.
+pub struct MatchSummary {
+    /// Where the model came from: `trained`, `previous period YYYY-MM`, or a file.
+    pub model: String,
+    /// `full` or `incremental`.
+    pub mode: &'static str,
+    /// Why an incremental run compared everything, if it did.
+    pub fallback: Option<String>,
+    /// Records new or changed since the previous period's state.
+    pub records_changed: u64,
+    /// Candidate pairs whose comparisons were reused.
+    pub pairs_reused: u64,
+    /// Candidate pairs compared now.
+    pub pairs_compared: u64,
 }
 
 /// Per-source counts, for the summary and the manifest.
@@ -49,6 +71,8 @@ pub struct RunSummary {
     pub period: Period,
     /// Per source.
     pub sources: Vec<SourceSummary>,
+    /// How matching ran.
+    pub matching: MatchSummary,
     /// Resolved persons.
     pub persons: usize,
     /// Flags by kind.
@@ -104,7 +128,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let privacy: aidlink_privacy::PrivacySettings = config.section("privacy").exit(Exit::Usage)?;
     let config_dir = opts.config.parent().unwrap_or(Path::new("."));
     let key = aidlink_privacy::load_key(&privacy, config_dir).exit(Exit::Usage)?;
-    let model = match &opts.model {
+    let given_model = match &opts.model {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 fail(
@@ -190,24 +214,59 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let rejects = arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)
         .exit(Exit::Internal)?;
 
-    // Match records into persons.
+    // Match records into persons: with the previous period's model and
+    // match state when there is one, so only what changed is compared.
     let t = Instant::now();
-    let linkage =
-        aidlink_match::link(&records, &match_settings, model.as_ref()).exit(Exit::Internal)?;
+    let previous =
+        aidlink_publish::latest_period_before(&opts.out, opts.period).exit(Exit::Output)?;
+    let (model, model_source) = choose_model(opts, previous, given_model)?;
+    let state = match (previous, &model) {
+        (Some(p), Some(_)) if !opts.full && !opts.retrain => {
+            aidlink_publish::load_table(&opts.out, p, MATCH_STATE).exit(Exit::Output)?
+        }
+        _ => None,
+    };
+    let linkage = match (&model, &state) {
+        (Some(m), Some(s)) => aidlink_match::link_incremental(&records, &match_settings, m, s),
+        _ => aidlink_match::link(&records, &match_settings, model.as_ref()),
+    }
+    .exit(Exit::Internal)?;
+    drop(state);
     for (step, took) in &linkage.timings {
         tracing::debug!(step = *step, ms = took.as_millis() as u64, "match step");
+    }
+    let reuse = &linkage.reuse;
+    if let Some(why) = &reuse.fallback {
+        tracing::warn!(
+            reason = why.as_str(),
+            "incremental matching compared every pair"
+        );
     }
     info!(
         ms = t.elapsed().as_millis() as u64,
         pairs = linkage.stats.pairs_scored,
         linked = linkage.stats.pairs_linked,
         clusters = linkage.stats.clusters,
+        incremental = reuse.incremental && reuse.fallback.is_none(),
+        pairs_reused = reuse.pairs_reused,
+        pairs_compared = reuse.pairs_compared,
+        records_changed = reuse.records_changed,
         "matched"
     );
+    let matching = MatchSummary {
+        model: model_source,
+        mode: if reuse.incremental && reuse.fallback.is_none() {
+            "incremental"
+        } else {
+            "full"
+        },
+        fallback: reuse.fallback.clone(),
+        records_changed: reuse.records_changed,
+        pairs_reused: reuse.pairs_reused,
+        pairs_compared: reuse.pairs_compared,
+    };
 
     // Give persons their stable numbers, inherited from the previous period.
-    let previous =
-        aidlink_publish::latest_period_before(&opts.out, opts.period).exit(Exit::Output)?;
     let prev_registry = match previous {
         Some(p) => aidlink_publish::load_table(&opts.out, p, "registry")
             .exit(Exit::Output)?
@@ -302,6 +361,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
             ("delta".into(), delta),
             ("person_events".into(), assignment.events),
             ("registry".into(), assignment.registry.to_batch()),
+            (MATCH_STATE.into(), linkage.state),
         ],
         files: vec![("model.json".into(), model_json)],
         inputs,
@@ -322,6 +382,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     Ok(RunSummary {
         period: opts.period,
         sources,
+        matching,
         persons,
         flags: flags_by_kind,
         changes,
@@ -337,6 +398,51 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         max_reject_share: publish_settings.max_reject_share,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The restricted table that carries the match stage's state to the next period.
+const MATCH_STATE: &str = "match_state";
+
+/// The model this run links with, and where it came from: a file given with
+/// `--model`; the previous period's, so weights (and persons) stay stable
+/// from month to month; or none, to train one on this period (the first
+/// period, `--retrain`, or a previous period without a model).
+fn choose_model(
+    opts: &RunOptions,
+    previous: Option<Period>,
+    given: Option<aidlink_match::Model>,
+) -> Result<(Option<aidlink_match::Model>, String), Failure> {
+    if let Some(m) = given {
+        let from = opts.model.as_deref().unwrap_or(Path::new("?"));
+        return Ok((Some(m), from.display().to_string()));
+    }
+    let trained = || (None, "trained on this period".to_string());
+    let Some(p) = previous.filter(|_| !opts.retrain) else {
+        return Ok(trained());
+    };
+    let Some(bytes) = aidlink_publish::load_file(&opts.out, p, "model.json").exit(Exit::Output)?
+    else {
+        return Ok(trained());
+    };
+    match serde_json::from_slice::<aidlink_match::Model>(&bytes) {
+        Ok(m) if m.format == aidlink_match::MODEL_FORMAT => Ok((Some(m), format!("kept from {p}"))),
+        // A model saved by an older aidlink is not an error: train afresh.
+        Ok(m) => {
+            tracing::warn!(
+                period = %p,
+                format = m.format,
+                "previous model has another format; training a new one"
+            );
+            Ok(trained())
+        }
+        Err(e) => Err(fail(
+            Exit::Output,
+            format!(
+                "model.json of {p} in {} is unreadable: {e}",
+                opts.out.display()
+            ),
+        )),
+    }
 }
 
 /// Appends the `person_id` column to the record table.

@@ -19,6 +19,27 @@ pub fn render(s: &RunSummary) -> String {
             src.name, src.rows_read, src.rows_accepted, src.rows_rejected, src.encoding
         );
     }
+    let m = &s.matching;
+    let _ = writeln!(out, "  model: {}", m.model);
+    match (&m.fallback, m.mode) {
+        (Some(why), _) => {
+            let _ = writeln!(out, "  matching: full ({why})");
+        }
+        (None, "incremental") => {
+            let _ = writeln!(
+                out,
+                "  matching: incremental ({} records new or changed; {} pairs compared, {} reused)",
+                m.records_changed, m.pairs_compared, m.pairs_reused
+            );
+        }
+        (None, mode) => {
+            let _ = writeln!(
+                out,
+                "  matching: {mode} ({} pairs compared)",
+                m.pairs_compared
+            );
+        }
+    }
     let _ = writeln!(out, "  persons resolved: {}", s.persons);
     if s.flags.is_empty() {
         let _ = writeln!(out, "  flags: none");

@@ -19,6 +19,40 @@ pub fn load_table(
     period: Period,
     table: &str,
 ) -> Result<Option<RecordBatch>, PublishError> {
+    match checked_path(out_dir, period, &format!("{RESTRICTED}/{table}.parquet"))? {
+        Some(path) => read(&path).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads a published restricted file of `period` that is not a table (such
+/// as `model.json`), checked against the manifest like [`load_table`];
+/// `None` when the period or the file was never published.
+pub fn load_file(
+    out_dir: &Path,
+    period: Period,
+    name: &str,
+) -> Result<Option<Vec<u8>>, PublishError> {
+    let Some(path) = checked_path(out_dir, period, &format!("{RESTRICTED}/{name}"))? else {
+        return Ok(None);
+    };
+    std::fs::read(&path)
+        .map(Some)
+        .map_err(|error| PublishError::Io {
+            action: "cannot read",
+            path,
+            error,
+        })
+}
+
+/// The path of the published file `rel` (relative to the period folder)
+/// after checking its hash against the period's manifest, or `None` when the
+/// period or the file was never published.
+fn checked_path(
+    out_dir: &Path,
+    period: Period,
+    rel: &str,
+) -> Result<Option<std::path::PathBuf>, PublishError> {
     let dir = period_dir(out_dir, period);
     let manifest_path = dir.join(MANIFEST);
     let bytes = match std::fs::read(&manifest_path) {
@@ -36,11 +70,10 @@ pub fn load_table(
         path: manifest_path.clone(),
         message,
     })?;
-    let rel = format!("{RESTRICTED}/{table}.parquet");
-    let Some(entry) = manifest.output(&rel) else {
+    let Some(entry) = manifest.output(rel) else {
         return Ok(None);
     };
-    let path = dir.join(&rel);
+    let path = dir.join(rel);
     let (sha256, _) = hash_file(&path)?;
     if sha256 != entry.sha256 {
         return Err(PublishError::Tampered {
@@ -49,7 +82,7 @@ pub fn load_table(
             found: sha256,
         });
     }
-    read(&path).map(Some)
+    Ok(Some(path))
 }
 
 /// The latest published period strictly before `period`.

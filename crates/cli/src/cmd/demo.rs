@@ -74,6 +74,8 @@ pub fn main(args: DemoArgs) -> Result<Exit, Failure> {
             out: out.clone(),
             model: None,
             wait: std::time::Duration::ZERO,
+            full: false,
+            retrain: false,
         })?;
         print!("{}", crate::summary::render(&summary));
         if summary.reject_share > summary.max_reject_share {

@@ -3,7 +3,12 @@
 //! ```text
 //! aidlink run --config configs/city.toml --period 2026-11 --out /data/aidlink
 //! aidlink run --config city.toml --period 2026-12 --out out --model out/periods/2026-11/model.json
+//! aidlink run --config city.toml --period 2026-12 --out out --full
 //! ```
+//!
+//! A period after the first keeps the previous period's model and compares
+//! only candidate pairs touching new or changed records (`--full` compares
+//! all, `--retrain` trains a new model).
 //!
 //! Exit status: 0 ok, 1 published but rejects above `[publish] max_reject_share`,
 //! 2 config error, 3 input unreadable, 4 output locked or unwritable, 70 bug.
@@ -36,6 +41,14 @@ pub struct RunArgs {
     /// folder to finish, instead of exiting with status 4 at once.
     #[arg(long, default_value_t = 0)]
     pub wait: u64,
+    /// Compare every candidate pair again instead of only those touching
+    /// new or changed records (same persons, slower; for audits).
+    #[arg(long)]
+    pub full: bool,
+    /// Train a new model on this period instead of keeping the previous
+    /// period's (implies --full; persons may then shift).
+    #[arg(long, conflicts_with = "model")]
+    pub retrain: bool,
 }
 
 /// Runs the subcommand.
@@ -46,6 +59,8 @@ pub fn main(args: RunArgs) -> Result<Exit, Failure> {
         out: args.out,
         model: args.model,
         wait: std::time::Duration::from_secs(args.wait),
+        full: args.full,
+        retrain: args.retrain,
     })?;
     print!("{}", crate::summary::render(&summary));
     Ok(if summary.reject_share > summary.max_reject_share {
