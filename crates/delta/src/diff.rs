@@ -1,9 +1,10 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
+use crate::column::{Col, same_cell};
 use crate::table::{ChangeType, delta_schema};
 use crate::text::par_text;
-use crate::value::{cell, key_text, same, supported, write_cell};
+use crate::value::{cell, key_text, supported};
 use aidlink_vocab::Period;
 use aidlink_vocab::TextKey;
 use arrow_array::builder::{ListBuilder, StringBuilder};
@@ -49,6 +50,8 @@ impl KeyPart<'_> {
 struct Side<'a> {
     /// The table's array of each of the diff's columns, `None` when absent.
     arrays: Vec<Option<&'a ArrayRef>>,
+    /// The same columns of their concrete types.
+    cols: Vec<Option<Col<'a>>>,
     /// The key columns' values. Two rows have the same key when all their
     /// key values are equal, so `("a|b", "c")` and `("a", "b|c")` differ.
     key: Vec<KeyPart<'a>>,
@@ -145,6 +148,7 @@ impl<'a> Side<'a> {
         let first_null: Option<(usize, usize)> = key_arrays
             .iter()
             .enumerate()
+            .filter(|(_, a)| a.null_count() > 0)
             .filter_map(|(c, a)| (0..n).find(|r| a.is_null(*r)).map(|r| (r, c)))
             .min();
         let key: Vec<KeyPart<'a>> = key_arrays
@@ -162,12 +166,27 @@ impl<'a> Side<'a> {
                 }
             })
             .collect();
-        let arrays = columns.iter().map(|c| batch.column_by_name(c)).collect();
+        let arrays: Vec<Option<&'a ArrayRef>> =
+            columns.iter().map(|c| batch.column_by_name(c)).collect();
+        let cols = arrays
+            .iter()
+            .map(|a| a.map(|a| Col::new(a.as_ref())))
+            .collect();
         let mut this = Side {
             arrays,
+            cols,
             key,
             sorted: Vec::new(),
         };
+        // Published tables are written in key order: when the keys already
+        // ascend strictly, that order is the sort's and no key repeats.
+        let ascending = (1..n)
+            .into_par_iter()
+            .all(|r| key_cmp(&this, r - 1, &this, r) == Ordering::Less);
+        if ascending && first_null.is_none() {
+            this.sorted = (0..n).collect();
+            return Ok(this);
+        }
         // The sort compares the first key value's packed prefix, kept next
         // to the row, before it reads any text.
         let mut packed: Vec<(TextKey, usize)> = (0..n)
@@ -220,8 +239,8 @@ fn write_values(out: &mut String, side: &Side, names: &[String], row: usize) {
         }
         out.push_str(name);
         out.push(':');
-        match side.arrays[i] {
-            Some(a) => write_cell(out, a.as_ref(), row),
+        match &side.cols[i] {
+            Some(c) => c.write(out, row),
             None => out.push_str("null"),
         }
     }
@@ -237,9 +256,9 @@ fn write_text_of(out: &mut String, side: &Side, col: Option<usize>, row: usize) 
     if a.is_null(row) {
         return false;
     }
-    match a.as_any().downcast_ref::<StringArray>() {
-        Some(s) => out.push_str(s.value(row)),
-        None => match cell(a.as_ref(), row) {
+    match col.and_then(|c| side.cols[c]) {
+        Some(Col::Utf8(s)) => out.push_str(s.value(row)),
+        _ => match cell(a.as_ref(), row) {
             Value::Null => return false,
             v => out.push_str(&key_text(&v)),
         },
@@ -364,17 +383,18 @@ pub fn diff_with(
     let to_period = to.to_string();
 
     // Unchanged when both sides lack the column or hold the same value.
-    let differs = |p: &Side, r: usize, c: usize, col: usize| match (p.arrays[col], cur.arrays[col])
-    {
+    let differs = |p: &Side, r: usize, c: usize, col: usize| match (&p.cols[col], &cur.cols[col]) {
         (None, None) => false,
-        (Some(a), Some(b)) => !same(a.as_ref(), r, b.as_ref(), c),
+        (Some(a), Some(b)) => !same_cell(a, r, b, c),
         (Some(a), None) => !a.is_null(r),
         (None, Some(b)) => !b.is_null(c),
     };
     // Both sides in key order: a merge finds inserts, deletes and the rows
     // present in both, without a hash of every key.
     let mut changes: Vec<Change> = Vec::new();
-    let mut both: Vec<(usize, usize)> = Vec::new();
+    // Rows in both tables (previous row, current row), with the number of
+    // inserts and deletes before them in key order.
+    let mut both: Vec<(usize, usize, usize)> = Vec::new();
     let change = |change_type, current, row| Change {
         change_type,
         current,
@@ -406,7 +426,7 @@ pub fn diff_with(
                         j += 1;
                     }
                     Ordering::Equal => {
-                        both.push((p.sorted[j], cur.sorted[i]));
+                        both.push((p.sorted[j], cur.sorted[i], changes.len()));
                         i += 1;
                         j += 1;
                     }
@@ -417,19 +437,27 @@ pub fn diff_with(
     let changed_lists: Vec<Vec<usize>> = match &prev {
         None => Vec::new(),
         Some(p) => {
-            let found: Vec<(usize, usize, Vec<usize>)> = both
+            let found: Vec<(usize, usize, usize, Vec<usize>)> = both
                 .par_iter()
-                .filter_map(|(r, c)| {
+                .filter_map(|&(r, c, before)| {
                     let changed: Vec<usize> = compared
                         .iter()
                         .copied()
-                        .filter(|col| differs(p, *r, *c, *col))
+                        .filter(|col| differs(p, r, c, *col))
                         .collect();
-                    (!changed.is_empty()).then_some((*r, *c, changed))
+                    (!changed.is_empty()).then_some((r, c, before, changed))
                 })
                 .collect();
+            // The updates go between the inserts and deletes where their
+            // keys are, so the rows stay in key order.
+            let single = std::mem::take(&mut changes);
+            changes.reserve(single.len() + 2 * found.len());
+            let mut single = single.into_iter();
             let mut lists = Vec::with_capacity(found.len());
-            for (r, c, changed) in found {
+            let mut placed = 0;
+            for (r, c, before, changed) in found {
+                changes.extend(single.by_ref().take(before - placed));
+                placed = before;
                 let at = Some(lists.len());
                 lists.push(changed);
                 changes.push(Change {
@@ -445,6 +473,7 @@ pub fn diff_with(
                     changed: at,
                 });
             }
+            changes.extend(single);
             lists
         }
     };
@@ -462,7 +491,7 @@ pub fn diff_with(
         let mut out = String::new();
         write_text_of(&mut out, side_of(ch), col, ch.row).then_some(out)
     };
-    changes.par_sort_unstable_by(|a, b| {
+    let order = |a: &Change, b: &Change| {
         shown_cmp(side_of(a), a.row, side_of(b), b.row)
             .then_with(|| a.change_type.rank().cmp(&b.change_type.rank()))
             .then_with(|| {
@@ -476,7 +505,16 @@ pub fn diff_with(
                     .then_with(|| text(a, person_col).cmp(&text(b, person_col)))
                     .then_with(|| text(a, flag_col).cmp(&text(b, flag_col)))
             })
-    });
+    };
+    // The merge leaves the rows in key order, which is the delta's order
+    // whenever no key's values contain `|` differently (always for one key
+    // column): a linear check then spares the sort.
+    let in_order = changes
+        .par_windows(2)
+        .all(|w| order(&w[0], &w[1]) != Ordering::Greater);
+    if !in_order {
+        changes.par_sort_unstable_by(order);
+    }
 
     let n = changes.len();
     let constant = |v: &str| -> ArrayRef {

@@ -14,9 +14,10 @@ use aidlink_registry::{
     DETAIL, EVENT as EVENT_KIND, OTHER_PERSON_ID as EVENT_OTHER, PERSON_ID as EVENT_PERSON,
 };
 use aidlink_vocab::Period;
+use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_select::concat::concat_batches;
-use std::collections::HashMap;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 fn event_strings<'a>(
@@ -72,16 +73,29 @@ pub fn with_events(
     let mut other: Vec<Option<&str>> = column_values(strings(&delta, OTHER_PERSON_ID)?);
     let mut detail: Vec<Option<&str>> = column_values(strings(&delta, EVENT_DETAIL)?);
 
-    // Person rows by change type and person, so each event finds its row
-    // without a scan.
-    let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(delta.num_rows());
-    for row in 0..delta.num_rows() {
-        if get(entity, row) == Some("person")
-            && let (Some(c), Some(p)) = (get(change, row), get(person, row))
-        {
-            index.entry((c, p)).or_insert(row);
-        }
+    // Person rows by person and change type, sorted once, so each event
+    // finds its row by a binary search: a first period has millions of
+    // person rows and as many `new` events, and a diff's person rows are
+    // in this order already (their key is the person), which a linear
+    // check finds without sorting.
+    let mut index: Vec<(&str, u8, usize)> = (0..delta.num_rows())
+        .filter(|&row| get(entity, row) == Some("person"))
+        .filter_map(|row| {
+            let c = ChangeType::from_name(get(change, row)?)?;
+            Some((get(person, row)?, c.rank(), row))
+        })
+        .collect();
+    if !index.windows(2).all(|w| w[0] <= w[1]) {
+        index.par_sort_unstable();
     }
+    // The first row (in row order) of a person and change type.
+    let find = |change_type: ChangeType, p: &str| -> Option<usize> {
+        let at = index.partition_point(|e| (e.0, e.1) < (p, change_type.rank()));
+        index
+            .get(at)
+            .filter(|e| e.0 == p && e.1 == change_type.rank())
+            .map(|e| e.2)
+    };
 
     let kind = event_strings(events, EVENT_KIND)?;
     let subject_col = event_strings(events, EVENT_PERSON)?;
@@ -107,8 +121,7 @@ pub fn with_events(
             }
         };
         let target = subject
-            .and_then(|s| index.get(&(change_type.name(), s)))
-            .copied()
+            .and_then(|s| find(change_type, s))
             .filter(|i| event[*i].is_none());
         match target {
             Some(i) => {
@@ -140,9 +153,9 @@ pub fn with_events(
         .zip(delta.columns())
         .map(|(f, c)| -> ArrayRef {
             match f.name().as_str() {
-                EVENT => Arc::new(StringArray::from_iter(event.iter())),
-                OTHER_PERSON_ID => Arc::new(StringArray::from_iter(other.iter())),
-                EVENT_DETAIL => Arc::new(StringArray::from_iter(detail.iter())),
+                EVENT => text_column(&event),
+                OTHER_PERSON_ID => text_column(&other),
+                EVENT_DETAIL => text_column(&detail),
                 _ => c.clone(),
             }
         })
@@ -163,6 +176,14 @@ pub fn with_events(
             problem: format!("cannot take the event rows: {e}"),
         })?;
     sort_batch(&all)
+}
+
+/// A text column built with its exact size reserved.
+fn text_column(values: &[Option<&str>]) -> ArrayRef {
+    let bytes = values.iter().flatten().map(|v| v.len()).sum();
+    let mut b = StringBuilder::with_capacity(values.len(), bytes);
+    values.iter().for_each(|v| b.append_option(*v));
+    Arc::new(b.finish())
 }
 
 fn column_values(col: &StringArray) -> Vec<Option<&str>> {

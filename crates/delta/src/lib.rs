@@ -15,6 +15,7 @@
 //! delta for people. The schema and the rules are documented in
 //! `docs/deltas.md`. The crate does no IO.
 
+mod column;
 mod diff;
 mod error;
 mod events;

@@ -6,13 +6,12 @@
 //! a pseudonym, not encryption: whoever can list candidate keys can find a
 //! record's digest, which is how a caseworker with the registry looks one up.
 
+use crate::text::par_sized;
 use aidlink_registry::{PERSON_ID, Registry};
-use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// Link column: the digest of the record key (see [`record_digest`]).
@@ -42,15 +41,16 @@ pub fn link_schema() -> SchemaRef {
 /// delete a record gone, an update a record that now belongs to another
 /// person.
 pub fn link_table(registry: &Registry) -> RecordBatch {
-    // Millions of digests: hashed in parallel as raw bytes (whose order is
-    // their hex text's order), then sorted; ties, which only a digest
-    // collision could make, go to the source, then the person ID text.
+    // Millions of digests: hashed in parallel, each kept as a number whose
+    // order is the digest's hex text's order, then sorted; ties, which only
+    // a digest collision could make, go to the source, then the person ID
+    // text.
     let entries: Vec<(&str, u64)> = registry.present_entries().collect();
-    let mut rows: Vec<([u8; 10], &str, u64)> = entries
+    let mut rows: Vec<(u128, &str, u64)> = entries
         .par_iter()
         .map(|&(k, n)| {
             let source = k.split_once('|').map_or("", |(s, _)| s);
-            (raw_digest(k), source, n)
+            (digest_number(raw_digest(k)), source, n)
         })
         .collect();
     drop(entries);
@@ -60,41 +60,101 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
             .then_with(|| aidlink_vocab::person_id(a.2).cmp(&aidlink_vocab::person_id(b.2)))
     });
     let n = rows.len();
-    let mut record = StringBuilder::with_capacity(n, n * 20);
-    let mut hex_text = [0u8; 20];
-    for r in &rows {
-        // Hex of ten bytes fills the twenty, and is ASCII, so this always
-        // writes the digest's text.
-        let ok = hex::encode_to_slice(r.0, &mut hex_text).is_ok();
-        record.append_value(match std::str::from_utf8(&hex_text) {
-            Ok(text) if ok => text,
-            _ => "",
-        });
-    }
-    let sources = rows.iter().map(|r| r.1.len()).sum();
-    let mut source = StringBuilder::with_capacity(n, sources);
-    rows.iter().for_each(|r| source.append_value(r.1));
-    let mut person = StringBuilder::with_capacity(n, n * 9);
-    for r in &rows {
-        // Writing into a builder cannot fail; the text is `person_id`'s.
-        let _ = write!(person, "P{:08}", r.2);
-        person.append_value("");
-    }
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(record.finish()),
-        Arc::new(source.finish()),
-        Arc::new(person.finish()),
-    ];
+    let record = par_sized(
+        n,
+        |_| 2 * DIGEST_BYTES,
+        |i, slot| {
+            // Hex of ten bytes fills the twenty bytes of the slot.
+            let digest = &rows[i].0.to_be_bytes()[..DIGEST_BYTES];
+            let _ = hex::encode_to_slice(digest, slot);
+        },
+    );
+    let source = par_sized(
+        n,
+        |i| rows[i].1.len(),
+        |i, slot| slot.copy_from_slice(rows[i].1.as_bytes()),
+    );
+    let person = par_sized(
+        n,
+        |i| person_id_len(rows[i].2),
+        |i, slot| write_person_id(slot, rows[i].2),
+    );
+    // Beyond 2 GiB of text (a hundred million records) the columns are
+    // built one row at a time, as a builder would.
+    let record = record.unwrap_or_else(|| {
+        StringArray::from_iter_values(
+            rows.iter()
+                .map(|r| hex::encode(&r.0.to_be_bytes()[..DIGEST_BYTES])),
+        )
+    });
+    let source = source.unwrap_or_else(|| StringArray::from_iter_values(rows.iter().map(|r| r.1)));
+    let person = person.unwrap_or_else(|| {
+        StringArray::from_iter_values(rows.iter().map(|r| aidlink_vocab::person_id(r.2)))
+    });
+    let columns: Vec<ArrayRef> = vec![Arc::new(record), Arc::new(source), Arc::new(person)];
     // The columns are built here for this very schema.
     #[allow(clippy::expect_used)]
     RecordBatch::try_new(link_schema(), columns)
         .expect("link columns are built for the link schema")
 }
 
+/// Bytes of the SHA-256 a record digest keeps.
+const DIGEST_BYTES: usize = 10;
+
+/// The digest as the high bytes of a number, so numbers order as digests do.
+fn digest_number(digest: [u8; DIGEST_BYTES]) -> u128 {
+    let mut bytes = [0u8; 16];
+    bytes[..DIGEST_BYTES].copy_from_slice(&digest);
+    u128::from_be_bytes(bytes)
+}
+
+/// The length of `aidlink_vocab::person_id(n)`: `P` and at least 8 digits.
+fn person_id_len(n: u64) -> usize {
+    1 + n.checked_ilog10().map_or(1, |d| d as usize + 1).max(8)
+}
+
+/// Writes `aidlink_vocab::person_id(n)` into a slot of [`person_id_len`].
+fn write_person_id(slot: &mut [u8], mut n: u64) {
+    if let Some((p, digits)) = slot.split_first_mut() {
+        *p = b'P';
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+}
+
 /// The 10 bytes of SHA-256 behind [`record_digest`].
-fn raw_digest(record_key: &str) -> [u8; 10] {
+fn raw_digest(record_key: &str) -> [u8; DIGEST_BYTES] {
     let digest = Sha256::digest(record_key.as_bytes());
-    let mut out = [0u8; 10];
-    out.copy_from_slice(&digest[..10]);
+    let mut out = [0u8; DIGEST_BYTES];
+    out.copy_from_slice(&digest[..DIGEST_BYTES]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_ids_are_written_as_vocab_spells_them() {
+        for n in [0, 1, 42, 99_999_999, 100_000_000, 123_456_789_012, u64::MAX] {
+            let mut slot = vec![0u8; person_id_len(n)];
+            write_person_id(&mut slot, n);
+            assert_eq!(
+                String::from_utf8(slot).unwrap(),
+                aidlink_vocab::person_id(n)
+            );
+        }
+    }
+
+    #[test]
+    fn digest_numbers_order_as_their_hex_text() {
+        let keys = ["a", "b", "enrollment|sno:1", "household|id:2", ""];
+        let mut by_number: Vec<&str> = keys.to_vec();
+        by_number.sort_by_key(|k| digest_number(raw_digest(k)));
+        let mut by_text = keys.to_vec();
+        by_text.sort_by_key(|k| record_digest(k));
+        assert_eq!(by_number, by_text);
+    }
 }

@@ -1,0 +1,302 @@
+//! Table columns downcast once, for comparing and rendering millions of cells.
+//!
+//! A diff compares every column of every row present in both periods, and a
+//! first period renders every cell as JSON. Asking each cell for its type
+//! (a downcast per cell) costs as much as the comparison itself, so each
+//! column is looked at once and kept as a [`Col`] of its concrete type. The
+//! comparisons and texts are exactly those of [`crate::value::same`] and
+//! [`crate::value::write_cell`], which remain the reference for every other
+//! type (and which the tests compare against).
+
+use crate::value::{push_json_str, same, write_cell};
+use aidlink_vocab::CivilDate;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
+use arrow_array::{
+    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, StringArray,
+    UInt32Array, UInt64Array,
+};
+use arrow_schema::DataType;
+use serde_json::ser::Formatter;
+use std::fmt::Write;
+
+/// One column of a table, of its concrete type.
+#[derive(Clone, Copy)]
+pub(crate) enum Col<'a> {
+    Utf8(&'a StringArray),
+    Bool(&'a BooleanArray),
+    Int32(&'a Int32Array),
+    Int64(&'a Int64Array),
+    UInt32(&'a UInt32Array),
+    UInt64(&'a UInt64Array),
+    Date32(&'a Date32Array),
+    Float64(&'a Float64Array),
+    /// A list of text: the list and its items.
+    Utf8List(&'a ListArray, &'a StringArray),
+    /// Any other type, handled cell by cell.
+    Other(&'a dyn Array),
+}
+
+impl<'a> Col<'a> {
+    /// The column as its concrete type.
+    pub(crate) fn new(array: &'a dyn Array) -> Col<'a> {
+        let typed = match array.data_type() {
+            DataType::Utf8 => array.as_string_opt::<i32>().map(Col::Utf8),
+            DataType::Boolean => array.as_boolean_opt().map(Col::Bool),
+            DataType::Int32 => array.as_primitive_opt::<Int32Type>().map(Col::Int32),
+            DataType::Int64 => array.as_primitive_opt::<Int64Type>().map(Col::Int64),
+            DataType::UInt32 => array.as_primitive_opt::<UInt32Type>().map(Col::UInt32),
+            DataType::UInt64 => array.as_primitive_opt::<UInt64Type>().map(Col::UInt64),
+            DataType::Date32 => array.as_primitive_opt::<Date32Type>().map(Col::Date32),
+            DataType::Float64 => array.as_primitive_opt::<Float64Type>().map(Col::Float64),
+            DataType::List(_) => array.as_list_opt::<i32>().and_then(|l| {
+                l.values()
+                    .as_string_opt::<i32>()
+                    .map(|items| Col::Utf8List(l, items))
+            }),
+            _ => None,
+        };
+        typed.unwrap_or(Col::Other(array))
+    }
+
+    fn array(&self) -> &'a dyn Array {
+        match *self {
+            Col::Utf8(a) => a,
+            Col::Bool(a) => a,
+            Col::Int32(a) => a,
+            Col::Int64(a) => a,
+            Col::UInt32(a) => a,
+            Col::UInt64(a) => a,
+            Col::Date32(a) => a,
+            Col::Float64(a) => a,
+            Col::Utf8List(a, _) => a,
+            Col::Other(a) => a,
+        }
+    }
+
+    pub(crate) fn is_null(&self, row: usize) -> bool {
+        self.array().is_null(row)
+    }
+
+    /// Appends the JSON of one cell, as [`write_cell`] writes it.
+    pub(crate) fn write(&self, out: &mut String, row: usize) {
+        if self.is_null(row) {
+            out.push_str("null");
+            return;
+        }
+        match *self {
+            Col::Utf8(a) => push_json_str(out, a.value(row)),
+            Col::Bool(a) => out.push_str(if a.value(row) { "true" } else { "false" }),
+            Col::Int32(a) => push_int(out, a.value(row)),
+            Col::Int64(a) => push_int(out, a.value(row)),
+            Col::UInt32(a) => push_int(out, a.value(row)),
+            Col::UInt64(a) => push_int(out, a.value(row)),
+            Col::Date32(a) => {
+                // A date's text is digits and dashes: nothing to escape.
+                let _ = write!(out, "\"{}\"", CivilDate::from_days(a.value(row)));
+            }
+            Col::Float64(a) => push_float(out, a.value(row)),
+            Col::Utf8List(l, items) => {
+                let offsets = l.value_offsets();
+                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                out.push('[');
+                for i in start..end {
+                    if i > start {
+                        out.push(',');
+                    }
+                    if items.is_null(i) {
+                        out.push_str("null");
+                    } else {
+                        push_json_str(out, items.value(i));
+                    }
+                }
+                out.push(']');
+            }
+            Col::Other(a) => write_cell(out, a, row),
+        }
+    }
+}
+
+/// Whether two cells hold the same value, as [`same`] decides.
+pub(crate) fn same_cell(a: &Col, ra: usize, b: &Col, rb: usize) -> bool {
+    match (a.is_null(ra), b.is_null(rb)) {
+        (true, true) => return true,
+        (true, false) | (false, true) => return false,
+        (false, false) => {}
+    }
+    match (*a, *b) {
+        (Col::Utf8(x), Col::Utf8(y)) => x.value(ra) == y.value(rb),
+        (Col::Bool(x), Col::Bool(y)) => x.value(ra) == y.value(rb),
+        (Col::Int32(x), Col::Int32(y)) => x.value(ra) == y.value(rb),
+        (Col::Int64(x), Col::Int64(y)) => x.value(ra) == y.value(rb),
+        (Col::UInt64(x), Col::UInt64(y)) => x.value(ra) == y.value(rb),
+        (Col::Date32(x), Col::Date32(y)) => x.value(ra) == y.value(rb),
+        // Floats compare as their JSON renders them, so NaN equals NaN
+        // (both null) and the delta never reports a change it cannot show.
+        (Col::Float64(x), Col::Float64(y)) => {
+            let (u, v) = (x.value(ra), y.value(rb));
+            match (u.is_finite(), v.is_finite()) {
+                (true, true) => u == v,
+                (false, false) => true,
+                _ => false,
+            }
+        }
+        (Col::Utf8List(x, xi), Col::Utf8List(y, yi)) if x.data_type() == y.data_type() => {
+            let (xo, yo) = (x.value_offsets(), y.value_offsets());
+            let (xs, xe) = (xo[ra] as usize, xo[ra + 1] as usize);
+            let (ys, ye) = (yo[rb] as usize, yo[rb + 1] as usize);
+            xe - xs == ye - ys
+                && (0..xe - xs).all(|i| match (xi.is_null(xs + i), yi.is_null(ys + i)) {
+                    (false, false) => xi.value(xs + i) == yi.value(ys + i),
+                    (nx, ny) => nx && ny,
+                })
+        }
+        _ => same(a.array(), ra, b.array(), rb),
+    }
+}
+
+/// Appends an integer's decimal text.
+fn push_int(out: &mut String, v: impl std::fmt::Display) {
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{v}");
+}
+
+/// Appends a float as serde_json writes it: its shortest text, or `null`
+/// for NaN and infinities (JSON has neither).
+pub(crate) fn push_float(out: &mut String, v: f64) {
+    if !v.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    // The shortest text of a finite f64 is at most 24 bytes.
+    let mut buf = [0u8; 40];
+    let mut cursor: &mut [u8] = &mut buf;
+    let written = serde_json::ser::CompactFormatter
+        .write_f64(&mut cursor, v)
+        .ok()
+        .map(|()| 40 - cursor.len());
+    match written.and_then(|n| std::str::from_utf8(&buf[..n]).ok()) {
+        Some(text) => out.push_str(text),
+        None => out.push_str(&serde_json::Value::from(v).to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::cell;
+    use arrow_array::builder::{ListBuilder, StringBuilder};
+    use arrow_array::{ArrayRef, Float32Array, Int8Array};
+    use std::sync::Arc;
+
+    fn columns() -> Vec<ArrayRef> {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("a\"");
+        b.values().append_null();
+        b.append(true);
+        b.append(false);
+        b.values().append_value("é\n");
+        b.append(true);
+        b.append(true);
+        vec![
+            Arc::new(StringArray::from(vec![
+                Some("a\"b\\c\n\u{1}\u{8}é"),
+                None,
+                Some("x"),
+                Some("x"),
+            ])),
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+            ])),
+            Arc::new(Int32Array::from(vec![
+                Some(-7),
+                Some(i32::MAX),
+                None,
+                Some(-7),
+            ])),
+            Arc::new(Int64Array::from(vec![
+                Some(-7),
+                Some(i64::MIN),
+                None,
+                Some(0),
+            ])),
+            Arc::new(UInt32Array::from(vec![
+                Some(0),
+                Some(u32::MAX),
+                None,
+                Some(0),
+            ])),
+            Arc::new(UInt64Array::from(vec![
+                Some(0),
+                Some(u64::MAX),
+                None,
+                Some(1),
+            ])),
+            Arc::new(Date32Array::from(vec![
+                Some(0),
+                Some(-800_000),
+                None,
+                Some(0),
+            ])),
+            Arc::new(Float64Array::from(vec![
+                Some(1e21),
+                Some(0.1),
+                Some(f64::NAN),
+                Some(f64::INFINITY),
+            ])),
+            Arc::new(Float64Array::from(vec![
+                Some(500.0),
+                Some(-0.0),
+                None,
+                Some(1e-7),
+            ])),
+            Arc::new(Float32Array::from(vec![
+                Some(1.5),
+                None,
+                Some(0.1),
+                Some(2.0),
+            ])),
+            Arc::new(Int8Array::from(vec![Some(1), None, Some(-1), Some(1)])),
+            Arc::new(b.finish()),
+        ]
+    }
+
+    #[test]
+    fn typed_columns_render_as_the_reference_does() {
+        for array in columns() {
+            let col = Col::new(array.as_ref());
+            for row in 0..array.len() {
+                let mut typed = String::new();
+                col.write(&mut typed, row);
+                let mut reference = String::new();
+                write_cell(&mut reference, array.as_ref(), row);
+                assert_eq!(typed, reference, "{} row {row}", array.data_type());
+                assert_eq!(typed, cell(array.as_ref(), row).to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn typed_columns_compare_as_the_reference_does() {
+        let all = columns();
+        for a in &all {
+            for b in &all {
+                let (ca, cb) = (Col::new(a.as_ref()), Col::new(b.as_ref()));
+                for ra in 0..a.len() {
+                    for rb in 0..b.len() {
+                        assert_eq!(
+                            same_cell(&ca, ra, &cb, rb),
+                            same(a.as_ref(), ra, b.as_ref(), rb),
+                            "{} row {ra} against {} row {rb}",
+                            a.data_type(),
+                            b.data_type()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
