@@ -98,3 +98,25 @@ pub enum PrivacyError {
         error: arrow_schema::ArrowError,
     },
 }
+
+impl PrivacyError {
+    /// The same error for rows that start `offset` rows into the whole
+    /// table, when the view was made of a slice of it (publish makes it one
+    /// row group at a time), so a leak names its row in the whole table.
+    pub fn offset_rows(self, offset: usize) -> Self {
+        match self {
+            PrivacyError::IdentifierLeak {
+                table,
+                column,
+                row,
+                masked,
+            } => PrivacyError::IdentifierLeak {
+                table,
+                column,
+                row: row + offset,
+                masked,
+            },
+            other => other,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Applies the tier policy to a table: the analyst view of a restricted table.
 
-use crate::coarsen::{address_county, year_month, year_month_of_text};
+use crate::coarsen::{county_prefix, year_month_bytes, year_month_of_text};
 use crate::error::PrivacyError;
 use crate::json::{KeyRules, transform_text};
 use crate::key::PseudonymKey;
@@ -78,9 +78,14 @@ pub(crate) fn apply(
         .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
         Treatment::MaskId => map_text(column, &|v| Some(mask_id_text(v)))
             .ok_or_else(|| type_error("Utf8 or List<Utf8>"))?,
-        Treatment::AddressToCounty => {
-            map_text(column, &address_county).ok_or_else(|| type_error("Utf8"))?
-        }
+        Treatment::AddressToCounty => map_text_into(column, &|v, out| match county_prefix(v) {
+            Some(county) => {
+                out.push_str(&county);
+                true
+            }
+            None => false,
+        })
+        .ok_or_else(|| type_error("Utf8"))?,
         Treatment::YearMonthIfDate => map_text(column, &|v| {
             Some(year_month_of_text(v).unwrap_or_else(|| v.to_string()))
         })
@@ -95,8 +100,28 @@ pub(crate) fn apply(
         Treatment::YearMonth => match column.data_type() {
             DataType::Date32 => {
                 let dates = column.as_primitive::<Date32Type>();
-                let out: StringArray = dates.iter().map(|d| d.map(year_month)).collect();
-                Arc::new(out)
+                let mut out = StringBuilder::with_capacity(dates.len(), dates.len() * 7);
+                // Dates come sorted or clustered often enough that the
+                // previous answer is worth remembering.
+                let mut last: Option<(i32, [u8; 7])> = None;
+                for d in dates.iter() {
+                    match d {
+                        Some(days) => {
+                            let month = match last {
+                                Some((seen, month)) if seen == days => month,
+                                _ => {
+                                    let month = year_month_bytes(days);
+                                    last = Some((days, month));
+                                    month
+                                }
+                            };
+                            // Digits and a dash: always UTF-8.
+                            out.append_value(std::str::from_utf8(&month).unwrap_or_default());
+                        }
+                        None => out.append_null(),
+                    }
+                }
+                Arc::new(out.finish())
             }
             _ => {
                 map_text(column, &year_month_of_text).ok_or_else(|| type_error("Date32 or Utf8"))?
@@ -181,36 +206,58 @@ fn map_text_into(
     match column.data_type() {
         DataType::Utf8 => {
             let strings = column.as_string::<i32>();
-            // HMAC per value is the cost of the analyst tier at a million
-            // students; chunks run in parallel and are put back in order, so
-            // the output does not depend on the thread count.
             let n = strings.len();
+            let map_rows = |rows: std::ops::Range<usize>| {
+                // Room for a pseudonym per value: the common case needs no
+                // growing, and a column is built in one buffer.
+                let mut builder = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
+                let mut buf = String::new();
+                // Rows of one household or one person come together, with
+                // the same head, household number or address; a repeat of
+                // the previous value reuses its answer (every treatment is a
+                // function of the value alone).
+                let mut previous: Option<(&str, bool)> = None;
+                for i in rows {
+                    if strings.is_null(i) {
+                        builder.append_null();
+                        continue;
+                    }
+                    let value = strings.value(i);
+                    let non_null = match previous {
+                        Some((seen, non_null)) if seen == value => non_null,
+                        _ => {
+                            buf.clear();
+                            let non_null = f(value, &mut buf);
+                            previous = Some((value, non_null));
+                            non_null
+                        }
+                    };
+                    if non_null {
+                        builder.append_value(&buf);
+                    } else {
+                        builder.append_null();
+                    }
+                }
+                builder.finish()
+            };
+            // Publish hands over one row group at a time and runs row
+            // groups in parallel: one builder, no joining. A whole large
+            // table is cut into chunks that run in parallel (HMAC per value
+            // is the cost of the analyst tier) and are put back in order, so
+            // the output does not depend on the thread count.
+            if n <= PARALLEL_MIN_ROWS {
+                return Some(Arc::new(map_rows(0..n)));
+            }
             let parts: Vec<StringArray> = (0..n.div_ceil(CHUNK_ROWS))
                 .into_par_iter()
-                .map(|c| {
-                    let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
-                    let mut builder = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
-                    let mut buf = String::new();
-                    for i in rows {
-                        buf.clear();
-                        if !strings.is_null(i) && f(strings.value(i), &mut buf) {
-                            builder.append_value(&buf);
-                        } else {
-                            builder.append_null();
-                        }
-                    }
-                    builder.finish()
-                })
+                .map(|c| map_rows(c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n)))
                 .collect();
             // One copy of the chunks' bytes into the column.
             let parts: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
-            if parts.is_empty() {
-                return Some(Arc::new(StringArray::from(Vec::<Option<&str>>::new())));
-            }
             arrow_select::concat::concat(&parts).ok()
         }
         DataType::List(item) if item.data_type() == &DataType::Utf8 => {
-            let list = column.as_list::<i32>();
+            let list = compact_list(column.as_list::<i32>())?;
             let values = map_text_into(list.values(), f)?;
             let item = Arc::new(Field::new(item.name(), DataType::Utf8, true));
             let out = ListArray::new(item, list.offsets().clone(), values, list.nulls().cloned());
@@ -219,6 +266,25 @@ fn map_text_into(
         _ => None,
     }
 }
+
+/// A list column whose items are exactly its own rows' items. A slice of a
+/// list (a row group of a table) keeps the whole table's items behind it,
+/// which a row group's view must not map again; such a slice is compacted
+/// first (its items are few).
+fn compact_list(list: &ListArray) -> Option<ListArray> {
+    let offsets = list.offsets();
+    let start = offsets.first();
+    let end = offsets.last();
+    if start == 0 && end as usize == list.values().len() {
+        return Some(list.clone());
+    }
+    let compacted = arrow_select::concat::concat(&[list as &dyn Array]).ok()?;
+    compacted.as_list_opt::<i32>().cloned()
+}
+
+/// Columns up to this many rows are mapped in one piece (see
+/// [`map_text_into`]); a row group has 131,072.
+const PARALLEL_MIN_ROWS: usize = 256 * 1024;
 
 /// Rows per parallel chunk of a column.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -230,7 +296,13 @@ fn scan_for_ids(table: &str, column: &str, array: &ArrayRef) -> Result<(), Priva
         DataType::List(item) if item.data_type() == &DataType::Utf8 => {
             // Rows of a list column are reported by value position; close
             // enough to find the offending column, which is what matters.
-            array.as_list::<i32>().values().as_string::<i32>().clone()
+            let list = array.as_list::<i32>();
+            // Should compacting fail, every item behind the slice is
+            // scanned: more than needed, never less.
+            match compact_list(list) {
+                Some(list) => list.values().as_string::<i32>().clone(),
+                None => list.values().as_string::<i32>().clone(),
+            }
         }
         _ => return Ok(()),
     };
@@ -281,6 +353,12 @@ fn pseudonym_at(b: &[u8], i: usize) -> bool {
 /// skipping it in place finds exactly what scanning the blanked text finds.
 fn find_resident_id_outside_pseudonyms(text: &str) -> Option<ResidentId> {
     let b = text.as_bytes();
+    // An ID has at least 17 digits; most values (codes, names, schools,
+    // months) have far fewer, and counting them is much cheaper than
+    // walking the text.
+    if b.len() < 18 || b.iter().filter(|c| c.is_ascii_digit()).count() < 17 {
+        return None;
+    }
     let mut i = 0;
     while i < b.len() {
         if pseudonym_at(b, i) {
@@ -603,6 +681,52 @@ mod tests {
                 want,
                 "row {i}"
             );
+        }
+    }
+
+    /// Publish makes the view one row group at a time: the view of a slice
+    /// must be the slice of the view, also for list columns (whose slices
+    /// keep the whole table's items behind them) and repeated values.
+    #[test]
+    fn the_view_of_a_slice_is_the_slice_of_the_view() {
+        use arrow_array::builder::ListBuilder;
+        let n = 50;
+        let mut lists = ListBuilder::new(StringBuilder::new());
+        for i in 0..n {
+            for j in 0..(i % 3) {
+                lists
+                    .values()
+                    .append_value(format!("第{}小学", (i + j) % 7));
+            }
+            lists.append(i % 9 != 4);
+        }
+        let day = CivilDate::new(2012, 3, 5).unwrap().to_days();
+        let batch = RecordBatch::try_from_iter([
+            (
+                "person_id",
+                Arc::new(StringArray::from_iter(
+                    (0..n).map(|i| (i % 6 != 1).then(|| format!("P{:08}", i / 2))),
+                )) as ArrayRef,
+            ),
+            (
+                "address",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("广东省广州市天河区体育西路{}号", i / 3)),
+                )) as ArrayRef,
+            ),
+            (
+                "birth_date",
+                Arc::new(Date32Array::from_iter_values((0..n).map(|i| day + i / 4))) as ArrayRef,
+            ),
+            ("schools", Arc::new(lists.finish()) as ArrayRef),
+        ])
+        .unwrap();
+        let k = key();
+        let whole = analyst_view("persons", &batch, &k).unwrap();
+        assert_eq!(whole.num_columns(), 4);
+        for (offset, len) in [(0, 50), (0, 7), (7, 13), (20, 30), (49, 1), (10, 0)] {
+            let part = analyst_view("persons", &batch.slice(offset, len), &k).unwrap();
+            assert_eq!(part, whole.slice(offset, len), "rows {offset}+{len}");
         }
     }
 
