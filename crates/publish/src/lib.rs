@@ -30,7 +30,7 @@ pub use fsio::{
 pub use layout::{period_dir, published_periods, registry_path};
 pub use lock::{LOCK_FILE, OutputLock, lock, lock_with_timeout};
 pub use manifest::{InputEntry, Manifest, OutputEntry, Tier};
-pub use parquet_io::{ROW_GROUP_ROWS, write_parquet_file};
+pub use parquet_io::{ROW_GROUP_ROWS, parquet_writer_properties, write_parquet_file};
 pub use read::{latest_period_before, load_file, load_table};
 pub use verify::{PeriodCheck, Problem, VerifyReport, verify};
 pub use write::{PeriodOutput, PublishReport, publish};

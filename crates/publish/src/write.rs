@@ -20,13 +20,14 @@ use crate::layout::{
 use crate::manifest::{
     Alias, AnalystTierEntry, InputEntry, MANIFEST_FORMAT, Manifest, OutputEntry, Tier,
 };
-use crate::parquet_io::encode_into;
+use crate::parquet_io::{encode_into, encode_view_into};
 use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_aggregates, analyst_view, policy};
 use aidlink_vocab::{CivilDate, Period};
 use arrow_array::RecordBatch;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Everything one period's run produced, handed to [`publish`].
 #[derive(Clone, Debug)]
@@ -71,6 +72,11 @@ pub struct PublishReport {
     pub replaces: Option<String>,
     /// Whether the period was already published with exactly this content.
     pub unchanged: bool,
+    /// Wall time of each step (`restricted/records.parquet`, `analyst view
+    /// records`, `manifest`, ...), in the order the steps started, for logs
+    /// and benchmarks. Steps that ran in parallel overlap, so the times can
+    /// add up to more than the whole.
+    pub timings: Vec<(String, Duration)>,
 }
 
 /// Points where a test can make [`publish_with_failpoint`] stop as if the
@@ -220,31 +226,104 @@ fn stage_and_swap(
     make_dir(&restricted, RESTRICTED_DIR_MODE)?;
     let mut outputs = Vec::new();
     let mut aliases = Vec::new();
+    let mut timings = Vec::new();
 
-    // Restricted tier: every table and file, with a root link of the same
-    // name. The first table is written alone (a test stops right after it);
-    // the others, and the analyst forms below, are encoded in parallel, one
-    // table per task, and their entries kept in table order.
-    let restricted_table = |(name, batch): &(String, RecordBatch)| {
-        write_table(
-            staging,
-            RESTRICTED,
-            &format!("{name}.parquet"),
+    // Which tables get an analyst form, and what the policy drops unasked.
+    let mut restricted_only = Vec::new();
+    let mut dropped_by_default = Vec::new();
+    let analyst = staging.join(ANALYST);
+    if let Some(_key) = key {
+        make_dir(&analyst, SHARED_DIR_MODE)?;
+        for (name, batch) in &output.tables {
+            if !policy::has_analyst_form(name) {
+                restricted_only.push(name.clone());
+                continue;
+            }
+            for column in policy::undecided_columns(name, &batch.schema()) {
+                dropped_by_default.push(format!("{name}.{column}"));
+            }
+        }
+    }
+
+    // Every table file of both tiers is one task, the aggregates another;
+    // they run in parallel (and each encodes its row groups' columns in
+    // parallel), and their entries are kept in task order. The analyst
+    // view of a table is made row group by row group as it is encoded.
+    let mut jobs: Vec<Job<'_>> = output
+        .tables
+        .iter()
+        .map(|(name, batch)| Job::Table {
             name,
             batch,
-            period,
-            Tier::Restricted,
-        )
-    };
-    if let Some(first) = output.tables.first() {
-        outputs.push(restricted_table(first)?);
-        failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
+            key: None,
+        })
+        .collect();
+    if let Some(key) = key {
+        jobs.extend(
+            output
+                .tables
+                .iter()
+                .filter(|(name, _)| policy::has_analyst_form(name))
+                .map(|(name, batch)| Job::Table {
+                    name,
+                    batch,
+                    key: Some(key),
+                }),
+        );
+        jobs.push(Job::Aggregates);
     }
-    let rest = output.tables.get(1..).unwrap_or_default();
-    let written: Vec<_> = rest.par_iter().map(restricted_table).collect();
-    for entry in written {
-        outputs.push(entry?);
+    let done: Vec<Result<Vec<(OutputEntry, Duration)>, PublishError>> = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let t = Instant::now();
+            let entries = match *job {
+                Job::Table { name, batch, key } => {
+                    let tier = if key.is_some() {
+                        Tier::Analyst
+                    } else {
+                        Tier::Restricted
+                    };
+                    vec![write_table(staging, name, batch, key, period, tier)?]
+                }
+                Job::Aggregates => {
+                    let aggregates = analyst_aggregates(&output.tables, privacy.min_cell_count)
+                        .map_err(|source| PublishError::Privacy {
+                            table: "aggregates".into(),
+                            error: source,
+                        })?;
+                    // Aggregates count persons; they are built from the real
+                    // person numbers and hold none, so they need no view.
+                    aggregates
+                        .iter()
+                        .map(|(name, batch)| {
+                            write_table(staging, name, batch, None, period, Tier::Analyst)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+            };
+            // A test stops here, as if the process died with one table
+            // written and the others on their way.
+            if i == 0 {
+                failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
+            }
+            let took = t.elapsed();
+            Ok(entries.into_iter().map(|e| (e, took)).collect())
+        })
+        .collect();
+    for (job, entries) in jobs.iter().zip(done) {
+        for (entry, took) in entries? {
+            let step = match job {
+                Job::Aggregates => format!("aggregates {}", entry.path),
+                Job::Table { .. } => entry.path.clone(),
+            };
+            timings.push((step, took));
+            outputs.push(entry);
+        }
     }
+
+    // The restricted tier's other files, and a root link of the same name
+    // for every restricted file.
     for (name, _) in &output.tables {
         aliases.push(alias(staging, &format!("{name}.parquet"))?);
     }
@@ -261,71 +340,12 @@ fn stage_and_swap(
         });
         aliases.push(alias(staging, name)?);
     }
+    // Each file was synced as it was closed; the folders' entries once.
+    let t = Instant::now();
     sync_dir(&restricted)?;
-
-    // Analyst tier, only with a key.
-    let mut restricted_only = Vec::new();
-    let mut dropped_by_default = Vec::new();
     let skipped_because = match key {
         None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
-        Some(key) => {
-            let analyst = staging.join(ANALYST);
-            make_dir(&analyst, SHARED_DIR_MODE)?;
-            let mut published = Vec::new();
-            for (name, batch) in &output.tables {
-                if !policy::has_analyst_form(name) {
-                    restricted_only.push(name.clone());
-                    continue;
-                }
-                for column in policy::undecided_columns(name, &batch.schema()) {
-                    dropped_by_default.push(format!("{name}.{column}"));
-                }
-                published.push((name, batch));
-            }
-            // Each view is dropped as soon as it is written, so at most
-            // one per thread is in memory.
-            let written: Vec<_> = published
-                .par_iter()
-                .map(|(name, batch)| {
-                    let view =
-                        analyst_view(name, batch, key).map_err(|source| PublishError::Privacy {
-                            table: name.to_string(),
-                            error: source,
-                        })?;
-                    write_table(
-                        staging,
-                        ANALYST,
-                        &format!("{name}.parquet"),
-                        name,
-                        &view,
-                        period,
-                        Tier::Analyst,
-                    )
-                })
-                .collect();
-            for entry in written {
-                outputs.push(entry?);
-            }
-            let aggregates =
-                analyst_aggregates(&output.tables, privacy.min_cell_count).map_err(|source| {
-                    PublishError::Privacy {
-                        table: "aggregates".into(),
-                        error: source,
-                    }
-                })?;
-            for (name, batch) in &aggregates {
-                // Aggregates count persons; they are built from the real
-                // person numbers and hold none, so they need no view.
-                outputs.push(write_table(
-                    staging,
-                    ANALYST,
-                    &format!("{name}.parquet"),
-                    name,
-                    batch,
-                    period,
-                    Tier::Analyst,
-                )?);
-            }
+        Some(_) => {
             sync_dir(&analyst)?;
             None
         }
@@ -407,10 +427,13 @@ fn stage_and_swap(
         SHARED_FILE_MODE,
     )?;
     sync_dir(staging)?;
+    timings.push(("manifest".to_string(), t.elapsed()));
     failpoint(fail, FailPoint::BeforeSwap, "before swap")?;
 
+    let t = Instant::now();
     swap(out_dir, staging, &target, period, fail)?;
     link_registry(out_dir, period, output)?;
+    timings.push(("swap".to_string(), t.elapsed()));
 
     Ok(PublishReport {
         period,
@@ -423,39 +446,58 @@ fn stage_and_swap(
         manifest_sha256,
         replaces,
         unchanged,
+        timings,
     })
 }
 
-/// Encodes and writes one table; returns its manifest entry.
+/// One task of staging: a table file of either tier, or the aggregates.
+enum Job<'a> {
+    /// A table; with a key, its analyst form.
+    Table {
+        name: &'a str,
+        batch: &'a RecordBatch,
+        key: Option<&'a PseudonymKey>,
+    },
+    /// The analyst tier's aggregate tables.
+    Aggregates,
+}
+
+/// Encodes and writes one table into `restricted/` or, with a key, its
+/// analyst view into `analyst/`; returns its manifest entry.
 fn write_table(
     staging: &Path,
-    tier_dir: &str,
-    file: &str,
     table: &str,
     batch: &RecordBatch,
+    key: Option<&PseudonymKey>,
     period: Period,
     tier: Tier,
 ) -> Result<OutputEntry, PublishError> {
-    let rel = format!("{tier_dir}/{file}");
-    let path = staging.join(&rel);
-    let tier_name = match tier {
-        Tier::Restricted => "restricted",
-        Tier::Analyst => "analyst",
-        Tier::History => "history",
+    let (tier_dir, tier_name, mode) = match tier {
+        Tier::Restricted => (RESTRICTED, "restricted", RESTRICTED_FILE_MODE),
+        Tier::Analyst | Tier::History => (ANALYST, "analyst", SHARED_FILE_MODE),
     };
+    let rel = format!("{tier_dir}/{table}.parquet");
+    let path = staging.join(&rel);
     let meta = [
         ("aidlink.period", period.to_string()),
         ("aidlink.table", table.to_string()),
         ("aidlink.tier", tier_name.to_string()),
     ];
-    let mode = if tier == Tier::Restricted {
-        RESTRICTED_FILE_MODE
-    } else {
-        SHARED_FILE_MODE
-    };
     // Encoded straight into the file and hashed on the way, rather than
     // built in memory, written, and hashed again.
-    let file = encode_into(batch, &meta, &path, HashingFile::create(&path, mode)?)?;
+    let sink = HashingFile::create(&path, mode)?;
+    let file = match key {
+        None => encode_into(batch, &meta, &path, sink)?,
+        Some(key) => {
+            let view = |rows: &RecordBatch, first_row: usize| {
+                analyst_view(table, rows, key).map_err(|source| PublishError::Privacy {
+                    table: table.to_string(),
+                    error: source.offset_rows(first_row),
+                })
+            };
+            encode_view_into(batch, &view, &meta, &path, sink)?
+        }
+    };
     let (sha256, bytes) = file.finish(&path)?;
     Ok(OutputEntry {
         bytes,
