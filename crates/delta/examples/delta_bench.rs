@@ -23,12 +23,13 @@
 // A benchmark on fixed files: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aidlink_delta::{RECORD, combine, diff, link_table, with_events};
+use aidlink_delta::{RECORD, combine, diff, link_delta, link_table, with_events};
 use aidlink_registry::Registry;
 use aidlink_vocab::Period;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -45,6 +46,15 @@ fn read(path: &Path) -> RecordBatch {
         .collect::<Result<_, _>>()
         .unwrap();
     arrow_select::concat::concat_batches(&schema, &batches).unwrap()
+}
+
+/// Whether two tables hold the same columns' data (nullability aside).
+fn same_batch(a: &RecordBatch, b: &RecordBatch) -> bool {
+    a.num_columns() == b.num_columns()
+        && a.columns()
+            .iter()
+            .zip(b.columns())
+            .all(|(x, y)| x.to_data() == y.to_data())
 }
 
 /// The published tables of one period.
@@ -94,6 +104,18 @@ fn reset_peak() {
 /// The highest peak RSS seen at the end of a [`timed`] call, in KB.
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
+/// Each [`timed`] call's label, wall and CPU seconds.
+static TIMES: Mutex<Vec<(String, f64, f64)>> = Mutex::new(Vec::new());
+
+/// Wall and CPU seconds of the timed calls whose label `keep` accepts.
+fn sum_times(keep: impl Fn(&str) -> bool) -> (f64, f64) {
+    let times = TIMES.lock().map(|t| t.clone()).unwrap_or_default();
+    times
+        .iter()
+        .filter(|t| keep(&t.0))
+        .fold((0.0, 0.0), |(w, c), t| (w + t.1, c + t.2))
+}
+
 /// Runs one call and prints its wall time, the peak RSS during the call
 /// above the RSS before it, and the RSS after it.
 fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
@@ -105,6 +127,9 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     let took = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
     PEAK.fetch_max(status_kb("VmHWM"), Ordering::Relaxed);
+    if let Ok(mut t) = TIMES.lock() {
+        t.push((label.to_string(), took, cpu));
+    }
     eprintln!(
         "  {label:<22} {took:>7.3} s wall {cpu:>6.2} s cpu   peak +{:>5} MB, then {:>5} MB",
         status_kb("VmHWM").saturating_sub(before) / 1024,
@@ -255,18 +280,46 @@ fn main() {
                 .unwrap()
             });
             drop((prev_links, links));
+            let direct = timed("link_delta", || {
+                link_delta(
+                    prev.as_ref().map(|p| &p.registry),
+                    &cur.registry,
+                    previous,
+                    period,
+                )
+                .unwrap()
+            });
+            assert!(
+                same_batch(&direct, &link),
+                "link_delta differs from the diff of the link tables"
+            );
+            drop(direct);
             let parts = [person, flag, link];
             timed("combine", || combine(&parts).unwrap())
         };
+        // The pipeline's calls today, and with link_delta instead of two
+        // link tables and their diff.
+        let today = sum_times(|l| l != "link_delta");
+        let direct = sum_times(|l| !l.starts_with("link_table") && l != "diff link");
         eprintln!(
-            "  {:<22} {:>7.3} s wall {:>6.2} s cpu   ({} rows; delta peak {} MB above the loaded tables' {} MB)",
-            "total",
-            all.elapsed().as_secs_f64(),
-            cpu_seconds() - cpu_all,
+            "  {:<22} {:>7.3} s wall {:>6.2} s cpu   (pipeline's calls: link_table, diff link)",
+            "total", today.0, today.1
+        );
+        eprintln!(
+            "  {:<22} {:>7.3} s wall {:>6.2} s cpu   (link_delta instead)",
+            "total", direct.0, direct.1
+        );
+        eprintln!(
+            "  {} rows; delta peak {} MB above the loaded tables' {} MB; all calls {:.3} s wall {:.2} s cpu",
             delta.num_rows(),
             PEAK.load(Ordering::Relaxed).saturating_sub(base) / 1024,
             base / 1024,
+            all.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu_all,
         );
+        if let Ok(mut t) = TIMES.lock() {
+            t.clear();
+        }
         if check {
             drop((prev, cur));
             let published = read(&restricted(period).join("delta.parquet"));

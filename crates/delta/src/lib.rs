@@ -9,7 +9,8 @@
 //! * `link`: which person each record belongs to, keyed by a digest of the
 //!   registry's record key (see [`link_table`]).
 //!
-//! [`diff`] compares two versions of one table, [`with_events`] writes the
+//! [`diff`] compares two versions of one table, [`link_delta`] gives the
+//! link entity's rows straight from two registries, [`with_events`] writes the
 //! registry's merges, splits, new and retired persons onto the person rows,
 //! [`combine`] puts the entities into one table, and [`summarize`] counts a
 //! delta for people. The schema and the rules are documented in
@@ -20,6 +21,7 @@ mod diff;
 mod error;
 mod events;
 mod link;
+mod link_delta;
 mod summary;
 mod table;
 mod text;
@@ -29,6 +31,7 @@ pub use diff::{DiffOptions, EVIDENCE, EVIDENCE_DIGEST, diff, diff_with};
 pub use error::DeltaError;
 pub use events::with_events;
 pub use link::{RECORD, SOURCE, link_schema, link_table, record_digest};
+pub use link_delta::link_delta;
 pub use summary::{ChangeCounts, DeltaSummary, FlagCounts, summarize};
 pub use table::{
     CHANGE_TYPE, CHANGED_COLUMNS, ChangeType, ENTITY, EVENT, EVENT_DETAIL, FLAG, FROM_PERIOD, KEY,

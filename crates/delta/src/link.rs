@@ -99,22 +99,22 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
 }
 
 /// Bytes of the SHA-256 a record digest keeps.
-const DIGEST_BYTES: usize = 10;
+pub(crate) const DIGEST_BYTES: usize = 10;
 
 /// The digest as the high bytes of a number, so numbers order as digests do.
-fn digest_number(digest: [u8; DIGEST_BYTES]) -> u128 {
+pub(crate) fn digest_number(digest: [u8; DIGEST_BYTES]) -> u128 {
     let mut bytes = [0u8; 16];
     bytes[..DIGEST_BYTES].copy_from_slice(&digest);
     u128::from_be_bytes(bytes)
 }
 
 /// The length of `aidlink_vocab::person_id(n)`: `P` and at least 8 digits.
-fn person_id_len(n: u64) -> usize {
+pub(crate) fn person_id_len(n: u64) -> usize {
     1 + n.checked_ilog10().map_or(1, |d| d as usize + 1).max(8)
 }
 
 /// Writes `aidlink_vocab::person_id(n)` into a slot of [`person_id_len`].
-fn write_person_id(slot: &mut [u8], mut n: u64) {
+pub(crate) fn write_person_id(slot: &mut [u8], mut n: u64) {
     if let Some((p, digits)) = slot.split_first_mut() {
         *p = b'P';
         for d in digits.iter_mut().rev() {
@@ -125,7 +125,7 @@ fn write_person_id(slot: &mut [u8], mut n: u64) {
 }
 
 /// The 10 bytes of SHA-256 behind [`record_digest`].
-fn raw_digest(record_key: &str) -> [u8; DIGEST_BYTES] {
+pub(crate) fn raw_digest(record_key: &str) -> [u8; DIGEST_BYTES] {
     let digest = Sha256::digest(record_key.as_bytes());
     let mut out = [0u8; DIGEST_BYTES];
     out.copy_from_slice(&digest[..DIGEST_BYTES]);

@@ -440,3 +440,87 @@ fn columns_marked_not_compared_are_shown_but_make_no_change() {
             .contains(r#""age":10"#)
     );
 }
+
+/// The link delta of two registries, both ways: from the registries, and
+/// as the diff of their link tables.
+fn link_deltas(
+    previous: Option<&aidlink_registry::Registry>,
+    current: &aidlink_registry::Registry,
+) -> (RecordBatch, RecordBatch) {
+    let (from, to) = (previous.map(|_| p("2026-10")), p("2026-11"));
+    let direct = aidlink_delta::link_delta(previous, current, from, to).unwrap();
+    let prev_links = previous.map(link_table);
+    let diffed = diff(
+        "link",
+        &["record"],
+        prev_links.as_ref(),
+        &link_table(current),
+        from,
+        to,
+    )
+    .unwrap();
+    (direct, diffed)
+}
+
+#[test]
+fn link_delta_gives_the_rows_of_the_link_tables_diff() {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = assign(
+        None,
+        &keys(&[
+            "enrollment|sno:A",
+            "subsidy|hh:1/id:A",
+            "enrollment|sno:B",
+            "household|id:C",
+            "disability|cert:\"D\"",
+            "enrollment|sno:E",
+        ]),
+        &[0, 1, 2, 3, 4, 4],
+    );
+    // A's subsidy record joins A, B leaves (kept while absent), E splits
+    // from D, F is new.
+    let second = assign(
+        Some(&first.registry),
+        &keys(&[
+            "enrollment|sno:A",
+            "subsidy|hh:1/id:A",
+            "household|id:C",
+            "disability|cert:\"D\"",
+            "enrollment|sno:E",
+            "enrollment|sno:F",
+        ]),
+        &[0, 0, 1, 2, 3, 4],
+    );
+    // B comes back, C leaves.
+    let third = assign(
+        Some(&second.registry),
+        &keys(&[
+            "enrollment|sno:A",
+            "subsidy|hh:1/id:A",
+            "enrollment|sno:B",
+            "disability|cert:\"D\"",
+            "enrollment|sno:E",
+            "enrollment|sno:F",
+        ]),
+        &[0, 0, 1, 2, 3, 4],
+    );
+    for (previous, current) in [
+        (None, &first.registry),
+        (Some(&first.registry), &second.registry),
+        (Some(&second.registry), &third.registry),
+        (Some(&first.registry), &third.registry),
+        (Some(&third.registry), &third.registry),
+    ] {
+        let (direct, diffed) = link_deltas(previous, current);
+        assert!(diffed.num_rows() > 0 || previous.is_some());
+        assert_eq!(direct, diffed);
+    }
+    let (direct, _) = link_deltas(Some(&first.registry), &third.registry);
+    let changes = strings(&direct, "change_type");
+    for change in ["delete", "update_preimage", "update_postimage", "insert"] {
+        assert!(
+            changes.iter().any(|c| c.as_deref() == Some(change)),
+            "the test covers {change}"
+        );
+    }
+}
