@@ -118,15 +118,11 @@ pub fn assign_with(
 
     // Each row's place in key order and its previous entry, found by hash
     // (see `place`); everything after compares places, not texts.
-    let Placed { place, matched } = place::place(&previous.keys, keys);
-    let mut by_key: Vec<(u64, u32)> = place
-        .par_iter()
-        .enumerate()
-        .map(|(r, p)| (*p, r as u32))
-        .collect();
-    by_key.par_sort_unstable();
-    drop(place);
-    let repeated = by_key.par_windows(2).any(|w| w[0].0 == w[1].0);
+    let Placed {
+        by_key,
+        matched,
+        repeated,
+    } = place::place(&previous.keys, keys);
 
     // Previous persons by dense index, in person number order.
     let persons = Persons::of(previous);
@@ -134,32 +130,39 @@ pub fn assign_with(
     // Clusters, ordered by their smallest record key (then their sorted key
     // list, which only matters when a caller passes repeated keys), each
     // with its rows in key order.
-    let (dense, count) = dense_clusters(cluster);
     // Each row's cluster ordinal, in key order.
-    let ord_seq: Vec<u32> = if repeated {
+    let (ord_seq, count): (Vec<u32>, usize) = if repeated {
+        let (dense, count) = dense_clusters(cluster);
         let ordinal = order_by_key_lists(&dense, count, &by_key);
-        by_key
+        let seq = by_key
             .par_iter()
             .map(|(_, r)| ordinal[dense[*r as usize] as usize])
-            .collect()
+            .collect();
+        (seq, count)
     } else {
         // Keys are unique, so clusters differ at their smallest key: the
-        // order in which a walk in key order meets them.
-        let mut ordinal = vec![NONE; count];
+        // order in which a walk in key order meets them. Cluster indices
+        // index a table directly when they are not much more than the rows.
+        let hi = cluster.par_iter().copied().max().unwrap_or(0) as usize;
+        let dense = (hi >= 4 * n + 1024).then(|| dense_clusters(cluster).0);
+        let span = dense.as_ref().map_or(hi + 1, |_| n);
+        let mut ordinal = vec![NONE; span];
         let mut next = 0u32;
-        by_key
+        let seq = by_key
             .iter()
             .map(|(_, r)| {
-                let o = &mut ordinal[dense[*r as usize] as usize];
+                let r = *r as usize;
+                let c = dense.as_ref().map_or(cluster[r], |d| d[r]);
+                let o = &mut ordinal[c as usize];
                 if *o == NONE {
                     *o = next;
                     next += 1;
                 }
                 *o
             })
-            .collect()
+            .collect();
+        (seq, next as usize)
     };
-    drop(dense);
     // Each cluster's rows and their previous entries, in key order; the
     // entry is read off the place, not looked up per row.
     let (starts, rows) = group(
@@ -203,11 +206,11 @@ pub fn assign_with(
         .collect();
     pairs.par_sort_unstable();
     let mut number: Vec<Option<u64>> = vec![None; count];
-    let mut holder: Vec<u32> = vec![NONE; persons.numbers.len()];
+    let mut holder: Vec<u32> = vec![NONE; persons.count];
     for pair in pairs {
         let (p, c) = ((pair >> 32) as u32 as usize, pair as u32 as usize);
         if number[c].is_none() && holder[p] == NONE {
-            number[c] = Some(persons.numbers[p]);
+            number[c] = Some(persons.number(p));
             holder[p] = c as u32;
         }
     }
@@ -246,18 +249,19 @@ pub fn assign_with(
     // Merges, splits and retirements, from the previous persons' side:
     // each previous person's parts, `(this period's person, records)` in
     // this period's number order.
-    let (part_starts, parts) = group(
-        persons.numbers.len(),
+    let (part_starts, mut parts) = group(
+        persons.count,
         overlap
             .iter()
             .map(|(c, p, k)| (*p, (numbers[*c as usize], *k))),
     );
     drop(overlap);
-    let mut merged_into: Vec<Option<u64>> = vec![None; persons.numbers.len()];
+    let mut merged_into: Vec<Option<u64>> = vec![None; persons.count];
     let fresh = previous.next_number();
-    for (p, &pn) in persons.numbers.iter().enumerate() {
+    for p in 0..persons.count {
+        let pn = persons.number(p);
         let total = persons.sizes[p] as usize;
-        let mut parts = parts[part_starts[p] as usize..part_starts[p + 1] as usize].to_vec();
+        let parts = &mut parts[part_starts[p] as usize..part_starts[p + 1] as usize];
         parts.sort_unstable();
         if parts.is_empty() {
             // A person of the last period with no record now retires; one
@@ -424,15 +428,24 @@ pub fn assign_with(
     }
 }
 
-/// The previous registry's persons: their numbers in increasing order, so
-/// that a person's dense index orders persons as their numbers do.
+/// The previous registry's persons by an index that orders them as their
+/// numbers do.
 struct Persons {
-    /// Person number of each dense index.
-    numbers: Vec<u64>,
-    /// Dense person index of each registry entry.
+    /// How index and number relate.
+    numbering: Numbering,
+    /// Indices `0..count`; some may name no person of the registry.
+    count: usize,
+    /// Person index of each registry entry.
     of_entry: Vec<u32>,
-    /// Present record keys (absent 0) of each dense person.
+    /// Present record keys (absent 0) of each person index.
     sizes: Vec<u32>,
+}
+
+enum Numbering {
+    /// Index `i` is person number `lo + i`.
+    From(u64),
+    /// Index `i` is the `i`-th smallest person number of the registry.
+    Sorted(Vec<u64>),
 }
 
 impl Persons {
@@ -440,51 +453,48 @@ impl Persons {
         let numbers = registry.numbers.values();
         let absent = registry.absent.values();
         let m = numbers.len();
-        assert!(m < u32::MAX as usize, "fewer than 2^32 registry entries");
+        assert!(m < NONE as usize, "fewer than 2^32 registry entries");
         let (lo, hi) = numbers
-            .iter()
-            .fold((u64::MAX, 0), |(lo, hi), n| (lo.min(*n), hi.max(*n)));
+            .par_iter()
+            .fold(|| (u64::MAX, 0), |(lo, hi), n| (lo.min(*n), hi.max(*n)))
+            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
         // Person numbers are handed out one by one, so they usually fill a
-        // range not much longer than the registry: then a table over the
-        // range ranks them; otherwise they are sorted.
-        let of_entry: Vec<u32>;
-        let mut unique: Vec<u64>;
-        if m > 0 && hi - lo < 4 * m as u64 + 1024 {
-            let span = (hi - lo + 1) as usize;
-            let mut dense = vec![NONE; span];
-            for n in numbers {
-                dense[(n - lo) as usize] = 0;
-            }
-            unique = Vec::new();
-            for (at, d) in dense.iter_mut().enumerate() {
-                if *d == 0 {
-                    *d = unique.len() as u32;
-                    unique.push(lo + at as u64);
-                }
-            }
-            of_entry = numbers
-                .par_iter()
-                .map(|n| dense[(n - lo) as usize])
-                .collect();
-        } else {
-            unique = numbers.to_vec();
-            unique.par_sort_unstable();
-            unique.dedup();
-            of_entry = numbers
-                .par_iter()
-                .map(|n| unique.partition_point(|u| u < n) as u32)
-                .collect();
-        }
-        let mut sizes = vec![0u32; unique.len()];
-        for (i, p) in of_entry.iter().enumerate() {
-            if absent[i] == 0 {
+        // range not much longer than the registry: then the index is the
+        // number's offset in it. Otherwise the numbers are sorted.
+        let (numbering, count, of_entry): (Numbering, usize, Vec<u32>) =
+            if m > 0 && hi - lo < 4 * m as u64 + 1024 {
+                let of_entry = numbers.par_iter().map(|n| (n - lo) as u32).collect();
+                (Numbering::From(lo), (hi - lo + 1) as usize, of_entry)
+            } else {
+                let mut unique = numbers.to_vec();
+                unique.par_sort_unstable();
+                unique.dedup();
+                let of_entry = numbers
+                    .par_iter()
+                    .map(|n| unique.partition_point(|u| u < n) as u32)
+                    .collect();
+                let count = unique.len();
+                (Numbering::Sorted(unique), count, of_entry)
+            };
+        let mut sizes = vec![0u32; count];
+        for (p, a) in of_entry.iter().zip(absent) {
+            if *a == 0 {
                 sizes[*p as usize] += 1;
             }
         }
         Persons {
-            numbers: unique,
+            numbering,
+            count,
             of_entry,
             sizes,
+        }
+    }
+
+    /// The person number of index `p`.
+    fn number(&self, p: usize) -> u64 {
+        match &self.numbering {
+            Numbering::From(lo) => lo + p as u64,
+            Numbering::Sorted(numbers) => numbers[p],
         }
     }
 }
@@ -493,6 +503,8 @@ impl Persons {
 fn dense_clusters(cluster: &[u32]) -> (Vec<u32>, usize) {
     let n = cluster.len();
     let hi = cluster.par_iter().copied().max().unwrap_or(0) as usize;
+    // A table over the values when they are not much more than the rows,
+    // else a sort of them.
     if hi < 4 * n + 1024 {
         let mut dense = vec![NONE; hi + 1];
         for c in cluster {

@@ -6,7 +6,7 @@
 //! [`record_keys`]); when two records of one period share a key, they are told
 //! apart by a suffix given in an order that depends on their content only.
 
-use crate::place::text_hash;
+use crate::place::hashed;
 use aidlink_vocab::CivilDate;
 use aidlink_vocab::schema::{NOTES, SOURCE, SOURCE_ROW};
 use arrow_array::{
@@ -120,13 +120,7 @@ fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
     // Keys seen more than once: rows sorted by a hash of their key, so that
     // only rows of equal hashes are compared as text. Which groups exist
     // does not depend on the hash, and each group is ordered below.
-    let mut hashed: Vec<(u64, u32)> = keys
-        .par_iter()
-        .with_min_len(1 << 12)
-        .enumerate()
-        .map(|(row, k)| (text_hash(k), row as u32))
-        .collect();
-    hashed.par_sort_unstable();
+    let hashed = hashed(keys.len(), |row| keys[row].as_str());
     let mut repeated: Vec<Vec<usize>> = Vec::new();
     for run in hashed
         .chunk_by(|a, b| a.0 == b.0)

@@ -17,10 +17,13 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 /// Where each key of a period falls among the previous registry's keys.
 pub(crate) struct Placed {
-    /// Each row's place: equal keys have equal places, and places order rows
-    /// as their keys' texts do, among themselves and among the previous
-    /// registry's keys (see [`entry_place`]).
-    pub place: Vec<u64>,
+    /// Each row's place and the row, sorted (ties by row). Equal keys have
+    /// equal places, and places order rows as their keys' texts do, among
+    /// themselves and among the previous registry's keys (see
+    /// [`entry_place`]).
+    pub by_key: Vec<(u64, u32)>,
+    /// Whether some key is on more than one row.
+    pub repeated: bool,
     /// For each previous entry, whether some row has its key.
     pub matched: Vec<bool>,
 }
@@ -74,14 +77,51 @@ pub(crate) fn text_hash(text: &str) -> u64 {
 }
 
 /// `(hash, index)` of each text, sorted.
-fn hashed<'t>(n: usize, text: impl Fn(usize) -> &'t str + Sync) -> Vec<(u64, u32)> {
-    let mut h: Vec<(u64, u32)> = (0..n)
+pub(crate) fn hashed<'t>(n: usize, text: impl Fn(usize) -> &'t str + Sync) -> Vec<(u64, u32)> {
+    let h: Vec<(u64, u32)> = (0..n)
         .into_par_iter()
         .with_min_len(1 << 12)
         .map(|i| (text_hash(text(i)), i as u32))
         .collect();
-    h.par_sort_unstable();
-    h
+    sort_hashes(h)
+}
+
+/// Sorts `(hash, index)` pairs. Hashes are spread evenly, so one pass puts
+/// them in buckets by their top bits, and each bucket, small enough for the
+/// cache, is sorted on its own, the buckets in parallel: cheaper than a
+/// comparison sort of millions of pairs.
+fn sort_hashes(mut items: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    const BITS: u32 = 12;
+    let n = items.len();
+    if n < 1 << 16 {
+        items.sort_unstable();
+        return items;
+    }
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for (h, _) in &items {
+        starts[bucket(*h) + 1] += 1;
+    }
+    for b in 0..1 << BITS {
+        starts[b + 1] += starts[b];
+    }
+    let mut at = starts.clone();
+    let mut out = vec![(0u64, 0u32); n];
+    for item in &items {
+        let slot = &mut at[bucket(item.0)];
+        out[*slot] = *item;
+        *slot += 1;
+    }
+    drop(items);
+    let mut buckets: Vec<&mut [(u64, u32)]> = Vec::with_capacity(1 << BITS);
+    let mut rest: &mut [(u64, u32)] = &mut out;
+    for b in 0..1 << BITS {
+        let (head, tail) = rest.split_at_mut(starts[b + 1] - starts[b]);
+        buckets.push(head);
+        rest = tail;
+    }
+    buckets.par_iter_mut().for_each(|b| b.sort_unstable());
+    out
 }
 
 /// Places `keys` among the `previous` registry keys (sorted, unique).
@@ -137,12 +177,17 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
                 *e = NONE;
             }
         });
-    let mut matched = vec![false; m];
-    for e in &entry {
+    // The row of each entry; a second row for one entry is a repeated key.
+    let mut row_of = vec![NONE; m];
+    let mut repeated = false;
+    for (r, e) in entry.iter().enumerate() {
         if *e != NONE {
-            matched[*e as usize] = true;
+            let slot = &mut row_of[*e as usize];
+            repeated |= *slot != NONE;
+            *slot = r as u32;
         }
     }
+    let matched: Vec<bool> = row_of.par_iter().map(|r| *r != NONE).collect();
 
     // Keys the registry lacks, in text order, numbered with equal keys
     // alike, each before the first registry key greater than it.
@@ -156,24 +201,56 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
         }
         rank[*i] = next;
     }
+    repeated |= fresh.len() > 1 && (next as usize) < fresh.len() - 1;
     let before: Vec<usize> = fresh
         .par_iter()
         .map(|r| partition_point(previous, key(*r)))
         .collect();
-    let mut place: Vec<u64> = entry
-        .par_iter()
-        .map(|e| {
-            if *e == NONE {
-                0
-            } else {
-                entry_place(*e as usize)
-            }
-        })
-        .collect();
-    for (i, r) in fresh.iter().enumerate() {
-        place[*r] = new_place(before[i], rank[i]);
+    if repeated {
+        // Rows sorted by place; ties (equal keys) by row.
+        let mut by_key: Vec<(u64, u32)> = entry
+            .par_iter()
+            .enumerate()
+            .map(|(r, e)| {
+                (
+                    if *e == NONE {
+                        0
+                    } else {
+                        entry_place(*e as usize)
+                    },
+                    r as u32,
+                )
+            })
+            .collect();
+        for (i, r) in fresh.iter().enumerate() {
+            by_key[*r].0 = new_place(before[i], rank[i]);
+        }
+        by_key.par_sort_unstable();
+        return Placed {
+            by_key,
+            matched,
+            repeated,
+        };
     }
-    Placed { place, matched }
+    // Keys are unique: the registry's entries are already in key order, and
+    // the keys it lacks, in text order, go in between; no sort needed.
+    drop(entry);
+    let mut by_key = Vec::with_capacity(n);
+    let mut next_fresh = order.iter().peekable();
+    for (i, r) in row_of.iter().enumerate() {
+        while let Some(f) = next_fresh.next_if(|f| before[**f] <= i) {
+            by_key.push((new_place(before[*f], rank[*f]), fresh[*f] as u32));
+        }
+        if *r != NONE {
+            by_key.push((entry_place(i), *r));
+        }
+    }
+    by_key.extend(next_fresh.map(|f| (new_place(before[*f], rank[*f]), fresh[*f] as u32)));
+    Placed {
+        by_key,
+        matched,
+        repeated,
+    }
 }
 
 /// The `(row, entry)` pairs of equal hashes in a piece of the sorted
@@ -238,6 +315,33 @@ fn partition_point(texts: &StringArray, text: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// Each row's place, from the rows in place order.
+    fn places_by_row(placed: &Placed, n: usize) -> Vec<u64> {
+        let mut places = vec![0; n];
+        for (p, r) in &placed.by_key {
+            places[*r as usize] = *p;
+        }
+        let mut sorted = placed.by_key.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, placed.by_key);
+        places
+    }
+
+    #[test]
+    fn unique_keys_are_put_in_order_without_a_sort() {
+        let previous = StringArray::from(vec!["b", "d", "f", "h"]);
+        let keys: Vec<String> = ["i", "f", "a", "e", "b", "c", "g"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let placed = place(&previous, &keys);
+        assert!(!placed.repeated);
+        let rows: Vec<u32> = placed.by_key.iter().map(|(_, r)| *r).collect();
+        assert_eq!(rows, [2, 4, 5, 3, 1, 6, 0]);
+        places_by_row(&placed, keys.len());
+        assert_eq!(placed.matched, [true, false, true, false]);
+    }
+
     #[test]
     fn places_order_keys_as_their_texts_among_the_registry() {
         let previous = StringArray::from(vec!["b", "d", "f"]);
@@ -246,8 +350,10 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let placed = place(&previous, &keys);
+        assert!(placed.repeated);
+        let places = places_by_row(&placed, keys.len());
         let none = NONE;
-        let entries: Vec<u32> = placed.place.iter().map(|p| entry_of_place(*p)).collect();
+        let entries: Vec<u32> = places.iter().map(|p| entry_of_place(*p)).collect();
         assert_eq!(entries, [2, none, 1, none, none, none, none, none]);
         assert_eq!(placed.matched, [false, true, true]);
         // Every pair of rows, and every row against every entry, compares as
@@ -255,7 +361,7 @@ mod tests {
         for a in 0..keys.len() {
             for b in 0..keys.len() {
                 assert_eq!(
-                    placed.place[a].cmp(&placed.place[b]),
+                    places[a].cmp(&places[b]),
                     keys[a].cmp(&keys[b]),
                     "{} vs {}",
                     keys[a],
@@ -265,11 +371,11 @@ mod tests {
             for i in 0..previous.len() {
                 if entries[a] as usize != i {
                     assert_eq!(
-                        placed.place[a].cmp(&entry_place(i)),
+                        places[a].cmp(&entry_place(i)),
                         keys[a].as_str().cmp(previous.value(i)),
                     );
                 } else {
-                    assert_eq!(placed.place[a], entry_place(i));
+                    assert_eq!(places[a], entry_place(i));
                 }
             }
         }
@@ -280,9 +386,11 @@ mod tests {
         let previous = StringArray::from(Vec::<&str>::new());
         let keys: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
         let placed = place(&previous, &keys);
-        assert_eq!(placed.place[0], placed.place[2]);
-        assert!(placed.place[1] < placed.place[0]);
+        let places = places_by_row(&placed, keys.len());
+        assert_eq!(places[0], places[2]);
+        assert!(places[1] < places[0]);
         assert!(placed.matched.is_empty());
+        assert!(placed.repeated);
     }
 
     #[test]
@@ -295,6 +403,23 @@ mod tests {
         let prev = [(5, 0), (5, 1), (5, 2), (7, 3)];
         let got = join(&cur, &prev, &|r| keys[r], &|i| olds[i]);
         assert_eq!(got, [(0, 2), (1, 0), (2, 3)]);
+    }
+
+    #[test]
+    fn hash_sort_orders_pairs() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let items: Vec<(u64, u32)> = (0..100_000u32)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Some repeated hashes, as repeated keys give.
+                (if i % 10 == 0 { 42 } else { x }, i)
+            })
+            .collect();
+        let mut want = items.clone();
+        want.sort_unstable();
+        assert_eq!(sort_hashes(items), want);
     }
 
     #[test]
