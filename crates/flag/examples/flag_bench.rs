@@ -186,6 +186,36 @@ fn record_keys(records: &RecordBatch) -> Vec<String> {
     keys
 }
 
+/// CPU seconds this process has used, all threads, user and system: on a
+/// shared machine a step's CPU time varies less than its wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here; the
+    // kernel counts them in 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak and current resident memory of this process in MB.
+fn rss_mb() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (kb("VmHWM") / 1024, kb("VmRSS") / 1024)
+}
+
 /// Compares two tables column by column; says which columns differ.
 fn compare(what: &str, built: &RecordBatch, published: &RecordBatch) -> bool {
     let mut same = built.num_rows() == published.num_rows();
@@ -281,16 +311,25 @@ fn main() {
     let threads = rayon::current_num_threads();
     let mut result = None;
     for round in 0..repeat {
-        let t = Instant::now();
+        // Peak memory of the round above what is loaded, through Linux's
+        // reset of the peak to the current RSS.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let (_, before) = rss_mb();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let flagged = evaluate(&records, &person_ids, &roles, &rules, to).unwrap();
         let evaluate_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
+        let evaluate_cpu = cpu_seconds() - cpu;
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let flags = stabilize(&flagged.flags, Some(&previous), &records, &keys).unwrap();
         let stabilize_s = t.elapsed().as_secs_f64();
+        let stabilize_cpu = cpu_seconds() - cpu;
+        let (peak, _) = rss_mb();
         println!(
-            "round {round}: threads {threads} evaluate {evaluate_s:.3} s stabilize {stabilize_s:.3} s \
-             total {:.3} s ({} persons, {} flags)",
+            "round {round}: threads {threads} evaluate {evaluate_s:.3} s (cpu {evaluate_cpu:.2} s) \
+             stabilize {stabilize_s:.3} s (cpu {stabilize_cpu:.2} s) total {:.3} s; \
+             peak {} MB above the {before} MB loaded ({} persons, {} flags)",
             evaluate_s + stabilize_s,
+            peak.saturating_sub(before),
             flagged.persons.num_rows(),
             flags.num_rows()
         );

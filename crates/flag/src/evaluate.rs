@@ -1,18 +1,25 @@
 //! Evaluating the flag rules over a period's linked records.
 //!
-//! The records are grouped by person; each person's records decide the
-//! person's summary row and the flags of the rules in `docs/flags.md`. Only
-//! `id_conflict` looks across persons, through an index of valid ID numbers.
+//! The records are grouped by person with one sort of row numbers; each
+//! person's records decide the person's summary row and the flags of the
+//! rules in `docs/flags.md` ([`crate::person`]). Persons are evaluated in
+//! parallel runs, each appending to its own columns, joined in person order
+//! at the end. Only `id_conflict` looks across persons, through the shared
+//! IDs found beforehand ([`crate::conflict`]).
 
-use crate::columns::{Columns, bool_at, date_at, f64_at, str_at};
-use crate::tables::{FlagRow, PersonRow, flags_batch, persons_batch};
+use crate::columns::Columns;
+use crate::conflict::Conflicts;
+use crate::person::{Context, Gathered, Roles, Scratch};
+use crate::tables::{FlagRow, PersonsBuilder, build, flags_batch, persons_schema};
 use crate::{FlagError, FlagKind, FlagRules};
 use aidlink_vocab::TextKey;
-use aidlink_vocab::{CivilDate, Period, RecordRef, Role, mask_id_text};
-use arrow_array::RecordBatch;
+use aidlink_vocab::schema::{
+    BIRTH_MATCHES_ID, GENDER_MATCHES_ID, ID_BIRTH_DATE, ID_CHECK_OK, ID_GENDER, SOURCE, SOURCE_ROW,
+};
+use aidlink_vocab::{Period, Role};
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use rayon::prelude::*;
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 /// The persons and flags of a period.
 #[derive(Clone, Debug)]
@@ -24,16 +31,35 @@ pub struct FlagOutput {
     pub flags: RecordBatch,
 }
 
-/// The roles of one source, as flags.
-#[derive(Clone, Copy, Default)]
-struct Roles {
-    enrollment: bool,
-    aid: bool,
-    eligibility: bool,
-}
+/// Persons per parallel run: enough to make a task worth its columns,
+/// few enough that two threads share the work evenly.
+const PERSONS_PER_RUN: usize = 16 * 1024;
 
-/// Separators departments use between several aid types in one cell.
-const AID_TYPE_SEPARATORS: &[char] = &[';', ',', '、', '，', '；', '/', '|'];
+/// The record table columns the rules read (any that the table lacks read
+/// as nulls).
+const RULE_COLUMNS: &[&str] = &[
+    SOURCE,
+    SOURCE_ROW,
+    "id_number",
+    ID_CHECK_OK,
+    ID_BIRTH_DATE,
+    ID_GENDER,
+    BIRTH_MATCHES_ID,
+    GENDER_MATCHES_ID,
+    "name",
+    "name_pinyin",
+    "gender",
+    "birth_date",
+    "county",
+    "school",
+    "aid_type",
+    "aid_amount",
+    "subsidy_type",
+    "subsidy_status",
+    "end_month",
+    "certificate_no",
+    "disability_category",
+];
 
 /// Evaluates the flag rules.
 ///
@@ -56,541 +82,259 @@ pub fn evaluate(
             person_ids: person_ids.len(),
         });
     }
-    let source_roles: HashMap<&str, Roles> = roles
-        .iter()
-        .map(|(name, rs)| {
-            let r = Roles {
-                enrollment: rs.contains(&Role::Enrollment),
-                aid: rs.contains(&Role::Aid),
-                eligibility: rs.contains(&Role::Eligibility),
-            };
-            (name.as_str(), r)
+    // The map's keys are in name order, so a source's index also orders
+    // sources by name.
+    let source_names: Vec<&str> = roles.keys().map(String::as_str).collect();
+    let source_roles: Vec<Roles> = roles
+        .values()
+        .map(|rs| Roles {
+            enrollment: rs.contains(&Role::Enrollment),
+            aid: rs.contains(&Role::Aid),
+            eligibility: rs.contains(&Role::Eligibility),
         })
         .collect();
-    let mut row_roles = Vec::with_capacity(n);
-    for row in 0..n {
-        let source = cols.source.value(row);
-        match source_roles.get(source) {
-            Some(r) => row_roles.push(*r),
-            None => {
-                return Err(FlagError::UnknownSource {
-                    source_name: source.to_string(),
-                    row: cols.source_row.value(row),
-                    known: roles.keys().cloned().collect::<Vec<_>>().join(", "),
-                });
-            }
-        }
-    }
+    let sources = row_sources(&cols, &source_names).map_err(|row| FlagError::UnknownSource {
+        source_name: cols.source.value(row).to_string(),
+        row: cols.source_row.value(row),
+        known: source_names.join(", "),
+    })?;
     let rule_texts = FlagKind::ALL.map(|k| k.rule(rules));
-    let (conflicts, in_conflict) = id_conflicts(&cols, person_ids);
+    let conflicts = Conflicts::find(&cols, person_ids);
     let ctx = Context {
         cols: &cols,
-        roles: &row_roles,
+        source_names: &source_names,
+        source_roles: &source_roles,
+        sources: &sources,
         rules,
         rule_texts: &rule_texts,
         period,
-        conflicts,
-        in_conflict,
+        conflicts: &conflicts,
     };
 
-    // Records by person, source and row. The sort compares packed keys
-    // (person ID prefix, source rank) kept next to each row, not texts
-    // behind pointers; source ranks follow the names' order.
-    let mut source_names: Vec<&str> = source_roles.keys().copied().collect();
-    source_names.sort_unstable();
-    let rank = |row: usize| {
-        let name = cols.source.value(row);
-        source_names
-            .binary_search(&name)
-            .unwrap_or(source_names.len())
-    };
-    let mut sorted: Vec<(TextKey, usize, u64, usize)> = (0..n)
+    let (order, starts) = group_by_person(person_ids);
+    let persons = starts.len().saturating_sub(1);
+    let rule_columns: Vec<usize> = RULE_COLUMNS
+        .iter()
+        .filter_map(|name| records.schema_ref().index_of(name).ok())
+        .collect();
+    // Only columns of the table itself: a failure is a bug in this crate.
+    #[allow(clippy::expect_used)]
+    let rule_table = records
+        .project(&rule_columns)
+        .expect("projects existing columns");
+    // Persons are independent of each other; rayon's ordered collect keeps
+    // the runs in person order whatever the thread count.
+    let runs = persons.div_ceil(PERSONS_PER_RUN).max(1);
+    let parts: Vec<(Vec<ArrayRef>, Vec<FlagRow>)> = (0..runs)
         .into_par_iter()
-        .map(|r| {
-            let key = TextKey::new(&person_ids[r]);
-            (key, rank(r), cols.source_row.value(r), r)
+        .map(|run| {
+            let first = run * PERSONS_PER_RUN;
+            let last = (first + PERSONS_PER_RUN).min(persons);
+            let mut out = PersonsBuilder::with_capacity(last.saturating_sub(first));
+            let mut flags = Vec::new();
+            if first >= last {
+                return (out.finish(), flags);
+            }
+            let base = starts[first];
+            let rows = &order[base..starts[last]];
+            let gathered = gather(&rule_table, rows);
+            let g = Gathered {
+                // The gathered table has the record table's own columns, so
+                // it has their types.
+                #[allow(clippy::expect_used)]
+                cols: Columns::new(&gathered).expect("gathered from a checked table"),
+                sources: rows.iter().map(|r| sources[*r]).collect(),
+                rows,
+            };
+            let mut scratch = Scratch::default();
+            for p in first..last {
+                let person = person_ids[order[starts[p]]].as_str();
+                let local = starts[p] - base..starts[p + 1] - base;
+                ctx.person(&g, person, local, &mut scratch, &mut out, &mut flags);
+            }
+            (out.finish(), flags)
         })
         .collect();
-    sorted.par_sort_unstable_by(|a, b| {
-        a.0.cmp_with(b.0, || &person_ids[a.3], || &person_ids[b.3])
-            .then(a.1.cmp(&b.1))
-            .then(a.2.cmp(&b.2))
-            .then(a.3.cmp(&b.3))
-    });
-    let same_person = |a: &(TextKey, usize, u64, usize), b: &(TextKey, usize, u64, usize)| {
-        a.0 == b.0 && (a.0.exact() || person_ids[a.3] == person_ids[b.3])
-    };
-    let mut bounds = vec![0];
-    bounds.extend((1..n).filter(|i| !same_person(&sorted[i - 1], &sorted[*i])));
-    bounds.push(n);
-    let order: Vec<usize> = sorted.into_iter().map(|t| t.3).collect();
-    // Persons are independent of each other; rayon's ordered collect keeps
-    // the output in person order whatever the thread count.
-    let groups: Vec<&[usize]> = if n == 0 {
-        Vec::new()
-    } else {
-        bounds.windows(2).map(|w| &order[w[0]..w[1]]).collect()
-    };
-    // Unzipped as they are made: one vector of person rows, never two.
-    let (persons, flags): (Vec<PersonRow>, Vec<Vec<FlagRow>>) = groups
-        .par_iter()
-        .map(|group| ctx.person(person_ids[group[0]].as_str(), group))
-        .unzip();
-    drop(groups);
+    drop(order);
+    let (columns, flags): (Vec<Vec<ArrayRef>>, Vec<Vec<FlagRow>>) = parts.into_iter().unzip();
+    let persons_table = build(persons_schema(), concat_columns(columns));
     let flags: Vec<FlagRow> = flags.into_iter().flatten().collect();
-    let persons_table = persons_batch(&persons);
-    drop(persons);
     Ok(FlagOutput {
         persons: persons_table,
         flags: flags_batch(&flags),
     })
 }
 
-/// A valid ID number shared by several persons, as one person sees it.
-struct Conflict {
-    masked_id: String,
-    rows: Vec<usize>,
-    others: Vec<String>,
+/// The rows `rows` of `table`, in that order.
+fn gather(table: &RecordBatch, rows: &[usize]) -> RecordBatch {
+    let indices = UInt64Array::from_iter_values(rows.iter().map(|r| *r as u64));
+    // Indices are rows of the table
+    // and columns keep their types: a failure is a bug in this crate.
+    #[allow(clippy::expect_used)]
+    let columns: Vec<ArrayRef> = table
+        .columns()
+        .iter()
+        .map(|c| arrow_select::take::take(c.as_ref(), &indices, None).expect("rows of the table"))
+        .collect();
+    build(table.schema(), columns)
 }
 
-/// Every person whose valid ID number other persons' records also carry.
-/// Also says which rows carry such an ID, so most persons need no lookup.
-fn id_conflicts(
-    cols: &Columns,
-    person_ids: &[String],
-) -> (HashMap<String, Vec<Conflict>>, Vec<bool>) {
-    // Rows with a valid ID, sorted by ID then row: one sort instead of a
-    // hash map of millions of small vectors.
-    let mut with_id: Vec<(&str, usize)> = (0..person_ids.len())
-        .filter(|row| bool_at(cols.id_check_ok, *row) == Some(true))
-        .filter_map(|row| str_at(cols.id_number, row).map(|id| (id, row)))
+/// Each row's source as an index into `names` (sorted), or the first row,
+/// in table order, whose source is not among them.
+fn row_sources(cols: &Columns, names: &[&str]) -> Result<Vec<u32>, usize> {
+    const UNKNOWN: u32 = u32::MAX;
+    let n = cols.source.len();
+    // Rows come in long runs of one source: the previous row's name is
+    // compared first, and searched for only when it differs.
+    let sources: Vec<u32> = (0..n)
+        .into_par_iter()
+        .with_min_len(64 * 1024)
+        .map_init(
+            || None::<(&str, u32)>,
+            |last, row| {
+                let name = cols.source.value(row);
+                match last {
+                    Some((l, i)) if *l == name => *i,
+                    _ => {
+                        let i = names.binary_search(&name).map_or(UNKNOWN, |i| i as u32);
+                        *last = Some((name, i));
+                        i
+                    }
+                }
+            },
+        )
         .collect();
-    with_id.par_sort_unstable();
-    let shared: Vec<(&str, Vec<usize>)> = with_id
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|g| g.iter().any(|(_, r)| person_ids[*r] != person_ids[g[0].1]))
-        .map(|g| (g[0].0, g.iter().map(|(_, r)| *r).collect()))
-        .collect();
-    let mut in_conflict = vec![false; person_ids.len()];
-    for (_, rows) in &shared {
-        rows.iter().for_each(|r| in_conflict[*r] = true);
+    match sources.iter().position(|s| *s == UNKNOWN) {
+        Some(row) => Err(row),
+        None => Ok(sources),
     }
-    let mut out: HashMap<String, Vec<Conflict>> = HashMap::new();
-    for (id, rows) in shared {
-        let persons: BTreeSet<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
-        for p in &persons {
-            out.entry(p.to_string()).or_default().push(Conflict {
-                masked_id: mask_id_text(id),
-                rows: rows.clone(),
-                others: persons
-                    .iter()
-                    .filter(|q| *q != p)
-                    .map(|q| q.to_string())
-                    .collect(),
+}
+
+/// The rows in person order (`order`), with where each person's rows start
+/// in it (`starts`, one more than there are persons, the last being the
+/// number of rows). Rows of one person come in table order.
+fn group_by_person(person_ids: &[String]) -> (Vec<usize>, Vec<usize>) {
+    let order: Vec<usize> = match numbered(person_ids) {
+        // Person IDs of one width and prefix, digits after it, order as
+        // their numbers do: a sort of plain integers, number and row
+        // packed into one.
+        Some(numbers) => {
+            let mut keys: Vec<u64> = numbers
+                .into_par_iter()
+                .enumerate()
+                .map(|(row, number)| (u64::from(number) << 32) | row as u64)
+                .collect();
+            keys.par_sort_unstable();
+            keys.into_par_iter()
+                .map(|k| (k & 0xffff_ffff) as usize)
+                .collect()
+        }
+        None => {
+            let mut keys: Vec<(TextKey, usize)> = person_ids
+                .par_iter()
+                .enumerate()
+                .map(|(row, p)| (TextKey::new(p), row))
+                .collect();
+            keys.par_sort_unstable_by(|a, b| {
+                a.0.cmp_with(b.0, || &person_ids[a.1], || &person_ids[b.1])
+                    .then(a.1.cmp(&b.1))
             });
+            keys.into_par_iter().map(|(_, row)| row).collect()
         }
+    };
+    let mut starts = Vec::new();
+    if !order.is_empty() {
+        starts.push(0);
+        starts
+            .extend((1..order.len()).filter(|i| person_ids[order[i - 1]] != person_ids[order[*i]]));
+        starts.push(order.len());
     }
-    (out, in_conflict)
+    (order, starts)
 }
 
-struct Context<'a> {
-    cols: &'a Columns<'a>,
-    roles: &'a [Roles],
-    rules: &'a FlagRules,
-    /// The rule text of each flag, in [`FlagKind::ALL`] order.
-    rule_texts: &'a [String; 7],
-    period: Period,
-    conflicts: HashMap<String, Vec<Conflict>>,
-    /// Rows whose valid ID other persons' records also carry.
-    in_conflict: Vec<bool>,
-}
-
-/// The most frequent value; ties go to the smallest. A person has a few
-/// records, so a sorted vector beats a map.
-fn mode<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut values: Vec<T> = values.collect();
-    if values.len() <= 1 {
-        return values.pop();
+/// The number in each person ID when every ID is one prefix (without
+/// digits) followed by the same count of digits, at most nine (so the
+/// number fits 32 bits), and there are fewer than 2^32 rows; else `None`.
+fn numbered(person_ids: &[String]) -> Option<Vec<u32>> {
+    let first = person_ids.first()?.as_bytes();
+    let prefix = first.iter().take_while(|b| !b.is_ascii_digit()).count();
+    let width = first.len() - prefix;
+    if !(1..=9).contains(&width) || u32::try_from(person_ids.len()).is_err() {
+        return None;
     }
-    values.sort_unstable();
-    let mut best: Option<(usize, usize)> = None;
-    let mut start = 0;
-    for run in values.chunk_by(|a, b| a == b) {
-        // Strictly more: among equally frequent values the first, smallest, stays.
-        if best.is_none_or(|(count, _)| run.len() > count) {
-            best = Some((run.len(), start));
-        }
-        start += run.len();
-    }
-    let (_, at) = best?;
-    values.into_iter().nth(at)
-}
-
-/// Distinct values in order, as a `BTreeSet` would hold them (and as JSON
-/// writes them), without a tree per person.
-fn sorted_set<T: Ord>(mut values: Vec<T>) -> Vec<T> {
-    values.sort_unstable();
-    values.dedup();
-    values
-}
-
-impl<'a> Context<'a> {
-    fn reference(&self, row: usize) -> RecordRef {
-        RecordRef {
-            source: self.cols.source.value(row).to_string(),
-            row: self.cols.source_row.value(row),
-        }
-    }
-
-    /// Sorted, distinct `source:row` references of `rows`.
-    fn evidence(&self, rows: impl IntoIterator<Item = usize>) -> Vec<String> {
-        let refs: BTreeSet<RecordRef> = rows.into_iter().map(|r| self.reference(r)).collect();
-        refs.into_iter().map(|r| r.to_string()).collect()
-    }
-
-    fn aid_types(&self, row: usize) -> Vec<&'a str> {
-        str_at(self.cols.aid_type, row)
-            .map(|t| {
-                t.split(AID_TYPE_SEPARATORS)
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
+    let prefix = &first[..prefix];
+    person_ids
+        .par_iter()
+        .map(|p| {
+            let b = p.as_bytes();
+            if b.len() != prefix.len() + width || !b.starts_with(prefix) {
+                return None;
+            }
+            b[prefix.len()..].iter().try_fold(0u32, |n, d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
             })
-            .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Joins the runs' columns into one column each, in run order.
+fn concat_columns(runs: Vec<Vec<ArrayRef>>) -> Vec<ArrayRef> {
+    let width = runs.first().map_or(0, Vec::len);
+    (0..width)
+        .into_par_iter()
+        .map(|c| {
+            let pieces: Vec<&dyn Array> = runs.iter().map(|r| r[c].as_ref()).collect();
+            if pieces.len() == 1 {
+                return runs[0][c].clone();
+            }
+            // The pieces are built for one schema, so they always join; a
+            // failure is a bug in this crate.
+            #[allow(clippy::expect_used)]
+            arrow_select::concat::concat(&pieces).expect("runs share their column types")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
     }
 
-    fn has_aid(&self, row: usize) -> bool {
-        self.roles[row].aid
-            && (str_at(self.cols.aid_type, row).is_some()
-                || f64_at(self.cols.aid_amount, row).is_some_and(|a| a > 0.0))
-    }
-
-    /// The eligible subsidy type of an eligibility record with `status`.
-    fn case_type(&self, row: usize, status: &str) -> Option<&'a str> {
-        if !self.roles[row].eligibility || str_at(self.cols.subsidy_status, row) != Some(status) {
-            return None;
-        }
-        str_at(self.cols.subsidy_type, row).filter(|t| self.rules.is_eligible_type(t))
-    }
-
-    fn is_disability(&self, row: usize) -> bool {
-        self.rules.disability_eligible
-            && self.roles[row].eligibility
-            && (str_at(self.cols.certificate_no, row).is_some()
-                || str_at(self.cols.disability_category, row).is_some())
-    }
-
-    /// Valid IDs (masked) that the person's records carry under two names,
-    /// one record agreeing with the ID and another contradicting its birth
-    /// date or gender, with the records carrying them.
-    fn shared_within(&self, rows: &[usize]) -> Vec<(String, Vec<usize>)> {
-        let c = self.cols;
-        // Rows by ID, in the person's row order within an ID (a stable sort).
-        let mut with_id: Vec<(&str, usize)> = rows
-            .iter()
-            .copied()
-            .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
-            .filter_map(|r| str_at(c.id_number, r).map(|id| (id, r)))
-            .collect();
-        if with_id.len() < 2 {
-            // Two people under one ID take two records.
-            return Vec::new();
-        }
-        with_id.sort_by(|a, b| a.0.cmp(b.0));
-        let by_id = with_id
-            .chunk_by(|a, b| a.0 == b.0)
-            .map(|g| (g[0].0, g.iter().map(|(_, r)| *r).collect::<Vec<usize>>()));
-        let contradicts = |r: usize| {
-            bool_at(c.birth_matches_id, r) == Some(false)
-                || bool_at(c.gender_matches_id, r) == Some(false)
-        };
-        by_id
-            .into_iter()
-            .filter(|(_, group)| {
-                group.iter().filter(|b| contradicts(**b)).any(|b| {
-                    let name_b = str_at(c.name_pinyin, *b);
-                    group.iter().any(|a| {
-                        !contradicts(*a)
-                            && name_b.is_some()
-                            && str_at(c.name_pinyin, *a).is_some_and(|n| Some(n) != name_b)
-                    })
-                })
-            })
-            .map(|(id, group)| (mask_id_text(id), group))
-            .collect()
-    }
-
-    /// The summary row and the flags of one person, from their records.
-    fn person(&self, person: &'a str, rows: &[usize]) -> (PersonRow<'a>, Vec<FlagRow<'a>>) {
-        let c = self.cols;
-        let period = self.period;
-        let enrollment: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|r| self.roles[*r].enrollment)
-            .collect();
-        let aid: Vec<usize> = rows.iter().copied().filter(|r| self.has_aid(*r)).collect();
-        let active: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|r| self.case_type(*r, "active").is_some())
-            .collect();
-        let disability: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|r| self.is_disability(*r))
-            .collect();
-        let schools: Vec<&str> = enrollment
-            .iter()
-            .filter_map(|r| str_at(c.school, *r))
-            .collect();
-        let schools = sorted_set(schools);
-        let mut basis: Vec<&str> = active
-            .iter()
-            .filter_map(|r| self.case_type(*r, "active"))
-            .collect();
-        if !disability.is_empty() {
-            basis.push("disability");
-        }
-        let basis = sorted_set(basis);
-        let eligible = !basis.is_empty();
-        let aid_types = sorted_set(aid.iter().flat_map(|r| self.aid_types(*r)).collect());
-        // An empty float sum is -0.0; adding 0.0 gives the plain 0 analysts
-        // expect (and keeps -0.0 out of the delta's JSON).
-        let aid_total: f64 = rows
-            .iter()
-            .filter(|r| self.roles[**r].aid)
-            .filter_map(|r| f64_at(c.aid_amount, *r))
-            .sum::<f64>()
-            + 0.0;
-
-        // Identity: the ID most records carry (valid ones first), and the
-        // birth date and gender it encodes, else the recorded ones.
-        let valid_id = mode(
-            rows.iter()
-                .filter(|r| bool_at(c.id_check_ok, **r) == Some(true))
-                .filter_map(|r| str_at(c.id_number, *r)),
+    #[test]
+    fn numbers_only_ids_of_one_shape() {
+        assert_eq!(
+            numbered(&ids(&["P00000002", "P00000010", "P00000002"])),
+            Some(vec![2, 10, 2])
         );
-        let id_number =
-            valid_id.or_else(|| mode(rows.iter().filter_map(|r| str_at(c.id_number, *r))));
-        let id_rows: Vec<usize> = match valid_id {
-            Some(id) => rows
-                .iter()
-                .copied()
-                .filter(|r| str_at(c.id_number, *r) == Some(id))
-                .collect(),
-            None => Vec::new(),
-        };
-        let id_birth = mode(id_rows.iter().filter_map(|r| date_at(c.id_birth_date, *r)));
-        let birth_from_id = id_birth.is_some();
-        let birth =
-            id_birth.or_else(|| mode(rows.iter().filter_map(|r| date_at(c.birth_date, *r))));
-        let gender = mode(id_rows.iter().filter_map(|r| str_at(c.id_gender, *r)))
-            .or_else(|| mode(rows.iter().filter_map(|r| str_at(c.gender, *r))));
-        let age = birth.map(|b| b.age_on(period.first_day()));
+        assert_eq!(numbered(&ids(&["P1", "P10"])), None);
+        assert_eq!(numbered(&ids(&["P01", "Q01"])), None);
+        assert_eq!(numbered(&ids(&["P01", "P0x"])), None);
+        assert_eq!(numbered(&ids(&["P0123456789"])), None);
+        assert_eq!(numbered(&ids(&["P"])), None);
+        assert_eq!(numbered(&ids(&["17", "05"])), Some(vec![17, 5]));
+        assert_eq!(numbered(&[]), None);
+    }
 
-        let mut flags = Vec::new();
-        let mut raise = |kind: FlagKind, since: Period, evidence: Vec<String>, details: Value| {
-            let texts: &'a [String; 7] = self.rule_texts;
-            flags.push(FlagRow {
-                person_id: person,
-                flag: kind.name(),
-                rule: texts[kind as usize].as_str(),
-                since: since.to_string(),
-                evidence,
-                details: details.to_string(),
-            });
-        };
-
-        if !enrollment.is_empty() && eligible && aid.is_empty() {
-            let basis_rows = active.iter().chain(&disability).copied();
-            raise(
-                FlagKind::EligibleUnaided,
-                period,
-                self.evidence(enrollment.iter().copied().chain(basis_rows)),
-                json!({ "basis": basis, "schools": schools }),
-            );
-        }
-
-        let stacked: Vec<Vec<&str>> = self
-            .rules
-            .non_stacking_aid
-            .iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|t| aid_types.binary_search(t).is_ok())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|present: &Vec<&str>| present.len() >= 2)
-            .collect();
-        if aid.len() >= 2 || !stacked.is_empty() {
-            raise(
-                FlagKind::DuplicateAid,
-                period,
-                self.evidence(aid.iter().copied()),
-                json!({ "aid_records": aid.len(), "aid_types": aid_types, "not_stacking": stacked }),
-            );
-        }
-
-        if !aid.is_empty() && !eligible {
-            let latest_allowed = period.plus_months(-(self.rules.exit_review_months as i32));
-            let stopped: Vec<(usize, Period)> = rows
-                .iter()
-                .filter(|r| self.case_type(**r, "stopped").is_some())
-                .filter_map(|r| {
-                    let end = Period::parse(str_at(c.end_month, *r)?).ok()?;
-                    (end <= latest_allowed).then_some((*r, end))
-                })
-                .collect();
-            if let Some(since) = stopped.iter().map(|(_, end)| *end).max() {
-                raise(
-                    FlagKind::ExitReview,
-                    since,
-                    self.evidence(aid.iter().copied().chain(stopped.iter().map(|(r, _)| *r))),
-                    // No "months since": it grows every month, and the
-                    // delta would report an unchanged flag as changed.
-                    json!({
-                        "end_month": since.to_string(),
-                        "aid_types": aid_types,
-                        "aid_total": aid_total,
-                    }),
-                );
-            }
-        }
-
-        let school_age = self.rules.school_age_min as i32..=self.rules.school_age_max as i32;
-        if let (Some(a), Some(b)) = (age, birth)
-            && school_age.contains(&a)
-            && !active.is_empty()
-            && enrollment.is_empty()
-        {
-            let case_types: BTreeSet<&str> = active
-                .iter()
-                .filter_map(|r| self.case_type(*r, "active"))
-                .collect();
-            raise(
-                FlagKind::OutOfSchoolRisk,
-                period,
-                self.evidence(active.iter().copied()),
-                json!({
-                    "age": a,
-                    "birth_date": b.to_string(),
-                    "birth_date_from": if birth_from_id { "id_number" } else { "record" },
-                    "subsidy_types": case_types,
-                }),
-            );
-        }
-
-        if schools.len() >= 2 {
-            let at_school = enrollment
-                .iter()
-                .copied()
-                .filter(|r| str_at(c.school, *r).is_some());
-            raise(
-                FlagKind::MultiEnrollment,
-                period,
-                self.evidence(at_school),
-                json!({ "schools": schools }),
-            );
-        }
-
-        // One ID used by two people shows either across persons (the
-        // matcher kept them apart) or inside one person (the matcher linked
-        // on the shared ID): records carrying the same valid ID under
-        // different names, one of them contradicting the ID's birth date or
-        // gender, are two people.
-        let shared: Vec<(String, Vec<usize>)> = self.shared_within(rows);
-        let across = if rows.iter().any(|r| self.in_conflict[*r]) {
-            self.conflicts.get(person)
-        } else {
-            None
-        };
-        if across.is_some() || !shared.is_empty() {
-            let across = across.map(Vec::as_slice).unwrap_or_default();
-            let others: BTreeSet<&str> = across
-                .iter()
-                .flat_map(|k| k.others.iter().map(String::as_str))
-                .collect();
-            let ids: BTreeSet<&str> = across
-                .iter()
-                .map(|k| k.masked_id.as_str())
-                .chain(shared.iter().map(|(id, _)| id.as_str()))
-                .collect();
-            let within: Vec<String> =
-                self.evidence(shared.iter().flat_map(|(_, rows)| rows.iter().copied()));
-            raise(
-                FlagKind::IdConflict,
-                period,
-                self.evidence(
-                    across
-                        .iter()
-                        .flat_map(|k| k.rows.iter().copied())
-                        .chain(shared.iter().flat_map(|(_, rows)| rows.iter().copied())),
-                ),
-                json!({ "id_numbers": ids, "other_persons": others, "within_person": within }),
-            );
-        }
-
-        let mut mismatches = Vec::new();
-        let mut mismatch_rows = Vec::new();
-        for r in rows
-            .iter()
-            .copied()
-            .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
-        {
-            let record = || self.reference(r).to_string();
-            if bool_at(c.birth_matches_id, r) == Some(false) {
-                mismatch_rows.push(r);
-                mismatches.push(json!({
-                    "record": record(),
-                    "field": "birth_date",
-                    "recorded": date_at(c.birth_date, r).map(|d| d.to_string()),
-                    "id_says": date_at(c.id_birth_date, r).map(|d| d.to_string()),
-                }));
-            }
-            if bool_at(c.gender_matches_id, r) == Some(false) {
-                mismatch_rows.push(r);
-                mismatches.push(json!({
-                    "record": record(),
-                    "field": "gender",
-                    "recorded": str_at(c.gender, r),
-                    "id_says": str_at(c.id_gender, r),
-                }));
-            }
-        }
-        if !mismatches.is_empty() {
-            raise(
-                FlagKind::IdMismatch,
-                period,
-                self.evidence(mismatch_rows),
-                json!({ "mismatches": mismatches }),
-            );
-        }
-        flags.sort_by(|a, b| a.flag.cmp(b.flag));
-
-        let sources = sorted_set(rows.iter().map(|r| c.source.value(*r)).collect());
-        let summary = PersonRow {
-            person_id: person,
-            record_count: rows.len() as u64,
-            sources,
-            name: mode(rows.iter().filter_map(|r| str_at(c.name, *r))),
-            id_number,
-            id_valid: valid_id.is_some(),
-            birth_date: birth.map(CivilDate::to_days),
-            gender,
-            age,
-            county: mode(rows.iter().filter_map(|r| str_at(c.county, *r))),
-            schools,
-            enrolled: !enrollment.is_empty(),
-            eligible,
-            eligibility_basis: basis,
-            aided: !aid.is_empty(),
-            aid_types,
-            aid_total,
-            flags: flags.iter().map(|f| f.flag).collect(),
-        };
-        (summary, flags)
+    #[test]
+    fn both_groupings_give_the_text_order() {
+        let numbered_ids = ids(&[
+            "P00000010",
+            "P00000002",
+            "P00000010",
+            "P00000001",
+            "P00000002",
+        ]);
+        // The same persons with IDs the number path refuses.
+        let text_ids: Vec<String> = numbered_ids.iter().map(|p| format!("{p}x")).collect();
+        assert!(numbered(&text_ids).is_none());
+        let a = group_by_person(&numbered_ids);
+        let b = group_by_person(&text_ids);
+        assert_eq!(a, b);
+        assert_eq!(a.0, vec![3, 1, 4, 0, 2]);
+        assert_eq!(a.1, vec![0, 1, 3, 5]);
+        assert_eq!(group_by_person(&[]), (Vec::new(), Vec::new()));
     }
 }

@@ -20,10 +20,13 @@
 //! The crate does no IO.
 
 mod columns;
+mod conflict;
+mod details;
 mod digest;
 mod error;
 mod evaluate;
 mod kind;
+mod person;
 mod rules;
 mod since;
 mod tables;

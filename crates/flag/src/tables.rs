@@ -74,31 +74,6 @@ pub fn flags_schema() -> SchemaRef {
     ]))
 }
 
-/// One row of the persons table. Texts borrow from the record table and
-/// the person IDs: a city has millions of persons, and owned copies of every
-/// name and school would be made only to be copied again into the columns.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct PersonRow<'a> {
-    pub person_id: &'a str,
-    pub record_count: u64,
-    pub sources: Vec<&'a str>,
-    pub name: Option<&'a str>,
-    pub id_number: Option<&'a str>,
-    pub id_valid: bool,
-    pub birth_date: Option<i32>,
-    pub gender: Option<&'a str>,
-    pub age: Option<i32>,
-    pub county: Option<&'a str>,
-    pub schools: Vec<&'a str>,
-    pub enrolled: bool,
-    pub eligible: bool,
-    pub eligibility_basis: Vec<&'a str>,
-    pub aided: bool,
-    pub aid_types: Vec<&'a str>,
-    pub aid_total: f64,
-    pub flags: Vec<&'static str>,
-}
-
 /// One row of the flags table.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct FlagRow<'a> {
@@ -129,50 +104,87 @@ pub(crate) fn build(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("columns are built for their own schema")
 }
 
-pub(crate) fn persons_batch<'a>(rows: &[PersonRow<'a>]) -> RecordBatch {
-    let n = rows.len();
-    let text = |f: &dyn for<'r> Fn(&'r PersonRow<'a>) -> Option<&'r str>| -> ArrayRef {
-        let bytes = rows.iter().map(|r| f(r).map_or(0, str::len)).sum();
-        let mut b = StringBuilder::with_capacity(n, bytes);
-        rows.iter().for_each(|r| b.append_option(f(r)));
-        Arc::new(b.finish())
-    };
-    let flag = |f: &dyn Fn(&PersonRow) -> bool| -> ArrayRef {
-        let mut b = BooleanBuilder::with_capacity(n);
-        rows.iter().for_each(|r| b.append_value(f(r)));
-        Arc::new(b.finish())
-    };
-    let mut count = UInt64Builder::with_capacity(n);
-    let mut birth = Date32Builder::with_capacity(n);
-    let mut age = Int32Builder::with_capacity(n);
-    let mut total = Float64Builder::with_capacity(n);
-    for r in rows {
-        count.append_value(r.record_count);
-        birth.append_option(r.birth_date);
-        age.append_option(r.age);
-        total.append_value(r.aid_total);
+/// The persons table of a run of persons, built column by column as each
+/// person is evaluated: no row struct with five small vectors per person.
+pub(crate) struct PersonsBuilder {
+    pub person_id: StringBuilder,
+    pub record_count: UInt64Builder,
+    pub sources: ListBuilder<StringBuilder>,
+    pub name: StringBuilder,
+    pub id_number: StringBuilder,
+    pub id_valid: BooleanBuilder,
+    pub birth_date: Date32Builder,
+    pub gender: StringBuilder,
+    pub age: Int32Builder,
+    pub county: StringBuilder,
+    pub schools: ListBuilder<StringBuilder>,
+    pub enrolled: BooleanBuilder,
+    pub eligible: BooleanBuilder,
+    pub eligibility_basis: ListBuilder<StringBuilder>,
+    pub aided: BooleanBuilder,
+    pub aid_types: ListBuilder<StringBuilder>,
+    pub aid_total: Float64Builder,
+    pub flags: ListBuilder<StringBuilder>,
+}
+
+impl PersonsBuilder {
+    /// Builders sized for `n` persons.
+    pub fn with_capacity(n: usize) -> PersonsBuilder {
+        let text = || StringBuilder::with_capacity(n, n * 8);
+        let list = || ListBuilder::with_capacity(StringBuilder::new(), n);
+        PersonsBuilder {
+            person_id: StringBuilder::with_capacity(n, n * 9),
+            record_count: UInt64Builder::with_capacity(n),
+            sources: list(),
+            name: text(),
+            id_number: StringBuilder::with_capacity(n, n * 18),
+            id_valid: BooleanBuilder::with_capacity(n),
+            birth_date: Date32Builder::with_capacity(n),
+            gender: text(),
+            age: Int32Builder::with_capacity(n),
+            county: text(),
+            schools: list(),
+            enrolled: BooleanBuilder::with_capacity(n),
+            eligible: BooleanBuilder::with_capacity(n),
+            eligibility_basis: list(),
+            aided: BooleanBuilder::with_capacity(n),
+            aid_types: list(),
+            aid_total: Float64Builder::with_capacity(n),
+            flags: list(),
+        }
     }
-    let columns: Vec<ArrayRef> = vec![
-        text(&|r| Some(r.person_id)),
-        Arc::new(count.finish()),
-        list(n, rows.iter().map(|r| r.sources.as_slice())),
-        text(&|r| r.name),
-        text(&|r| r.id_number),
-        flag(&|r| r.id_valid),
-        Arc::new(birth.finish()),
-        text(&|r| r.gender),
-        Arc::new(age.finish()),
-        text(&|r| r.county),
-        list(n, rows.iter().map(|r| r.schools.as_slice())),
-        flag(&|r| r.enrolled),
-        flag(&|r| r.eligible),
-        list(n, rows.iter().map(|r| r.eligibility_basis.as_slice())),
-        flag(&|r| r.aided),
-        list(n, rows.iter().map(|r| r.aid_types.as_slice())),
-        Arc::new(total.finish()),
-        list(n, rows.iter().map(|r| r.flags.as_slice())),
-    ];
-    build(persons_schema(), columns)
+
+    /// The columns, in [`persons_schema`] order.
+    pub fn finish(mut self) -> Vec<ArrayRef> {
+        vec![
+            Arc::new(self.person_id.finish()),
+            Arc::new(self.record_count.finish()),
+            Arc::new(self.sources.finish()),
+            Arc::new(self.name.finish()),
+            Arc::new(self.id_number.finish()),
+            Arc::new(self.id_valid.finish()),
+            Arc::new(self.birth_date.finish()),
+            Arc::new(self.gender.finish()),
+            Arc::new(self.age.finish()),
+            Arc::new(self.county.finish()),
+            Arc::new(self.schools.finish()),
+            Arc::new(self.enrolled.finish()),
+            Arc::new(self.eligible.finish()),
+            Arc::new(self.eligibility_basis.finish()),
+            Arc::new(self.aided.finish()),
+            Arc::new(self.aid_types.finish()),
+            Arc::new(self.aid_total.finish()),
+            Arc::new(self.flags.finish()),
+        ]
+    }
+}
+
+/// Appends one list of texts to a list column.
+pub(crate) fn append_list<S: AsRef<str>>(b: &mut ListBuilder<StringBuilder>, values: &[S]) {
+    for v in values {
+        b.values().append_value(v.as_ref());
+    }
+    b.append(true);
 }
 
 pub(crate) fn flags_batch<'a>(rows: &[FlagRow<'a>]) -> RecordBatch {
