@@ -88,13 +88,26 @@ pub fn with_events(
     if !index.windows(2).all(|w| w[0] <= w[1]) {
         index.par_sort_unstable();
     }
-    // The first row (in row order) of a person and change type.
-    let find = |change_type: ChangeType, p: &str| -> Option<usize> {
-        let at = index.partition_point(|e| (e.0, e.1) < (p, change_type.rank()));
-        index
-            .get(at)
-            .filter(|e| e.0 == p && e.1 == change_type.rank())
-            .map(|e| e.2)
+    // The first row (in row order) of a person and change type. Events
+    // come sorted by person, so the entry after the last one found is
+    // usually the next one wanted: it is tried before a binary search.
+    let mut hint = 0;
+    let mut find = |change_type: ChangeType, p: &str| -> Option<usize> {
+        let wanted = (p, change_type.rank());
+        let is_first = |at: usize| {
+            index.get(at).is_some_and(|e| (e.0, e.1) == wanted)
+                && (at == 0 || (index[at - 1].0, index[at - 1].1) != wanted)
+        };
+        let at = if is_first(hint) {
+            hint
+        } else {
+            index.partition_point(|e| (e.0, e.1) < wanted)
+        };
+        let found = index.get(at).filter(|e| (e.0, e.1) == wanted).map(|e| e.2);
+        if found.is_some() {
+            hint = at + 1;
+        }
+        found
     };
 
     let kind = event_strings(events, EVENT_KIND)?;

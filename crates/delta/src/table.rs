@@ -4,8 +4,9 @@ use crate::DeltaError;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use arrow_select::concat::concat_batches;
+use arrow_select::concat::concat;
 use arrow_select::take::take_record_batch;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 /// Column: `insert`, `update_preimage`, `update_postimage` or `delete`.
@@ -183,11 +184,15 @@ pub(crate) fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch, DeltaError>
     };
     // Parts of a delta usually arrive in order already; checking is linear.
     let n = batch.num_rows();
-    if (1..n).all(|i| compare(i - 1, i) != std::cmp::Ordering::Greater) {
+    if (1..n)
+        .into_par_iter()
+        .all(|i| compare(i - 1, i) != std::cmp::Ordering::Greater)
+    {
         return Ok(batch.clone());
     }
+    // A stable sort has one result, whatever the thread count.
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| compare(a, b));
+    order.par_sort_by(|&a, &b| compare(a, b));
     let indices = UInt64Array::from_iter_values(order.into_iter().map(|r| r as u64));
     take_record_batch(batch, &indices).map_err(|e| DeltaError::BadTable {
         table: "delta",
@@ -313,10 +318,34 @@ fn delta_column_name(name: &str) -> &'static str {
 /// of one period) into one, in the deterministic row order.
 pub fn combine(parts: &[RecordBatch]) -> Result<RecordBatch, DeltaError> {
     let parts: Vec<RecordBatch> = parts.iter().map(conform).collect::<Result<_, _>>()?;
-    let all = concat_batches(&delta_schema(), &parts).map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column: CHANGE_TYPE,
-        problem: format!("tables cannot be concatenated: {e}"),
-    })?;
+    let schema = delta_schema();
+    let filled: Vec<&RecordBatch> = parts.iter().filter(|p| p.num_rows() > 0).collect();
+    let all = match filled.as_slice() {
+        // One part with rows is the table itself: nothing to copy.
+        [one] => (*one).clone(),
+        [] => RecordBatch::new_empty(schema),
+        _ => {
+            // Column by column in parallel (a first period's `values` alone
+            // is about a gigabyte), in column order.
+            let columns: Vec<ArrayRef> = (0..schema.fields().len())
+                .into_par_iter()
+                .map(|i| {
+                    let pieces: Vec<&dyn Array> =
+                        filled.iter().map(|p| p.column(i).as_ref()).collect();
+                    concat(&pieces)
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| DeltaError::BadTable {
+                    table: "delta",
+                    column: CHANGE_TYPE,
+                    problem: format!("tables cannot be concatenated: {e}"),
+                })?;
+            RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
+                table: "delta",
+                column: CHANGE_TYPE,
+                problem: format!("does not fit the delta schema: {e}"),
+            })?
+        }
+    };
     sort_batch(&all)
 }
