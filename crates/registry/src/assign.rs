@@ -11,8 +11,8 @@
 use crate::place::{self, NONE, Placed, entry_of_place};
 use crate::table::{Registry, build_batch, events_schema, write_person_id};
 use aidlink_vocab::person_id;
-use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -369,21 +369,9 @@ pub fn assign_with(
         .collect();
     drop(matched);
     let total = present.len() + kept.len();
-    // A key the previous registry has is copied from there: its keys are
-    // in the same order, so they are read in sequence, not row by row.
-    let text = |place: u64, r: u32| match entry_of_place(place) {
-        NONE => keys[r as usize].as_str(),
-        e => previous.keys.value(e as usize),
-    };
-    let bytes = present
-        .iter()
-        .map(|(p, r, _)| text(*p, *r).len())
-        .sum::<usize>()
-        + kept
-            .iter()
-            .map(|(_, i, _, _)| previous.keys.value(*i as usize).len())
-            .sum::<usize>();
-    let mut new_keys = StringBuilder::with_capacity(total, bytes);
+    // Where each key's text comes from: a previous entry, or (tagged
+    // [`NEW_ROW`]) a row whose key the previous registry lacks.
+    let mut sources: Vec<u32> = Vec::with_capacity(total);
     let mut new_numbers = Vec::with_capacity(total);
     let mut new_absent = Vec::with_capacity(total);
     let (mut a, mut b) = (present.iter().peekable(), kept.iter().peekable());
@@ -397,18 +385,25 @@ pub fn assign_with(
         };
         if take_present {
             if let Some((p, r, n)) = a.next() {
-                new_keys.append_value(text(*p, *r));
+                sources.push(match entry_of_place(*p) {
+                    NONE => NEW_ROW | r,
+                    e => e,
+                });
                 new_numbers.push(*n);
                 new_absent.push(0);
             }
         } else if let Some((_, i, n, periods)) = b.next() {
-            new_keys.append_value(previous.keys.value(*i as usize));
+            sources.push(*i);
             new_numbers.push(*n);
             new_absent.push(*periods);
         }
     }
+    drop(present);
+    drop(kept);
+    let new_keys = gather_keys(&previous.keys, keys, &sources);
+    drop(sources);
     let registry = Registry::from_sorted(
-        new_keys.finish(),
+        new_keys,
         UInt64Array::from(new_numbers),
         UInt32Array::from(new_absent),
         next_number,
@@ -426,6 +421,66 @@ pub fn assign_with(
         registry,
         events: events_batch(&events),
     }
+}
+
+/// Tags a key source in [`gather_keys`] as a row of this period.
+const NEW_ROW: u32 = 1 << 31;
+
+/// The key texts named by `sources`, in order: a previous entry's index, or
+/// [`NEW_ROW`] and a row. Most keys were in the previous registry and come
+/// in its order, so runs of consecutive entries are copied as one piece of
+/// its buffer.
+///
+/// # Panics
+///
+/// When the texts exceed the 2 GiB an Arrow string array can hold.
+fn gather_keys(previous: &StringArray, keys: &[String], sources: &[u32]) -> StringArray {
+    let prev_offsets = previous.value_offsets();
+    let prev_values = previous.value_data();
+    let mut offsets: Vec<i32> = Vec::with_capacity(sources.len() + 1);
+    offsets.push(0);
+    let bytes = sources
+        .iter()
+        .map(|s| match s & NEW_ROW {
+            0 => (prev_offsets[*s as usize + 1] - prev_offsets[*s as usize]) as usize,
+            _ => keys[(s & !NEW_ROW) as usize].len(),
+        })
+        .sum();
+    let mut values: Vec<u8> = Vec::with_capacity(bytes);
+    let mut at = 0;
+    while at < sources.len() {
+        let s = sources[at];
+        if s & NEW_ROW != 0 {
+            values.extend_from_slice(keys[(s & !NEW_ROW) as usize].as_bytes());
+            offsets.push(text_offset(values.len()));
+            at += 1;
+            continue;
+        }
+        // A run of consecutive previous entries.
+        let first = s as usize;
+        let mut len = 1;
+        while at + len < sources.len() && sources[at + len] as usize == first + len {
+            len += 1;
+        }
+        let (from, to) = (prev_offsets[first], prev_offsets[first + len]);
+        let shift = text_offset(values.len()) - from;
+        values.extend_from_slice(&prev_values[from as usize..to as usize]);
+        offsets.extend(
+            prev_offsets[first + 1..=first + len]
+                .iter()
+                .map(|o| o + shift),
+        );
+        at += len;
+    }
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    StringArray::new(offsets, Buffer::from_vec(values), None)
+}
+
+/// A byte offset of an Arrow string array.
+fn text_offset(len: usize) -> i32 {
+    // Past 2 GiB of text no Arrow string array can hold the keys.
+    #[allow(clippy::expect_used)]
+    i32::try_from(len).expect("record keys fit an Arrow string array (2 GiB)")
 }
 
 /// The previous registry's persons by an index that orders them as their

@@ -76,38 +76,43 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
             let src = value(source, row).unwrap_or("");
             let id = value(id_number, row);
             let nm = value(name, row);
-            let mut key = String::with_capacity(src.len() + 48);
-            key.push_str(src);
-            key.push('|');
-            let mut push = |parts: &[&str]| parts.iter().for_each(|p| key.push_str(p));
-            if let Some(s) = value(student_no, row) {
-                push(&["sno:", s]);
+            // The key's parts; the birth date's text, when it has one, goes
+            // between the parts before and after it.
+            let mut date_text = String::new();
+            let (head, tail): ([&str; 4], [&str; 2]) = if let Some(s) = value(student_no, row) {
+                (["sno:", s, "", ""], ["", ""])
             } else if let Some(c) = value(certificate_no, row) {
-                push(&["cert:", c]);
+                (["cert:", c, "", ""], ["", ""])
             } else if let Some(h) = value(household_no, row) {
                 match (id, nm) {
-                    (Some(id), _) => push(&["hh:", h, "/id:", id]),
-                    (None, Some(nm)) => push(&["hh:", h, "/name:", nm]),
-                    (None, None) => push(&["hh:", h]),
+                    (Some(id), _) => (["hh:", h, "/id:", id], ["", ""]),
+                    (None, Some(nm)) => (["hh:", h, "/name:", nm], ["", ""]),
+                    (None, None) => (["hh:", h, "", ""], ["", ""]),
                 }
             } else if let Some(id) = id {
-                push(&["id:", id]);
+                (["id:", id, "", ""], ["", ""])
             } else if let Some(nm) = nm {
                 match (date(birth_date, row), value(gender, row)) {
-                    (None, None) => push(&["name:", nm]),
+                    (None, None) => (["name:", nm, "", ""], ["", ""]),
                     (birth, g) => {
-                        push(&["nbg:", nm, "/"]);
                         if let Some(b) = birth {
                             // Writing into a String cannot fail.
-                            let _ = write!(key, "{b}");
+                            let _ = write!(date_text, "{b}");
                         }
-                        key.push('/');
-                        key.push_str(g.unwrap_or(""));
+                        (["nbg:", nm, "/", ""], ["/", g.unwrap_or("")])
                     }
                 }
             } else {
-                push(&["none"]);
-            }
+                (["none", "", "", ""], ["", ""])
+            };
+            // One allocation of the key's exact length.
+            let len = src.len() + 1 + head.iter().chain(&tail).map(|p| p.len()).sum::<usize>();
+            let mut key = String::with_capacity(len + date_text.len());
+            key.push_str(src);
+            key.push('|');
+            head.iter().for_each(|p| key.push_str(p));
+            key.push_str(&date_text);
+            tail.iter().for_each(|p| key.push_str(p));
             key
         })
         .collect();
@@ -249,6 +254,74 @@ mod tests {
                 "disability|none",
             ]
         );
+    }
+
+    #[test]
+    fn name_birth_date_and_gender_key_records_without_numbers() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(SOURCE, DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("birth_date", DataType::Date32, true),
+            Field::new("gender", DataType::Utf8, true),
+        ]));
+        let day = CivilDate::new(2012, 3, 5).unwrap().to_days();
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["s"; 4])),
+                Arc::new(StringArray::from(vec![
+                    Some("张三"),
+                    Some("李四"),
+                    Some("王五"),
+                    None,
+                ])),
+                Arc::new(Date32Array::from(vec![Some(day), None, None, Some(day)])),
+                Arc::new(StringArray::from(vec![
+                    Some("F"),
+                    Some(" M "),
+                    None,
+                    Some("F"),
+                ])),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            record_keys(&b),
+            [
+                "s|nbg:张三/2012-03-05/F",
+                "s|nbg:李四//M",
+                "s|name:王五",
+                "s|none",
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_keys_are_numbered_by_content_whatever_the_row_order() {
+        let rows = [
+            ("enrollment", 4, Some("G1"), None, None, Some("丙")),
+            ("enrollment", 1, Some("G2"), None, None, Some("甲")),
+            ("enrollment", 2, Some("G1"), None, None, Some("甲")),
+            ("enrollment", 3, Some("G1"), None, None, Some("乙")),
+            ("enrollment", 5, Some("G2"), None, None, Some("乙")),
+        ];
+        let keys = record_keys(&batch(&rows));
+        // By name text: 丙 < 乙 < 甲 for G1, 乙 < 甲 for G2.
+        assert_eq!(
+            keys,
+            [
+                "enrollment|sno:G1",
+                "enrollment|sno:G2#2",
+                "enrollment|sno:G1#3",
+                "enrollment|sno:G1#2",
+                "enrollment|sno:G2",
+            ]
+        );
+        let mut reversed = rows;
+        reversed.reverse();
+        let mut again = record_keys(&batch(&reversed));
+        again.reverse();
+        assert_eq!(again, keys);
     }
 
     #[test]
