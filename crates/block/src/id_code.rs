@@ -50,6 +50,14 @@ pub fn decode(mut c: u64) -> [u8; ID_LEN] {
     out
 }
 
+/// The ID text of a code (digits, `X` for 10).
+pub fn text(code: u64) -> String {
+    decode(code)
+        .iter()
+        .map(|&k| if k == 10 { 'X' } else { char::from(b'0' + k) })
+        .collect()
+}
+
 /// The code of every character but the one at `pos`.
 pub fn substitution_key(d: &[u8; ID_LEN], pos: usize) -> u64 {
     d.iter()

@@ -39,6 +39,8 @@ pub struct Candidates {
     pub rules: Vec<u32>,
     /// One entry per rule, in rule order.
     pub per_rule: Vec<RuleStats>,
+    /// Each row's key tags, for the next period's incremental run.
+    pub row_keys: crate::incremental::RowKeys,
 }
 
 /// A row pair packed as `(smaller << 32) | larger`: its numeric order is the
@@ -95,6 +97,7 @@ fn key_rule_pairs(
     rows: usize,
     cap: usize,
     stats: &mut RuleStats,
+    (row_keys, r): (&mut crate::incremental::RowKeys, usize),
 ) -> Vec<u64> {
     let mut entries: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
         .into_par_iter()
@@ -112,6 +115,9 @@ fn key_rule_pairs(
         })
         .collect();
     entries.par_sort_unstable();
+    for &(k, i) in &entries {
+        row_keys.note(i as usize, r, k);
+    }
     sort_dedup(pairs_of_blocks(&entries, cap, stats))
 }
 
@@ -127,7 +133,9 @@ pub(crate) struct CodeSet {
 impl CodeSet {
     /// The set of `sorted` (sorted, deduplicated).
     pub(crate) fn new(sorted: Vec<u64>) -> Self {
-        let want = (sorted.len() * 8).max(1 << 16).next_power_of_two();
+        // About 32 bits per member: a non-member passes the bit test (and
+        // costs a binary search) about once in 32 tests.
+        let want = (sorted.len() * 32).max(1 << 16).next_power_of_two();
         let shift = 64 - want.trailing_zeros();
         let mut bits = vec![0u64; want / 64];
         for &c in &sorted {
@@ -152,11 +160,11 @@ impl CodeSet {
     }
 }
 
-/// The ID codes of every row, through `f(code, row)`, in parallel chunks.
-fn row_codes<T: Send>(
+/// The IDs of every row as digits, through `f(digits, row)`, in parallel chunks.
+pub(crate) fn row_codes<T: Send>(
     cols: &KeyColumns<'_>,
     rows: usize,
-    f: impl Fn(u64, u32, &mut Vec<T>) + Sync,
+    f: impl Fn(&[u8; id_code::ID_LEN], u32, &mut Vec<T>) + Sync,
 ) -> Vec<T> {
     (0..rows.div_ceil(CHUNK))
         .into_par_iter()
@@ -166,7 +174,7 @@ fn row_codes<T: Send>(
                 let (ids, n) = cols.ids(i);
                 for v in ids[..n].iter().flatten() {
                     if let Some(d) = id_code::digits(v) {
-                        f(id_code::code(&d), i as u32, &mut out);
+                        f(&d, i as u32, &mut out);
                     }
                 }
             }
@@ -175,16 +183,24 @@ fn row_codes<T: Send>(
         .collect()
 }
 
-pub(crate) fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
+pub(crate) fn one_edit_pairs(
+    cols: &KeyColumns<'_>,
+    rows: usize,
+    failing_rows: &mut [bool],
+) -> Vec<u64> {
     // Every pair of this rule has an ID whose check fails (two check-valid
     // IDs are never one typing error apart), so only the rows whose ID
     // fails or is a neighbour of one that fails take part: a few thousand
     // at a million students, found by two passes without sorting every ID.
-    let mut failed: Vec<u64> = row_codes(cols, rows, |c, _, out| {
-        if !id_code::check_ok(&id_code::decode(c)) {
-            out.push(c);
+    let failing: Vec<(u64, u32)> = row_codes(cols, rows, |d, i, out| {
+        if !id_code::check_ok(d) {
+            out.push((id_code::code(d), i));
         }
     });
+    for &(_, i) in &failing {
+        failing_rows[i as usize] = true;
+    }
+    let mut failed: Vec<u64> = failing.iter().map(|x| x.0).collect();
     failed.par_sort_unstable();
     failed.dedup();
     let mut wanted: Vec<u64> = failed
@@ -195,7 +211,8 @@ pub(crate) fn one_edit_pairs(cols: &KeyColumns<'_>, rows: usize) -> Vec<u64> {
     wanted.dedup();
     let wanted = CodeSet::new(wanted);
     // Distinct IDs first: neighbours are listed once per ID, not per record.
-    let mut by_id: Vec<(u64, u32)> = row_codes(cols, rows, |c, i, out| {
+    let mut by_id: Vec<(u64, u32)> = row_codes(cols, rows, |d, i, out| {
+        let c = id_code::code(d);
         if wanted.contains(c) {
             out.push((c, i));
         }
@@ -266,15 +283,16 @@ pub fn candidates(
 ) -> Candidates {
     let mut per_rule = Vec::with_capacity(rules.len());
     let mut all: Vec<(u64, u32)> = Vec::new();
+    let mut row_keys = crate::incremental::RowKeys::new(rows, rules.len());
     for (r, rule) in rules.iter().enumerate() {
         let mut stats = RuleStats {
             name: rule.name.clone(),
             ..RuleStats::default()
         };
         let pairs = if rule.is_id_one_edit() {
-            one_edit_pairs(cols, rows)
+            one_edit_pairs(cols, rows, &mut row_keys.failing)
         } else {
-            key_rule_pairs(cols, rule, rows, cap, &mut stats)
+            key_rule_pairs(cols, rule, rows, cap, &mut stats, (&mut row_keys, r))
         };
         stats.pairs = pairs.len() as u64;
         let bit = 1u32 << r.min(31);
@@ -300,5 +318,6 @@ pub fn candidates(
         pairs,
         rules: masks,
         per_rule,
+        row_keys,
     }
 }

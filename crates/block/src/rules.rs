@@ -185,7 +185,7 @@ impl<'a> KeyColumns<'a> {
     }
 
     /// Hashes of the values part `part` gives row `i`, appended to `out`.
-    fn part_values(&self, part: &KeyPart, i: usize, out: &mut Vec<u64>) {
+    fn part_values(&self, part: &KeyPart, i: usize, out: &mut Values) {
         match part {
             KeyPart::Column(name) => {
                 let col = self
@@ -240,7 +240,7 @@ impl<'a> KeyColumns<'a> {
             }
             KeyPart::Household => {
                 if let Some(h) = self.households.get(i) {
-                    out.extend(h.iter().filter(|&&x| x != 0));
+                    out.extend(h.iter().copied().filter(|&x| x != 0));
                 }
             }
             KeyPart::IdCodes | KeyPart::IdOneEdit => {
@@ -257,18 +257,18 @@ impl<'a> KeyColumns<'a> {
         // Fixed buffers: this runs for every row and rule, so no allocation.
         let mut cur = [0u64; MAX_KEYS];
         let mut next = [0u64; MAX_KEYS];
-        let mut vals = Vec::with_capacity(4);
+        let mut vals = Values::default();
         cur[0] = 0x9e37_79b9_7f4a_7c15;
         let mut n = 1;
         for (p, part) in parts.iter().enumerate() {
-            vals.clear();
+            vals.len = 0;
             self.part_values(part, i, &mut vals);
-            if vals.is_empty() {
+            if vals.len == 0 {
                 return;
             }
             let mut m = 0;
             for &k in &cur[..n] {
-                for &v in &vals {
+                for &v in vals.as_slice() {
                     if m < MAX_KEYS {
                         next[m] = mix(k, v, p as u64);
                         m += 1;
@@ -282,8 +282,41 @@ impl<'a> KeyColumns<'a> {
     }
 }
 
+/// The key a rule of the single part [`KeyPart::IdCodes`] gives an ID text
+/// (what [`KeyColumns::keys`] computes for a row carrying that ID).
+pub fn id_key(id: &str) -> u64 {
+    mix(0x9e37_79b9_7f4a_7c15, hash_str(id), 0)
+}
+
 /// Most keys one row gets under one rule.
 pub const MAX_KEYS: usize = 27;
+
+/// The values one key part gives a row (at most three: a household's three
+/// keys, a record's three IDs), without a heap allocation per row.
+#[derive(Default)]
+struct Values {
+    v: [u64; 3],
+    len: usize,
+}
+
+impl Values {
+    fn push(&mut self, x: u64) {
+        if self.len < self.v.len() {
+            self.v[self.len] = x;
+            self.len += 1;
+        }
+    }
+
+    fn extend(&mut self, xs: impl IntoIterator<Item = u64>) {
+        for x in xs {
+            self.push(x);
+        }
+    }
+
+    fn as_slice(&self) -> &[u64] {
+        &self.v[..self.len]
+    }
+}
 
 /// A stable 64-bit hash of a text (FxHash is not seeded, so it is the same on every run).
 pub fn hash_str(s: &str) -> u64 {

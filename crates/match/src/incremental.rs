@@ -125,6 +125,30 @@ pub fn link_incremental(
     let records_removed = row_of.iter().filter(|&&r| r == NONE).count() as u64;
     clock.lap("match_records");
 
+    // Key tags: the previous period's for unchanged rows, computed for
+    // the others.
+    let slots = rules.len();
+    let mut row_keys = aidlink_block::incremental::RowKeys::new(n, slots);
+    for (q, &row) in row_of.iter().enumerate() {
+        if row != NONE {
+            let (i, p) = (row as usize, &prev.row_keys);
+            row_keys.any[i] = p.any[q];
+            row_keys.multi[i] = p.multi[q];
+            row_keys.failing[i] = p.failing[q];
+            row_keys.tags[i * slots..(i + 1) * slots]
+                .copy_from_slice(&p.tags[q * slots..(q + 1) * slots]);
+        }
+    }
+    for i in (0..n).filter(|&i| dirty[i]) {
+        row_keys.compute(&keys, &rules, i);
+    }
+    if !rules
+        .iter()
+        .any(aidlink_block::BlockingRule::is_id_one_edit)
+    {
+        // A full run notes failing IDs only for the ID-typo rule.
+        row_keys.failing.iter_mut().for_each(|f| *f = false);
+    }
     let deltas = affected_blocks(
         &keys,
         n,
@@ -132,6 +156,7 @@ pub fn link_incremental(
         settings.max_block_size,
         &dirty,
         &prev.capped,
+        &row_keys,
     );
     clock.lap("block");
 
@@ -150,8 +175,9 @@ pub fn link_incremental(
             let mut mask = prev.masks[p];
             for (r, d) in deltas.iter().enumerate() {
                 let bit = 1u32 << r.min(31);
-                if d.whole {
-                    mask &= !bit;
+                if d.touched.is_empty() {
+                    // The ID-typo rule has no cap: the bit of two
+                    // unchanged records stands.
                 } else if d.touched[i as usize] || d.touched[j as usize] {
                     let on = shares_uncapped_key(
                         &keys,
@@ -293,6 +319,7 @@ pub fn link_incremental(
             vectors: &vectors,
             decided: &decided,
             capped: &capped,
+            row_keys: &row_keys,
             reuse,
         },
         fs.clone(),

@@ -18,7 +18,7 @@ use arrow_array::{
     RecordBatch, StringArray, UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema};
-use std::collections::BTreeMap;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 /// One comparison's column pair in the links table.
@@ -67,18 +67,35 @@ fn dict_type(key: DataType) -> DataType {
 pub fn build(records: &RecordBatch, t: LinkTable<'_>) -> Result<RecordBatch, MatchError> {
     let source = aidlink_block::columns::utf8(records, schema::SOURCE)?;
     let source_row = aidlink_block::columns::uint64(records, schema::SOURCE_ROW)?;
-    // Sources as a dictionary over the distinct names, in name order.
-    let mut names: BTreeMap<&str, u16> = BTreeMap::new();
+    // Sources as a dictionary over the distinct names, in name order. Rows
+    // come grouped by source, so each row is first compared with the
+    // previous row's name: one text comparison per row, not a map lookup.
+    let mut names: Vec<&str> = Vec::new();
+    let mut last: Option<&str> = None;
     for i in 0..records.num_rows() {
-        names.entry(source.value(i)).or_insert(0);
+        let v = source.value(i);
+        if last != Some(v) {
+            if let Err(k) = names.binary_search(&v) {
+                names.insert(k, v);
+            }
+            last = Some(v);
+        }
     }
-    for (k, v) in names.values_mut().enumerate() {
-        *v = k as u16;
+    let mut source_code: Vec<u16> = Vec::with_capacity(records.num_rows());
+    let mut last: Option<(&str, u16)> = None;
+    for i in 0..records.num_rows() {
+        let v = source.value(i);
+        let code = match last {
+            Some((name, code)) if name == v => code,
+            _ => {
+                let code = names.binary_search(&v).unwrap_or(0) as u16;
+                last = Some((v, code));
+                code
+            }
+        };
+        source_code.push(code);
     }
-    let source_code: Vec<u16> = (0..records.num_rows())
-        .map(|i| names[source.value(i)])
-        .collect();
-    let source_values: Vec<String> = names.keys().map(|s| s.to_string()).collect();
+    let source_values: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let (l, r): (Vec<u32>, Vec<u32>) = t.pairs.iter().copied().unzip();
     let left_source = dict_u16(
         l.iter().map(|&i| source_code[i as usize]).collect(),
@@ -91,12 +108,11 @@ pub fn build(records: &RecordBatch, t: LinkTable<'_>) -> Result<RecordBatch, Mat
     let left_row = UInt64Array::from_iter_values(l.iter().map(|&i| source_row.value(i as usize)));
     let right_row = UInt64Array::from_iter_values(r.iter().map(|&i| source_row.value(i as usize)));
     // Rule sets as a dictionary over the distinct masks.
-    let mut masks: BTreeMap<u32, u32> = t.rule_masks.iter().map(|&m| (m, 0)).collect();
-    for (k, v) in masks.values_mut().enumerate() {
-        *v = k as u32;
-    }
+    let mut masks: Vec<u32> = t.rule_masks.to_vec();
+    masks.par_sort_unstable();
+    masks.dedup();
     let mask_values: Vec<String> = masks
-        .keys()
+        .iter()
         .map(|&m| {
             t.rule_names
                 .iter()
@@ -107,7 +123,11 @@ pub fn build(records: &RecordBatch, t: LinkTable<'_>) -> Result<RecordBatch, Mat
                 .join(",")
         })
         .collect();
-    let rule_keys: Vec<u32> = t.rule_masks.iter().map(|m| masks[m]).collect();
+    let rule_keys: Vec<u32> = t
+        .rule_masks
+        .par_iter()
+        .map(|m| masks.binary_search(m).unwrap_or(0) as u32)
+        .collect();
     let rules: ArrayRef = Arc::new(DictionaryArray::<UInt32Type>::try_new(
         PrimitiveArray::from(rule_keys),
         Arc::new(StringArray::from(mask_values)),

@@ -402,7 +402,7 @@ pub fn link(
     clock.lap("fingerprint");
     let view = cmp.view_with_households(records, households, tf_source(given_fs))?;
     clock.lap("view");
-    let vectors = cmp.compare_pairs(&view, &cand.pairs);
+    let mut vectors = cmp.compare_pairs(&view, &cand.pairs);
     clock.lap("compare");
     let mut stats = MatchStats {
         mode: Mode::Probabilistic,
@@ -430,6 +430,15 @@ pub fn link(
             &mut clock,
         ),
     };
+    // A share at or below the floor weighs as the floor: write it as a
+    // frozen model would see it, so the state holds what any later run
+    // with this model computes for the pair.
+    let floor = fs.tf_min;
+    vectors.tf.par_iter_mut().for_each(|t| {
+        if *t > 0.0 && f64::from(*t) <= floor {
+            *t = aidlink_compare::RARE_TF;
+        }
+    });
     let inputs = RuleInputs::new(&cmp);
     let decided: Vec<Option<Rule>> = cand
         .pairs
@@ -466,6 +475,7 @@ pub fn link(
             vectors: &vectors,
             decided: &decided,
             capped: &capped,
+            row_keys: &cand.row_keys,
             reuse: crate::ReuseStats {
                 incremental: false,
                 fallback: None,
@@ -498,6 +508,7 @@ pub struct Finish<'a> {
     pub vectors: &'a Vectors,
     pub decided: &'a [Option<Rule>],
     pub capped: &'a [Vec<u64>],
+    pub row_keys: &'a aidlink_block::incremental::RowKeys,
     pub reuse: crate::ReuseStats,
 }
 
@@ -621,6 +632,7 @@ pub fn finish(
         tf_width: vectors.tf_width,
         decided: &decided,
         capped: f.capped,
+        row_keys: f.row_keys,
     })?;
     clock.lap("state");
     Ok(Linkage {

@@ -8,9 +8,15 @@
 //! | kind | `key` | `left` | `right` | `rules` | `levels` | `tf` | `decided` |
 //! |---|---|---|---|---|---|---|---|
 //! | 0 header (first row, once) | digest of model and settings | state format | comparisons | blocking rules | | | |
-//! | 1 record | fingerprint (ascending, unique) | | | | | | |
+//! | 1 record | fingerprint (ascending, unique) | | rules giving it several keys | rules giving it keys | | | 1 when one of its IDs fails its check |
 //! | 2 pair | | left record number | right record number | rule mask | level codes | term frequencies | deterministic rule |
 //! | 3 capped block | block key | rule index | | | | | |
+//!
+//! The last column, `tags` (`FixedSizeBinary(4 × rules)`), holds per record
+//! and blocking rule the high 32 bits of its key when it has exactly one
+//! (little-endian u32): the next period finds the unchanged members of a
+//! block a change touched by comparing tags, without computing every
+//! record's keys.
 //!
 //! A record number is the record's position among the kind-1 rows (0-based).
 //! `levels` is `FixedSizeBinary(comparisons)`, `tf` is
@@ -33,9 +39,9 @@ const RECORD: u8 = 1;
 const PAIR: u8 = 2;
 const CAPPED: u8 = 3;
 
-/// The schema of the state table for `width` comparisons and `tf_width`
-/// term-frequency comparisons.
-pub fn schema(width: usize, tf_width: usize) -> Arc<Schema> {
+/// The schema of the state table for `width` comparisons, `tf_width`
+/// term-frequency comparisons and `rules` blocking rules.
+pub fn schema(width: usize, tf_width: usize, rules: usize) -> Arc<Schema> {
     Arc::new(Schema::new(vec![
         Field::new("kind", DataType::UInt8, false),
         Field::new("key", DataType::UInt64, false),
@@ -53,6 +59,11 @@ pub fn schema(width: usize, tf_width: usize) -> Arc<Schema> {
             false,
         ),
         Field::new("decided", DataType::UInt8, false),
+        Field::new(
+            "tags",
+            DataType::FixedSizeBinary((4 * rules.max(1)) as i32),
+            false,
+        ),
     ]))
 }
 
@@ -78,6 +89,8 @@ pub struct StateParts<'a> {
     pub decided: &'a [u8],
     /// Keys of capped blocks, per rule.
     pub capped: &'a [Vec<u64>],
+    /// Key tags per row.
+    pub row_keys: &'a aidlink_block::incremental::RowKeys,
 }
 
 /// Builds the state table.
@@ -94,6 +107,7 @@ pub fn build(p: StateParts<'_>) -> Result<RecordBatch, MatchError> {
     // Record number per row, u32::MAX for a fingerprint seen twice.
     let mut number = vec![u32::MAX; n];
     let mut fps = Vec::with_capacity(n);
+    let mut rows_of_fps: Vec<usize> = Vec::with_capacity(n);
     let mut k = 0;
     while k < sorted.len() {
         let mut e = k + 1;
@@ -103,69 +117,97 @@ pub fn build(p: StateParts<'_>) -> Result<RecordBatch, MatchError> {
         if e == k + 1 {
             number[sorted[k].1 as usize] = fps.len() as u32;
             fps.push(sorted[k].0);
+            rows_of_fps.push(sorted[k].1 as usize);
         }
         k = e;
     }
     let kept: Vec<usize> = (0..p.pairs.len())
+        .into_par_iter()
         .filter(|&q| {
             let (a, b) = p.pairs[q];
             number[a as usize] != u32::MAX && number[b as usize] != u32::MAX
         })
         .collect();
-    let capped: usize = p.capped.iter().map(Vec::len).sum();
-    let rows = 1 + fps.len() + kept.len() + capped;
+    let capped: Vec<(u64, u32)> = p
+        .capped
+        .iter()
+        .enumerate()
+        .flat_map(|(r, keys)| keys.iter().map(move |&k| (k, r as u32)))
+        .collect();
+    let first_pair = 1 + fps.len();
+    let rows = first_pair + kept.len() + capped.len();
     let (w, tw) = (p.width.max(1), p.tf_width.max(1));
-    let mut kind = Vec::with_capacity(rows);
-    let mut key = Vec::with_capacity(rows);
-    let mut left = Vec::with_capacity(rows);
-    let mut right = Vec::with_capacity(rows);
-    let mut rules = Vec::with_capacity(rows);
+    let zeros = |n: usize| std::iter::repeat_n(0u32, n);
+    let kind = UInt8Array::from_iter_values(
+        std::iter::once(HEADER)
+            .chain(std::iter::repeat_n(RECORD, fps.len()))
+            .chain(std::iter::repeat_n(PAIR, kept.len()))
+            .chain(std::iter::repeat_n(CAPPED, capped.len())),
+    );
+    let key = UInt64Array::from_iter_values(
+        std::iter::once(p.digest)
+            .chain(fps.iter().copied())
+            .chain(std::iter::repeat_n(0, kept.len()))
+            .chain(capped.iter().map(|c| c.0)),
+    );
+    let left = UInt32Array::from_iter_values(
+        std::iter::once(STATE_FORMAT)
+            .chain(zeros(fps.len()))
+            .chain(kept.iter().map(|&q| number[p.pairs[q].0 as usize]))
+            .chain(capped.iter().map(|c| c.1)),
+    );
+    let right = UInt32Array::from_iter_values(
+        std::iter::once(p.width as u32)
+            .chain(rows_of_fps.iter().map(|&i| p.row_keys.multi[i]))
+            .chain(kept.iter().map(|&q| number[p.pairs[q].1 as usize]))
+            .chain(zeros(capped.len())),
+    );
+    let rules = UInt32Array::from_iter_values(
+        std::iter::once(p.capped.len() as u32)
+            .chain(rows_of_fps.iter().map(|&i| p.row_keys.any[i]))
+            .chain(kept.iter().map(|&q| p.masks[q]))
+            .chain(zeros(capped.len())),
+    );
+    let decided = UInt8Array::from_iter_values(
+        std::iter::once(0)
+            .chain(rows_of_fps.iter().map(|&i| u8::from(p.row_keys.failing[i])))
+            .chain(kept.iter().map(|&q| p.decided[q]))
+            .chain(std::iter::repeat_n(0, capped.len())),
+    );
+    let slots = p.row_keys.slots;
+    let tw4 = 4 * slots.max(1);
+    let mut tags = vec![0u8; rows * tw4];
+    tags[tw4..first_pair * tw4]
+        .par_chunks_mut(tw4)
+        .zip(rows_of_fps.par_iter())
+        .for_each(|(out, &i)| {
+            for r in 0..slots {
+                out[4 * r..4 * r + 4]
+                    .copy_from_slice(&p.row_keys.tags[i * slots + r].to_le_bytes());
+            }
+        });
     let mut levels = vec![0u8; rows * w];
+    levels[first_pair * w..(first_pair + kept.len()) * w]
+        .par_chunks_mut(w)
+        .zip(kept.par_iter())
+        .for_each(|(out, &q)| {
+            out[..p.width].copy_from_slice(&p.levels[q * p.width..(q + 1) * p.width])
+        });
     let mut tf = vec![0u8; rows * 4 * tw];
-    let mut decided = vec![0u8; rows];
-    kind.push(HEADER);
-    key.push(p.digest);
-    left.push(STATE_FORMAT);
-    right.push(p.width as u32);
-    rules.push(p.capped.len() as u32);
-    for &f in &fps {
-        kind.push(RECORD);
-        key.push(f);
-        left.push(0);
-        right.push(0);
-        rules.push(0);
-    }
-    for &q in &kept {
-        let row = kind.len();
-        let (a, b) = p.pairs[q];
-        kind.push(PAIR);
-        key.push(0);
-        left.push(number[a as usize]);
-        right.push(number[b as usize]);
-        rules.push(p.masks[q]);
-        levels[row * w..row * w + p.width]
-            .copy_from_slice(&p.levels[q * p.width..(q + 1) * p.width]);
-        for s in 0..p.tf_width {
-            let v = p.tf[q * p.tf_width + s].to_le_bytes();
-            tf[row * 4 * tw + 4 * s..row * 4 * tw + 4 * s + 4].copy_from_slice(&v);
-        }
-        decided[row] = p.decided[q];
-    }
-    for (r, keys) in p.capped.iter().enumerate() {
-        for &k in keys {
-            kind.push(CAPPED);
-            key.push(k);
-            left.push(r as u32);
-            right.push(0);
-            rules.push(0);
-        }
-    }
+    tf[first_pair * 4 * tw..(first_pair + kept.len()) * 4 * tw]
+        .par_chunks_mut(4 * tw)
+        .zip(kept.par_iter())
+        .for_each(|(out, &q)| {
+            for s in 0..p.tf_width {
+                out[4 * s..4 * s + 4].copy_from_slice(&p.tf[q * p.tf_width + s].to_le_bytes());
+            }
+        });
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(UInt8Array::from(kind)),
-        Arc::new(UInt64Array::from(key)),
-        Arc::new(UInt32Array::from(left)),
-        Arc::new(UInt32Array::from(right)),
-        Arc::new(UInt32Array::from(rules)),
+        Arc::new(kind),
+        Arc::new(key),
+        Arc::new(left),
+        Arc::new(right),
+        Arc::new(rules),
         Arc::new(FixedSizeBinaryArray::try_new(
             w as i32,
             levels.into(),
@@ -176,9 +218,17 @@ pub fn build(p: StateParts<'_>) -> Result<RecordBatch, MatchError> {
             tf.into(),
             None,
         )?),
-        Arc::new(UInt8Array::from(decided)),
+        Arc::new(decided),
+        Arc::new(FixedSizeBinaryArray::try_new(
+            tw4 as i32,
+            tags.into(),
+            None,
+        )?),
     ];
-    Ok(RecordBatch::try_new(schema(p.width, p.tf_width), cols)?)
+    Ok(RecordBatch::try_new(
+        schema(p.width, p.tf_width, slots),
+        cols,
+    )?)
 }
 
 /// A state with no records and no pairs (exact-ID linking keeps nothing to reuse).
@@ -194,6 +244,7 @@ pub fn empty(digest: u64) -> Result<RecordBatch, MatchError> {
         tf_width: 0,
         decided: &[],
         capped: &[],
+        row_keys: &aidlink_block::incremental::RowKeys::default(),
     })
 }
 
@@ -213,6 +264,8 @@ pub struct Previous {
     pub decided: Vec<u8>,
     /// Capped block keys per rule (sorted).
     pub capped: Vec<Vec<u64>>,
+    /// Key tags per record.
+    pub row_keys: aidlink_block::incremental::RowKeys,
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T, String> {
@@ -252,6 +305,10 @@ impl Previous {
         let levels = column::<FixedSizeBinaryArray>(batch, "levels")?;
         let tf = column::<FixedSizeBinaryArray>(batch, "tf")?;
         let decided = column::<UInt8Array>(batch, "decided")?;
+        let tags = column::<FixedSizeBinaryArray>(batch, "tags")?;
+        if tags.value_length() as usize != 4 * rules.max(1) {
+            return Err("made for other blocking rules".into());
+        }
         let nulls: usize = batch.columns().iter().map(|c| c.null_count()).sum();
         if nulls > 0 {
             return Err(format!("{nulls} null values"));
@@ -284,7 +341,13 @@ impl Previous {
             tf: Vec::new(),
             decided: Vec::new(),
             capped: vec![Vec::new(); rules],
+            row_keys: aidlink_block::incremental::RowKeys {
+                slots: rules,
+                ..Default::default()
+            },
         };
+        let tag_data = tags.value_data();
+        let tw4 = 4 * rules.max(1);
         let (lv, tv) = (levels.value_data(), tf.value_data());
         for row in 1..batch.num_rows() {
             match kind.value(row) {
@@ -294,6 +357,20 @@ impl Previous {
                         return Err(format!("record fingerprints not ascending at row {row}"));
                     }
                     out.fingerprints.push(f);
+                    let rk = &mut out.row_keys;
+                    rk.any.push(mask.value(row));
+                    rk.multi.push(right.value(row));
+                    rk.failing.push(decided.value(row) != 0);
+                    for r in 0..rules {
+                        let at = row * tw4 + 4 * r;
+                        let b = [
+                            tag_data[at],
+                            tag_data[at + 1],
+                            tag_data[at + 2],
+                            tag_data[at + 3],
+                        ];
+                        rk.tags.push(u32::from_le_bytes(b));
+                    }
                 }
                 PAIR => {
                     out.pairs.push((left.value(row), right.value(row)));

@@ -18,6 +18,9 @@ fn settings() -> MatchSettings {
         // Small enough that the city's birth-and-name blocks of twins and
         // the test's crowded blocks below reach it.
         max_block_size: 5,
+        // High enough that the names of this small city are rarer than
+        // the floor, as most names of a real city are.
+        tf_min: 0.005,
         ..MatchSettings::default()
     }
 }
