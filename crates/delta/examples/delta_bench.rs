@@ -3,33 +3,39 @@
 //!
 //! The tables are read READ-ONLY from `DIR/periods/{P1,P2}/restricted/`
 //! (default DIR `/tmp/bench/out-1m`, periods 2026-01 and 2026-02): month 1
-//! is diffed with no previous period, month 2 against month 1, exactly as
-//! `aidlink run` calls the crate (`link_table`, `diff` of persons,
-//! `with_events`, `diff` of flags and links, `combine`).
+//! is diffed with no previous period, month 2 against month 1.
+//!
+//! `--path today` makes the pipeline's calls as `aidlink run` makes them
+//! today (`diff` of persons, `with_events`, `diff` of flags, `link_table`
+//! of both registries and their `diff`, `combine`); `--path new` (the
+//! default) replaces the link tables and their diff by `link_delta` and
+//! `combine` by `combine_owned`; `--path links` runs both link paths and
+//! asserts that they give the same rows.
 //!
 //! ```text
 //! cargo build --release -p aidlink-delta --example delta_bench
 //! /usr/bin/time -f "%e s %M KB" target/release/examples/delta_bench --month 1
-//! target/release/examples/delta_bench --month 2 --check
+//! target/release/examples/delta_bench --month 2 --path today --check
 //! ```
 //!
 //! `--check` also reads the published delta and compares it column by
 //! column with the one built (reading it costs memory, so measure peaks
-//! without it). Each call's line has its peak RSS above the RSS before it;
-//! the "delta peak" is the highest RSS of all calls above the RSS with the
-//! tables loaded. Peaks are read from `/proc/self/status` after resetting
-//! them through `/proc/self/clear_refs`.
+//! without it). Each call's line has its wall and CPU time, its peak RSS
+//! above the RSS before it, and the RSS after it; the "delta peak" is the
+//! highest RSS of all calls above the RSS with the tables loaded. Peaks are
+//! read from `/proc/self/status` after resetting them through
+//! `/proc/self/clear_refs`. `--repeat N` first runs the calls N-1 times more,
+//! for a profiler to see them more than the loading.
 
 // A benchmark on fixed files: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aidlink_delta::{RECORD, combine, diff, link_delta, link_table, with_events};
+use aidlink_delta::{RECORD, combine, combine_owned, diff, link_delta, link_table, with_events};
 use aidlink_registry::Registry;
 use aidlink_vocab::Period;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -104,18 +110,6 @@ fn reset_peak() {
 /// The highest peak RSS seen at the end of a [`timed`] call, in KB.
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
-/// Each [`timed`] call's label, wall and CPU seconds.
-static TIMES: Mutex<Vec<(String, f64, f64)>> = Mutex::new(Vec::new());
-
-/// Wall and CPU seconds of the timed calls whose label `keep` accepts.
-fn sum_times(keep: impl Fn(&str) -> bool) -> (f64, f64) {
-    let times = TIMES.lock().map(|t| t.clone()).unwrap_or_default();
-    times
-        .iter()
-        .filter(|t| keep(&t.0))
-        .fold((0.0, 0.0), |(w, c), t| (w + t.1, c + t.2))
-}
-
 /// Runs one call and prints its wall time, the peak RSS during the call
 /// above the RSS before it, and the RSS after it.
 fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
@@ -127,9 +121,6 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     let took = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
     PEAK.fetch_max(status_kb("VmHWM"), Ordering::Relaxed);
-    if let Ok(mut t) = TIMES.lock() {
-        t.push((label.to_string(), took, cpu));
-    }
     eprintln!(
         "  {label:<22} {took:>7.3} s wall {cpu:>6.2} s cpu   peak +{:>5} MB, then {:>5} MB",
         status_kb("VmHWM").saturating_sub(before) / 1024,
@@ -144,6 +135,7 @@ fn main() {
     let mut month = 0u32;
     let mut check = false;
     let mut repeat = 1;
+    let mut path = String::from("new");
     while let Some(a) = args.next() {
         match a.as_str() {
             "--dir" => dir = PathBuf::from(args.next().expect("--dir DIR")),
@@ -154,13 +146,16 @@ fn main() {
                     .expect("--month 1|2")
             }
             "--check" => check = true,
+            "--path" => path = args.next().expect("--path new|today|links"),
             "--repeat" => {
                 repeat = args
                     .next()
                     .and_then(|m| m.parse().ok())
                     .expect("--repeat N")
             }
-            other => panic!("unknown argument {other}; use --dir DIR --month 1|2 --check"),
+            other => panic!(
+                "unknown argument {other}; use --dir DIR --month 1|2 --path new|today|links --check --repeat N"
+            ),
         }
     }
     let p1 = Period::parse("2026-01").unwrap();
@@ -239,11 +234,7 @@ fn main() {
         let all = Instant::now();
         let cpu_all = cpu_seconds();
         let delta = {
-            let prev_links = timed("link_table previous", || {
-                prev.as_ref().map(|p| link_table(&p.registry))
-            });
-            let links = timed("link_table current", || link_table(&cur.registry));
-            let person = timed("diff person", || {
+            let diffed = timed("diff person", || {
                 diff(
                     "person",
                     &["person_id"],
@@ -255,8 +246,10 @@ fn main() {
                 .unwrap()
             });
             let person = timed("with_events", || {
-                with_events(&person, &cur.events, previous, period).unwrap()
+                with_events(&diffed, &cur.events, previous, period).unwrap()
             });
+            // The delta without events is not kept either.
+            drop(diffed);
             let flag = timed("diff flag", || {
                 diff(
                     "flag",
@@ -268,58 +261,52 @@ fn main() {
                 )
                 .unwrap()
             });
-            let link = timed("diff link", || {
-                diff(
-                    "link",
-                    &[RECORD],
-                    prev_links.as_ref(),
-                    &links,
-                    previous,
-                    period,
-                )
-                .unwrap()
-            });
-            drop((prev_links, links));
-            let direct = timed("link_delta", || {
-                link_delta(
-                    prev.as_ref().map(|p| &p.registry),
-                    &cur.registry,
-                    previous,
-                    period,
-                )
-                .unwrap()
-            });
-            assert!(
-                same_batch(&direct, &link),
-                "link_delta differs from the diff of the link tables"
-            );
-            drop(direct);
+            let registries = (prev.as_ref().map(|p| &p.registry), &cur.registry);
+            let link = if path == "links" || path == "today" {
+                let prev_links = timed("link_table previous", || registries.0.map(link_table));
+                let links = timed("link_table current", || link_table(registries.1));
+                let link = timed("diff link", || {
+                    diff(
+                        "link",
+                        &[RECORD],
+                        prev_links.as_ref(),
+                        &links,
+                        previous,
+                        period,
+                    )
+                    .unwrap()
+                });
+                drop((prev_links, links));
+                if path == "links" {
+                    let direct = timed("link_delta", || {
+                        link_delta(registries.0, registries.1, previous, period).unwrap()
+                    });
+                    assert!(
+                        same_batch(&direct, &link),
+                        "link_delta differs from the diff of the link tables"
+                    );
+                }
+                link
+            } else {
+                timed("link_delta", || {
+                    link_delta(registries.0, registries.1, previous, period).unwrap()
+                })
+            };
             let parts = [person, flag, link];
-            timed("combine", || combine(&parts).unwrap())
+            if path == "today" {
+                timed("combine", || combine(&parts).unwrap())
+            } else {
+                timed("combine_owned", || combine_owned(parts.into()).unwrap())
+            }
         };
-        // The pipeline's calls today, and with link_delta instead of two
-        // link tables and their diff.
-        let today = sum_times(|l| l != "link_delta");
-        let direct = sum_times(|l| !l.starts_with("link_table") && l != "diff link");
         eprintln!(
-            "  {:<22} {:>7.3} s wall {:>6.2} s cpu   (pipeline's calls: link_table, diff link)",
-            "total", today.0, today.1
-        );
-        eprintln!(
-            "  {:<22} {:>7.3} s wall {:>6.2} s cpu   (link_delta instead)",
-            "total", direct.0, direct.1
-        );
-        eprintln!(
-            "  {} rows; delta peak {} MB above the loaded tables' {} MB; all calls {:.3} s wall {:.2} s cpu",
+            "  total {:.3} s wall {:.2} s cpu; {} rows; delta peak {} MB above the loaded tables' {} MB",
+            all.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu_all,
             delta.num_rows(),
             PEAK.load(Ordering::Relaxed).saturating_sub(base) / 1024,
             base / 1024,
-            all.elapsed().as_secs_f64(),
-            cpu_seconds() - cpu_all,
         );
-        if let Ok(mut t) = TIMES.lock() {
-            t.clear();
-        }
         if check {
             drop((prev, cur));
             let published = read(&restricted(period).join("delta.parquet"));

@@ -35,5 +35,5 @@ pub use link_delta::link_delta;
 pub use summary::{ChangeCounts, DeltaSummary, FlagCounts, summarize};
 pub use table::{
     CHANGE_TYPE, CHANGED_COLUMNS, ChangeType, ENTITY, EVENT, EVENT_DETAIL, FLAG, FROM_PERIOD, KEY,
-    OTHER_PERSON_ID, PERSON_ID, TO_PERIOD, VALUES, combine, delta_schema,
+    OTHER_PERSON_ID, PERSON_ID, TO_PERIOD, VALUES, combine, combine_owned, delta_schema,
 };

@@ -3,6 +3,7 @@
 use crate::DeltaError;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use arrow_select::concat::concat;
 use arrow_select::take::take_record_batch;
@@ -348,4 +349,133 @@ pub fn combine(parts: &[RecordBatch]) -> Result<RecordBatch, DeltaError> {
         }
     };
     sort_batch(&all)
+}
+
+/// [`combine`] for parts the caller hands over: a text column of the first
+/// part (in a first period the persons' `values`, about a gigabyte of JSON)
+/// is extended in place by the other parts' texts when nothing else holds
+/// it, instead of being copied with them into a new column; so the
+/// combined table costs about the memory of the parts rather than twice
+/// it. The rows are those of [`combine`] on the same parts.
+pub fn combine_owned(parts: Vec<RecordBatch>) -> Result<RecordBatch, DeltaError> {
+    let schema = delta_schema();
+    let mut by_column: Vec<Vec<ArrayRef>> = vec![Vec::new(); schema.fields().len()];
+    for part in parts {
+        // `conform` shares the part's columns; dropping the part leaves
+        // them held only here.
+        let (_, columns, _) = conform(&part)?.into_parts();
+        drop(part);
+        for (i, c) in columns.into_iter().enumerate() {
+            if !c.is_empty() {
+                by_column[i].push(c);
+            }
+        }
+    }
+    let columns: Vec<ArrayRef> = by_column
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, pieces)| match pieces.len() {
+            0 => Ok(arrow_array::new_empty_array(schema.field(i).data_type())),
+            1 => Ok(pieces
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| arrow_array::new_empty_array(schema.field(i).data_type()))),
+            _ => append_text(pieces),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| DeltaError::BadTable {
+            table: "delta",
+            column: CHANGE_TYPE,
+            problem: format!("tables cannot be concatenated: {e}"),
+        })?;
+    let all = RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: CHANGE_TYPE,
+        problem: format!("does not fit the delta schema: {e}"),
+    })?;
+    sort_batch(&all)
+}
+
+/// The pieces of one column one after the other: text pieces appended to
+/// the first one's own buffers when it is the only holder of them (no copy
+/// of the first piece), anything else concatenated into a new array.
+fn append_text(mut pieces: Vec<ArrayRef>) -> Result<ArrayRef, arrow_schema::ArrowError> {
+    let first = match pieces
+        .first()
+        .and_then(|p| p.as_any().downcast_ref::<StringArray>())
+    {
+        Some(f) if pieces.iter().all(|p| p.data_type() == &DataType::Utf8) => f.clone(),
+        _ => {
+            let refs: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
+            return concat(&refs);
+        }
+    };
+    // Let go of the first piece's reference, so `first` may hold its
+    // buffers alone.
+    pieces.remove(0);
+    let rest: Vec<&StringArray> = pieces
+        .iter()
+        .filter_map(|p| p.as_any().downcast_ref::<StringArray>())
+        .collect();
+    let len = first.len();
+    let (offsets, values, nulls) = first.into_parts();
+    let offsets = offsets.into_inner().into_inner();
+    let (offsets, values) = match (offsets.into_vec::<i32>(), values.into_vec::<u8>()) {
+        (Ok(o), Ok(v))
+            if o.first() == Some(&0) && o.last().map(|l| *l as usize) == Some(v.len()) =>
+        {
+            (o, v)
+        }
+        (o, v) => {
+            // Shared or sliced: rebuild the first piece and copy them all.
+            let o = o.map(Buffer::from_vec).unwrap_or_else(|b| b);
+            let v = v.map(Buffer::from_vec).unwrap_or_else(|b| b);
+            let first = StringArray::try_new(
+                OffsetBuffer::new(ScalarBuffer::new(o, 0, len + 1)),
+                v,
+                nulls,
+            )?;
+            let mut refs: Vec<&dyn Array> = vec![&first];
+            refs.extend(rest.iter().map(|p| *p as &dyn Array));
+            return concat(&refs);
+        }
+    };
+    let (mut offsets, mut values) = (offsets, values);
+    let extra: usize = rest
+        .iter()
+        .map(|p| {
+            let o = p.value_offsets();
+            (o[o.len() - 1] - o[0]) as usize
+        })
+        .sum();
+    let total = values.len() + extra;
+    if i32::try_from(total).is_err() {
+        return Err(arrow_schema::ArrowError::InvalidArgumentError(format!(
+            "{total} bytes of text are more than a column can hold (2 GiB)"
+        )));
+    }
+    values.reserve(extra);
+    offsets.reserve(rest.iter().map(|p| p.len()).sum());
+    let any_null = nulls.is_some() || rest.iter().any(|p| p.null_count() > 0);
+    let mut valid: Vec<bool> = Vec::new();
+    if any_null {
+        valid.extend((0..len).map(|i| nulls.as_ref().is_none_or(|n| n.is_valid(i))));
+    }
+    for p in &rest {
+        let o = p.value_offsets();
+        let (start, end) = (o[0] as usize, o[o.len() - 1] as usize);
+        let base = values.len() as i32 - o[0];
+        values.extend_from_slice(&p.value_data()[start..end]);
+        offsets.extend(o[1..].iter().map(|x| x + base));
+        if any_null {
+            valid.extend((0..p.len()).map(|i| p.is_valid(i)));
+        }
+    }
+    let nulls = any_null.then(|| NullBuffer::from(valid));
+    let out = StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(values),
+        nulls,
+    )?;
+    Ok(Arc::new(out))
 }

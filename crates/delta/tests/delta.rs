@@ -524,3 +524,58 @@ fn link_delta_gives_the_rows_of_the_link_tables_diff() {
         );
     }
 }
+
+#[test]
+fn combine_owned_gives_the_rows_of_combine() {
+    let (from, to) = (Some(p("2026-10")), p("2026-11"));
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = assign(None, &keys(&["a", "b", "c", "d"]), &[0, 1, 2, 2]);
+    let second = assign(
+        Some(&first.registry),
+        &keys(&["a", "b", "c", "d"]),
+        &[0, 0, 2, 3],
+    );
+    let same = persons(&[("P00000001", "甲", 0.0)]);
+    // Events without person rows: rows with null values, first among the parts.
+    let events_only = with_events(
+        &diff("person", &["person_id"], Some(&same), &same, from, to).unwrap(),
+        &second.events,
+        from,
+        to,
+    )
+    .unwrap();
+    let people = diff(
+        "person",
+        &["person_id"],
+        Some(&persons(&[("P00000003", "丙", 1.0)])),
+        &persons(&[("P00000003", "丙", 2.0), ("P00000002", "乙", 0.0)]),
+        from,
+        to,
+    )
+    .unwrap();
+    let links =
+        aidlink_delta::link_delta(Some(&first.registry), &second.registry, from, to).unwrap();
+    let flag = diff(
+        "flag",
+        &["person_id", "flag"],
+        None,
+        &flags(&[("P00000002", "exit_review", "e:1", "z")]),
+        None,
+        to,
+    )
+    .unwrap();
+    let parts = vec![events_only, links, people, flag];
+    let expected = combine(&parts).unwrap();
+    assert!(expected.column_by_name("values").unwrap().null_count() > 0);
+    // Parts still held elsewhere (copied) and parts handed over (the first
+    // part's texts appended to in place) give the same table.
+    assert_eq!(
+        aidlink_delta::combine_owned(parts.clone()).unwrap(),
+        expected
+    );
+    assert_eq!(aidlink_delta::combine_owned(parts).unwrap(), expected);
+    assert_eq!(
+        aidlink_delta::combine_owned(Vec::new()).unwrap(),
+        combine(&[]).unwrap()
+    );
+}

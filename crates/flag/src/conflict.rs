@@ -49,7 +49,9 @@ fn packed(id: &str) -> Option<u64> {
 }
 
 impl<'a> Conflicts<'a> {
-    pub fn find(cols: &Columns<'a>, person_ids: &'a [String]) -> Conflicts<'a> {
+    /// `person_of` is each row's person as a number (any numbering that
+    /// tells persons apart).
+    pub fn find(cols: &Columns<'a>, person_ids: &'a [String], person_of: &[u32]) -> Conflicts<'a> {
         let n = person_ids.len();
         let valid = |row: usize| {
             (bool_at(cols.id_check_ok, row) == Some(true))
@@ -67,33 +69,48 @@ impl<'a> Conflicts<'a> {
             });
         packed_rows.par_sort_unstable();
         text_rows.par_sort_unstable();
-        let mut groups = Vec::new();
-        let mut add = |rows: Vec<usize>| {
-            let first = person_ids[rows[0]].as_str();
-            if rows.iter().all(|r| person_ids[*r] == first) {
-                return;
+        // Runs of one packed ID longer than one row, as (start, end).
+        let packed_groups: Vec<(usize, usize)> = {
+            let starts: Vec<usize> = (0..packed_rows.len())
+                .into_par_iter()
+                .filter(|i| *i == 0 || packed_rows[i - 1].0 != packed_rows[*i].0)
+                .collect();
+            let ends = starts.iter().skip(1).copied().chain([packed_rows.len()]);
+            starts
+                .iter()
+                .copied()
+                .zip(ends)
+                .filter(|(s, e)| e - s > 1)
+                .collect()
+        };
+        // Most IDs are carried by one person's records, so the person
+        // numbers decide before any person ID text is read.
+        let shared = |rows: &[usize]| {
+            let first = person_of[rows[0]];
+            if rows.iter().all(|r| person_of[*r] == first) {
+                return None;
             }
             let mut persons: Vec<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
             persons.sort_unstable();
             persons.dedup();
             let id = valid(rows[0]).unwrap_or_default();
-            groups.push(Shared {
+            Some(Shared {
                 masked_id: mask_id_text(id),
-                rows,
+                rows: rows.to_vec(),
                 persons,
-            });
+            })
         };
-        for g in packed_rows
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|g| g.len() > 1)
-        {
-            add(g.iter().map(|(_, r)| *r).collect());
-        }
+        let packed_rows: Vec<usize> = packed_rows.into_par_iter().map(|(_, r)| r).collect();
+        let mut groups: Vec<Shared> = packed_groups
+            .into_par_iter()
+            .filter_map(|(start, end)| shared(&packed_rows[start..end]))
+            .collect();
         for g in text_rows
             .chunk_by(|a, b| a.0 == b.0)
             .filter(|g| g.len() > 1)
         {
-            add(g.iter().map(|(_, r)| *r).collect());
+            let rows: Vec<usize> = g.iter().map(|(_, r)| *r).collect();
+            groups.extend(shared(&rows));
         }
         let mut bits = vec![0u64; n.div_ceil(64)];
         let mut group_of = Vec::new();

@@ -63,6 +63,12 @@ pub enum FlagError {
         /// 0-based row of the table.
         row: usize,
     },
+    /// The records name more persons than the flag stage can number.
+    #[error("{persons} persons in one period, expected fewer than 2^32")]
+    TooManyPersons {
+        /// Persons found.
+        persons: usize,
+    },
     /// A flags table given to [`crate::carry_since`] is not one this crate wrote.
     #[error("flags table: {message}")]
     BadFlagsTable {

@@ -99,7 +99,13 @@ pub fn evaluate(
         known: source_names.join(", "),
     })?;
     let rule_texts = FlagKind::ALL.map(|k| k.rule(rules));
-    let conflicts = Conflicts::find(&cols, person_ids);
+    let Grouping {
+        order,
+        starts,
+        person_of,
+    } = group_by_person(person_ids).map_err(|persons| FlagError::TooManyPersons { persons })?;
+    let conflicts = Conflicts::find(&cols, person_ids, &person_of);
+    drop(person_of);
     let ctx = Context {
         cols: &cols,
         source_names: &source_names,
@@ -111,7 +117,6 @@ pub fn evaluate(
         conflicts: &conflicts,
     };
 
-    let (order, starts) = group_by_person(person_ids);
     let persons = starts.len().saturating_sub(1);
     let rule_columns: Vec<usize> = RULE_COLUMNS
         .iter()
@@ -210,24 +215,43 @@ fn row_sources(cols: &Columns, names: &[&str]) -> Result<Vec<u32>, usize> {
     }
 }
 
-/// The rows in person order (`order`), with where each person's rows start
-/// in it (`starts`, one more than there are persons, the last being the
-/// number of rows). Rows of one person come in table order.
-fn group_by_person(person_ids: &[String]) -> (Vec<usize>, Vec<usize>) {
-    let order: Vec<usize> = match numbered(person_ids) {
+/// The records grouped by person.
+#[derive(Debug, PartialEq)]
+struct Grouping {
+    /// The rows in person order; rows of one person in table order.
+    order: Vec<usize>,
+    /// Where each person's rows start in `order`, one more than there are
+    /// persons (the last is the number of rows).
+    starts: Vec<usize>,
+    /// Each row's person as a number that tells persons apart: the number
+    /// in the person ID, or an index into `starts`.
+    person_of: Vec<u32>,
+}
+
+/// Groups rows by person. Fails when there are 2^32 persons or more.
+fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
+    let n = person_ids.len();
+    let (order, mut starts, numbers): (Vec<usize>, Vec<usize>, Option<Vec<u32>>) =
+        match numbered(person_ids) {
         // Person IDs of one width and prefix, digits after it, order as
         // their numbers do: a sort of plain integers, number and row
         // packed into one.
         Some(numbers) => {
             let mut keys: Vec<u64> = numbers
-                .into_par_iter()
+                .par_iter()
                 .enumerate()
-                .map(|(row, number)| (u64::from(number) << 32) | row as u64)
+                .map(|(row, number)| (u64::from(*number) << 32) | row as u64)
                 .collect();
             keys.par_sort_unstable();
-            keys.into_par_iter()
+            let starts = (0..keys.len())
+                .into_par_iter()
+                .filter(|i| *i == 0 || keys[i - 1] >> 32 != keys[*i] >> 32)
+                .collect();
+            let order = keys
+                .into_par_iter()
                 .map(|k| (k & 0xffff_ffff) as usize)
-                .collect()
+                .collect();
+            (order, starts, Some(numbers))
         }
         None => {
             let mut keys: Vec<(TextKey, usize)> = person_ids
@@ -239,17 +263,36 @@ fn group_by_person(person_ids: &[String]) -> (Vec<usize>, Vec<usize>) {
                 a.0.cmp_with(b.0, || &person_ids[a.1], || &person_ids[b.1])
                     .then(a.1.cmp(&b.1))
             });
-            keys.into_par_iter().map(|(_, row)| row).collect()
+            let starts = (0..keys.len())
+                .into_par_iter()
+                .filter(|i| {
+                    let (a, b) = (keys[i.saturating_sub(1)], keys[*i]);
+                    *i == 0 || a.0 != b.0 || (!a.0.exact() && person_ids[a.1] != person_ids[b.1])
+                })
+                .collect();
+            let order = keys.into_par_iter().map(|(_, row)| row).collect();
+            (order, starts, None)
         }
     };
-    let mut starts = Vec::new();
-    if !order.is_empty() {
-        starts.push(0);
-        starts
-            .extend((1..order.len()).filter(|i| person_ids[order[i - 1]] != person_ids[order[*i]]));
-        starts.push(order.len());
+    if starts.len() > u32::MAX as usize {
+        return Err(starts.len());
     }
-    (order, starts)
+    starts.push(n);
+    // The numbers in the IDs tell persons apart as well as indexes do.
+    let person_of = numbers.unwrap_or_else(|| {
+        let mut person_of = vec![0u32; n];
+        for p in 0..starts.len() - 1 {
+            for r in &order[starts[p]..starts[p + 1]] {
+                person_of[*r] = p as u32;
+            }
+        }
+        person_of
+    });
+    Ok(Grouping {
+        order,
+        starts,
+        person_of,
+    })
 }
 
 /// The number in each person ID when every ID is one prefix (without
