@@ -361,26 +361,27 @@ fn find_resident_id_outside_pseudonyms(text: &str) -> Option<ResidentId> {
     }
     let mut i = 0;
     while i < b.len() {
-        if pseudonym_at(b, i) {
-            i += 3 + PSEUDONYM_HEX;
-            continue;
-        }
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let mut end = i;
-        while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'X' || b[end] == b'x') {
-            end += 1;
-        }
-        if end - i >= 18 {
-            // The run is ASCII, so it is valid UTF-8.
-            let run = std::str::from_utf8(&b[i..end]).unwrap_or_default();
-            if let Some(id) = find_resident_id(run) {
-                return Some(id);
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let mut end = i + 1;
+            while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'X' || b[end] == b'x') {
+                end += 1;
             }
+            if end - i >= 18 {
+                // The run is ASCII, so it is valid UTF-8.
+                let run = std::str::from_utf8(&b[i..end]).unwrap_or_default();
+                if let Some(id) = find_resident_id(run) {
+                    return Some(id);
+                }
+            }
+            i = end;
+        } else if c == b'_' && i >= 2 && pseudonym_at(b, i - 2) {
+            // The prefix's two letters were passed over (no digit run
+            // takes a letter but x, which no prefix has); skip the hex.
+            i += 1 + PSEUDONYM_HEX;
+        } else {
+            i += 1;
         }
-        i = end;
     }
     None
 }
