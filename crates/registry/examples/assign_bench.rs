@@ -10,6 +10,7 @@
 //! period's `registry`, `records` and `person_events` tables.
 //!
 //! `cargo run --release -p aidlink-registry --example assign_bench -- OUT 2026-01 2026-02`
+//! (or `OUT none 2026-01` for a first period)
 //! (OUT a published output folder, read only). `--repeat N` runs the steps N
 //! times and reports each step's fastest run; `--no-check` skips the
 //! comparison.
@@ -95,7 +96,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .join(format!("{name}.parquet"))
     };
     let t = Instant::now();
-    let prev_batch = load(&table(&args[2], "registry"))?;
+    // `none` as the earlier period: the later one is a first period.
+    let first = args[2] == "none";
+    let prev_batch = if first {
+        Registry::new().to_batch()
+    } else {
+        load(&table(&args[2], "registry"))?
+    };
     let published = load(&table(&args[3], "records"))?;
     eprintln!(
         "loaded {} registry rows, {} records in {:.2} s",
@@ -137,7 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let prev = Registry::from_batch(&prev_batch)?;
         keep(1, t);
         let t = start();
-        let assignment = assign(Some(&prev), &keys, &cluster);
+        let assignment = assign((!first).then_some(&prev), &keys, &cluster);
         keep(2, t);
         drop((keys, prev));
         let t = start();

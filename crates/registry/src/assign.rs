@@ -10,7 +10,7 @@
 
 use crate::place::{self, NONE, Placed, entry_of_place};
 use crate::table::{Registry, build_batch, events_schema, write_person_id};
-use aidlink_vocab::person_id;
+use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
@@ -61,11 +61,44 @@ pub struct Assignment {
     pub events: RecordBatch,
 }
 
+/// An event; its detail text is written only into the events table.
 struct Event {
     kind: EventKind,
     person: u64,
     other: Option<u64>,
-    detail: String,
+    /// The records the event is about: the new or returning person's, or
+    /// the part of the other person that merged or split.
+    records: usize,
+    /// The records the previous person had last period.
+    total: usize,
+}
+
+impl Event {
+    /// The human-readable account of the event.
+    fn write_detail(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        let (k, total) = (self.records, self.total);
+        match self.kind {
+            EventKind::New => write!(out, "{k} record{} not seen before", plural(k)),
+            EventKind::Retire => {
+                write!(
+                    out,
+                    "none of its {total} record{} this period",
+                    plural(total)
+                )
+            }
+            EventKind::Return => write!(out, "back with {k} record{} after an absence", plural(k)),
+            EventKind::Split => write!(
+                out,
+                "{k} of its {total} record{} moved to the new person",
+                plural(total)
+            ),
+            EventKind::Merge => write!(
+                out,
+                "{k} of its {total} record{} joined this person",
+                plural(total)
+            ),
+        }
+    }
 }
 
 /// Choices of [`assign_with`].
@@ -236,7 +269,8 @@ pub fn assign_with(
                         kind: EventKind::New,
                         person: n,
                         other: None,
-                        detail: format!("{size} record{} not seen before", plural(size)),
+                        records: size,
+                        total: 0,
                     });
                 }
                 n
@@ -271,7 +305,8 @@ pub fn assign_with(
                     kind: EventKind::Retire,
                     person: pn,
                     other: None,
-                    detail: format!("none of its {total} record{} this period", plural(total)),
+                    records: 0,
+                    total,
                 });
             }
             continue;
@@ -283,7 +318,8 @@ pub fn assign_with(
                     kind: EventKind::Return,
                     person: pn,
                     other: None,
-                    detail: format!("back with {size} record{} after an absence", plural(size)),
+                    records: size,
+                    total,
                 });
             }
             // Records that moved to another previous person are link
@@ -293,10 +329,8 @@ pub fn assign_with(
                     kind: EventKind::Split,
                     person: *q,
                     other: Some(pn),
-                    detail: format!(
-                        "{k} of its {total} record{} moved to the new person",
-                        plural(total)
-                    ),
+                    records: *k as usize,
+                    total,
                 });
             }
         } else {
@@ -309,10 +343,8 @@ pub fn assign_with(
                 kind: EventKind::Merge,
                 person: *survivor,
                 other: Some(pn),
-                detail: format!(
-                    "{k} of its {total} record{} joined this person",
-                    plural(total)
-                ),
+                records: *k as usize,
+                total,
             });
         }
     }
@@ -627,15 +659,24 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn events_batch(events: &[Event]) -> RecordBatch {
+    let n = events.len();
     let kind = StringArray::from_iter_values(events.iter().map(|e| e.kind.name()));
-    let person = StringArray::from_iter_values(events.iter().map(|e| person_id(e.person)));
-    let other = StringArray::from_iter(events.iter().map(|e| e.other.map(person_id)));
-    let detail = StringArray::from_iter_values(events.iter().map(|e| e.detail.as_str()));
+    let mut buf = [0u8; 28];
+    let mut person = StringBuilder::with_capacity(n, n * 9);
+    let mut other = StringBuilder::with_capacity(n, n * 9);
+    let mut detail = StringBuilder::with_capacity(n, n * 24);
+    for e in events {
+        person.append_value(write_person_id(e.person, &mut buf));
+        other.append_option(e.other.map(|o| write_person_id(o, &mut buf)));
+        // Writing into a builder cannot fail.
+        let _ = e.write_detail(&mut detail);
+        detail.append_value("");
+    }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(kind),
-        Arc::new(person),
-        Arc::new(other),
-        Arc::new(detail),
+        Arc::new(person.finish()),
+        Arc::new(other.finish()),
+        Arc::new(detail.finish()),
     ];
     build_batch(events_schema(), columns)
 }

@@ -137,15 +137,19 @@ pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
     );
     let key = |r: usize| keys[r].as_str();
     let old = |i: usize| previous.value(i);
-    let cur = hashed(n, key);
-    let prev = hashed(m, old);
+    // With no previous keys there is nothing to find.
+    let (cur, prev) = if m == 0 {
+        (Vec::new(), Vec::new())
+    } else {
+        (hashed(n, key), hashed(m, old))
+    };
 
     // Pieces of the hash range, joined in parallel: each piece of `cur`
     // and the part of `prev` with the same hashes. A hash found once on
     // each side is a candidate, confirmed below in row order, where the
     // period's keys are read in sequence.
-    let pieces = (n / (1 << 14)).clamp(1, 256);
-    let bounds: Vec<usize> = (0..=pieces).map(|p| p * n / pieces).collect();
+    let pieces = (cur.len() / (1 << 14)).clamp(1, 256);
+    let bounds: Vec<usize> = (0..=pieces).map(|p| p * cur.len() / pieces).collect();
     let pairs: Vec<(u32, u32)> = bounds
         .par_windows(2)
         .flat_map_iter(|w| {
