@@ -233,47 +233,49 @@ fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
     let n = person_ids.len();
     let (order, mut starts, numbers): (Vec<usize>, Vec<usize>, Option<Vec<u32>>) =
         match numbered(person_ids) {
-        // Person IDs of one width and prefix, digits after it, order as
-        // their numbers do: a sort of plain integers, number and row
-        // packed into one.
-        Some(numbers) => {
-            let mut keys: Vec<u64> = numbers
-                .par_iter()
-                .enumerate()
-                .map(|(row, number)| (u64::from(*number) << 32) | row as u64)
-                .collect();
-            keys.par_sort_unstable();
-            let starts = (0..keys.len())
-                .into_par_iter()
-                .filter(|i| *i == 0 || keys[i - 1] >> 32 != keys[*i] >> 32)
-                .collect();
-            let order = keys
-                .into_par_iter()
-                .map(|k| (k & 0xffff_ffff) as usize)
-                .collect();
-            (order, starts, Some(numbers))
-        }
-        None => {
-            let mut keys: Vec<(TextKey, usize)> = person_ids
-                .par_iter()
-                .enumerate()
-                .map(|(row, p)| (TextKey::new(p), row))
-                .collect();
-            keys.par_sort_unstable_by(|a, b| {
-                a.0.cmp_with(b.0, || &person_ids[a.1], || &person_ids[b.1])
-                    .then(a.1.cmp(&b.1))
-            });
-            let starts = (0..keys.len())
-                .into_par_iter()
-                .filter(|i| {
-                    let (a, b) = (keys[i.saturating_sub(1)], keys[*i]);
-                    *i == 0 || a.0 != b.0 || (!a.0.exact() && person_ids[a.1] != person_ids[b.1])
-                })
-                .collect();
-            let order = keys.into_par_iter().map(|(_, row)| row).collect();
-            (order, starts, None)
-        }
-    };
+            // Person IDs of one width and prefix, digits after it, order as
+            // their numbers do: a sort of plain integers, number and row
+            // packed into one.
+            Some(numbers) => {
+                let mut keys: Vec<u64> = numbers
+                    .par_iter()
+                    .enumerate()
+                    .map(|(row, number)| (u64::from(*number) << 32) | row as u64)
+                    .collect();
+                keys.par_sort_unstable();
+                let starts = (0..keys.len())
+                    .into_par_iter()
+                    .filter(|i| *i == 0 || keys[i - 1] >> 32 != keys[*i] >> 32)
+                    .collect();
+                let order = keys
+                    .into_par_iter()
+                    .map(|k| (k & 0xffff_ffff) as usize)
+                    .collect();
+                (order, starts, Some(numbers))
+            }
+            None => {
+                let mut keys: Vec<(TextKey, usize)> = person_ids
+                    .par_iter()
+                    .enumerate()
+                    .map(|(row, p)| (TextKey::new(p), row))
+                    .collect();
+                keys.par_sort_unstable_by(|a, b| {
+                    a.0.cmp_with(b.0, || &person_ids[a.1], || &person_ids[b.1])
+                        .then(a.1.cmp(&b.1))
+                });
+                let starts = (0..keys.len())
+                    .into_par_iter()
+                    .filter(|i| {
+                        let (a, b) = (keys[i.saturating_sub(1)], keys[*i]);
+                        *i == 0
+                            || a.0 != b.0
+                            || (!a.0.exact() && person_ids[a.1] != person_ids[b.1])
+                    })
+                    .collect();
+                let order = keys.into_par_iter().map(|(_, row)| row).collect();
+                (order, starts, None)
+            }
+        };
     if starts.len() > u32::MAX as usize {
         return Err(starts.len());
     }
@@ -370,14 +372,27 @@ mod tests {
             "P00000001",
             "P00000002",
         ]);
-        // The same persons with IDs the number path refuses.
-        let text_ids: Vec<String> = numbered_ids.iter().map(|p| format!("{p}x")).collect();
-        assert!(numbered(&text_ids).is_none());
-        let a = group_by_person(&numbered_ids);
-        let b = group_by_person(&text_ids);
-        assert_eq!(a, b);
-        assert_eq!(a.0, vec![3, 1, 4, 0, 2]);
-        assert_eq!(a.1, vec![0, 1, 3, 5]);
-        assert_eq!(group_by_person(&[]), (Vec::new(), Vec::new()));
+        // The same persons with IDs the number path refuses, some longer
+        // than a text key holds.
+        for suffix in ["x", "-and-more-than-fifteen-bytes"] {
+            let text_ids: Vec<String> = numbered_ids
+                .iter()
+                .map(|p| format!("{p}{suffix}"))
+                .collect();
+            assert!(numbered(&text_ids).is_none());
+            let a = group_by_person(&numbered_ids).unwrap();
+            let b = group_by_person(&text_ids).unwrap();
+            assert_eq!((a.order, a.starts), (b.order, b.starts));
+            assert_eq!(b.person_of, vec![2, 1, 2, 0, 1]);
+        }
+        let a = group_by_person(&numbered_ids).unwrap();
+        assert_eq!(a.order, vec![3, 1, 4, 0, 2]);
+        assert_eq!(a.starts, vec![0, 1, 3, 5]);
+        assert_eq!(a.person_of, vec![10, 2, 10, 1, 2]);
+        let empty = group_by_person(&[]).unwrap();
+        assert_eq!(
+            (empty.order.len(), empty.starts, empty.person_of.len()),
+            (0, vec![0], 0)
+        );
     }
 }
