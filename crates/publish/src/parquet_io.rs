@@ -246,7 +246,8 @@ fn sorted_text(column: &dyn Array) -> bool {
 
 /// Whether a column's non-null values repeat enough for a dictionary (see
 /// [`DICTIONARY_MAX_DISTINCT_SHARE`]); list columns are judged by their
-/// items. Booleans and other types never get one.
+/// items, dictionary arrays always keep theirs. Booleans and other types
+/// never get one.
 fn repeats(column: &dyn Array) -> bool {
     let data = column.to_data();
     let mut seen: HashSet<&[u8]> = HashSet::new();
@@ -259,6 +260,9 @@ fn repeats(column: &dyn Array) -> bool {
                 values += 1;
             }
         }
+        // Already dictionary-encoded in memory: the stage that built it
+        // knows its values repeat (sources, levels, rules).
+        DataType::Dictionary(_, _) => return true,
         DataType::List(_) => {
             let list = column.as_list::<i32>();
             let offsets = list.offsets();
@@ -478,6 +482,16 @@ mod tests {
         assert!(dictionary(&["schools", "list", "item"]));
         assert!(dictionary(&["birth_date"]));
         assert!(dictionary(&["record_count"]));
+        // A column dictionary-encoded in memory keeps its dictionary.
+        let codes: arrow_array::DictionaryArray<arrow_array::types::UInt16Type> =
+            ["S0", "S1", "S2"].into_iter().cycle().take(500).collect();
+        let coded = RecordBatch::try_from_iter([("rules", Arc::new(codes) as ArrayRef)]).unwrap();
+        let props = parquet_writer_properties(&coded, &[]);
+        assert!(
+            props.dictionary_enabled(&parquet::schema::types::ColumnPath::new(vec![
+                "rules".into()
+            ]))
+        );
     }
 
     /// A leak found in a later row group names its row in the whole table.
