@@ -131,28 +131,118 @@ pub(crate) fn same_cell(a: &Col, ra: usize, b: &Col, rb: usize) -> bool {
         (Col::Int64(x), Col::Int64(y)) => x.value(ra) == y.value(rb),
         (Col::UInt64(x), Col::UInt64(y)) => x.value(ra) == y.value(rb),
         (Col::Date32(x), Col::Date32(y)) => x.value(ra) == y.value(rb),
-        // Floats compare as their JSON renders them, so NaN equals NaN
-        // (both null) and the delta never reports a change it cannot show.
-        (Col::Float64(x), Col::Float64(y)) => {
-            let (u, v) = (x.value(ra), y.value(rb));
-            match (u.is_finite(), v.is_finite()) {
-                (true, true) => u == v,
-                (false, false) => true,
-                _ => false,
-            }
-        }
+        (Col::Float64(x), Col::Float64(y)) => same_float(x.value(ra), y.value(rb)),
         (Col::Utf8List(x, xi), Col::Utf8List(y, yi)) if x.data_type() == y.data_type() => {
-            let (xo, yo) = (x.value_offsets(), y.value_offsets());
-            let (xs, xe) = (xo[ra] as usize, xo[ra + 1] as usize);
-            let (ys, ye) = (yo[rb] as usize, yo[rb + 1] as usize);
-            xe - xs == ye - ys
-                && (0..xe - xs).all(|i| match (xi.is_null(xs + i), yi.is_null(ys + i)) {
-                    (false, false) => xi.value(xs + i) == yi.value(ys + i),
-                    (nx, ny) => nx && ny,
-                })
+            same_texts(x, xi, ra, y, yi, rb)
         }
         _ => same(a.array(), ra, b.array(), rb),
     }
+}
+
+/// Marks, for each pair `(a row, b row)` of `pairs`, bit `bit` of its mask
+/// when the two cells differ ([`same_cell`] false). Column by column, with
+/// the types resolved once per column rather than per cell, since a diff
+/// compares every column of millions of rows.
+pub(crate) fn mark_differing(
+    a: &Col,
+    b: &Col,
+    pairs: &[(usize, usize)],
+    masks: &mut [u64],
+    bit: u32,
+) {
+    let flag = 1u64 << bit;
+    fn run(
+        pairs: &[(usize, usize)],
+        masks: &mut [u64],
+        flag: u64,
+        differs: impl Fn(usize, usize) -> bool,
+    ) {
+        for (&(ra, rb), m) in pairs.iter().zip(masks.iter_mut()) {
+            if differs(ra, rb) {
+                *m |= flag;
+            }
+        }
+    }
+    // Nulls first: a null and a value differ, two nulls are the same.
+    macro_rules! typed {
+        ($x:expr, $y:expr, $eq:expr) => {{
+            let (x, y) = ($x, $y);
+            if x.null_count() == 0 && y.null_count() == 0 {
+                run(pairs, masks, flag, |ra, rb| !$eq(x, ra, y, rb))
+            } else {
+                run(pairs, masks, flag, |ra, rb| {
+                    match (x.is_null(ra), y.is_null(rb)) {
+                        (true, true) => false,
+                        (false, false) => !$eq(x, ra, y, rb),
+                        _ => true,
+                    }
+                })
+            }
+        }};
+    }
+    match (*a, *b) {
+        (Col::Utf8(x), Col::Utf8(y)) => {
+            typed!(x, y, |x: &StringArray, ra, y: &StringArray, rb| x.value(ra)
+                == y.value(rb))
+        }
+        (Col::Bool(x), Col::Bool(y)) => {
+            typed!(x, y, |x: &BooleanArray, ra, y: &BooleanArray, rb| x
+                .value(ra)
+                == y.value(rb))
+        }
+        (Col::Int32(x), Col::Int32(y)) => {
+            typed!(x, y, |x: &Int32Array, ra, y: &Int32Array, rb| x.value(ra)
+                == y.value(rb))
+        }
+        (Col::UInt64(x), Col::UInt64(y)) => {
+            typed!(x, y, |x: &UInt64Array, ra, y: &UInt64Array, rb| x.value(ra)
+                == y.value(rb))
+        }
+        (Col::Date32(x), Col::Date32(y)) => {
+            typed!(x, y, |x: &Date32Array, ra, y: &Date32Array, rb| x.value(ra)
+                == y.value(rb))
+        }
+        (Col::Float64(x), Col::Float64(y)) => {
+            typed!(x, y, |x: &Float64Array, ra, y: &Float64Array, rb| {
+                same_float(x.value(ra), y.value(rb))
+            })
+        }
+        (Col::Utf8List(x, xi), Col::Utf8List(y, yi)) if x.data_type() == y.data_type() => {
+            typed!(x, y, |x: &ListArray, ra, y: &ListArray, rb| same_texts(
+                x, xi, ra, y, yi, rb
+            ))
+        }
+        _ => run(pairs, masks, flag, |ra, rb| !same_cell(a, ra, b, rb)),
+    }
+}
+
+/// Floats compare as their JSON renders them, so NaN equals NaN (both
+/// null) and the delta never reports a change it cannot show.
+fn same_float(u: f64, v: f64) -> bool {
+    match (u.is_finite(), v.is_finite()) {
+        (true, true) => u == v,
+        (false, false) => true,
+        _ => false,
+    }
+}
+
+/// Whether two lists of text (not null) hold the same items.
+fn same_texts(
+    x: &ListArray,
+    xi: &StringArray,
+    ra: usize,
+    y: &ListArray,
+    yi: &StringArray,
+    rb: usize,
+) -> bool {
+    let (xo, yo) = (x.value_offsets(), y.value_offsets());
+    let (xs, xe) = (xo[ra] as usize, xo[ra + 1] as usize);
+    let (ys, ye) = (yo[rb] as usize, yo[rb + 1] as usize);
+    xe - xs == ye - ys
+        && (0..xe - xs).all(|i| match (xi.is_null(xs + i), yi.is_null(ys + i)) {
+            (false, false) => xi.value(xs + i) == yi.value(ys + i),
+            (nx, ny) => nx && ny,
+        })
 }
 
 /// Appends an integer's decimal text.
@@ -275,6 +365,24 @@ mod tests {
                 write_cell(&mut reference, array.as_ref(), row);
                 assert_eq!(typed, reference, "{} row {row}", array.data_type());
                 assert_eq!(typed, cell(array.as_ref(), row).to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn columns_marked_as_differing_are_the_cells_that_differ() {
+        let all = columns();
+        for a in &all {
+            for b in &all {
+                let (ca, cb) = (Col::new(a.as_ref()), Col::new(b.as_ref()));
+                let pairs: Vec<(usize, usize)> = (0..a.len())
+                    .flat_map(|ra| (0..b.len()).map(move |rb| (ra, rb)))
+                    .collect();
+                let mut masks = vec![0u64; pairs.len()];
+                mark_differing(&ca, &cb, &pairs, &mut masks, 3);
+                for (&(ra, rb), m) in pairs.iter().zip(&masks) {
+                    assert_eq!(*m == 8, !same(a.as_ref(), ra, b.as_ref(), rb));
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Diffing two versions of one table into change-feed rows.
 
 use crate::DeltaError;
-use crate::column::{Col, same_cell};
+use crate::column::{Col, mark_differing, same_cell};
 use crate::table::{ChangeType, delta_schema};
 use crate::text::par_text;
 use crate::value::{cell, key_text, supported};
@@ -437,17 +437,56 @@ pub fn diff_with(
     let changed_lists: Vec<Vec<usize>> = match &prev {
         None => Vec::new(),
         Some(p) => {
-            let found: Vec<(usize, usize, usize, Vec<usize>)> = both
-                .par_iter()
-                .filter_map(|&(r, c, before)| {
-                    let changed: Vec<usize> = compared
-                        .iter()
-                        .copied()
-                        .filter(|col| differs(p, r, c, *col))
-                        .collect();
-                    (!changed.is_empty()).then_some((r, c, before, changed))
-                })
-                .collect();
+            let found: Vec<(usize, usize, usize, Vec<usize>)> = if compared.len() <= 64 {
+                // A mask of differing columns per row, column by column
+                // over chunks of rows.
+                both.par_chunks(1 << 14)
+                    .flat_map_iter(|chunk| {
+                        let pairs: Vec<(usize, usize)> =
+                            chunk.iter().map(|&(r, c, _)| (r, c)).collect();
+                        let mut masks = vec![0u64; pairs.len()];
+                        for (bit, &col) in compared.iter().enumerate() {
+                            match (&p.cols[col], &cur.cols[col]) {
+                                (Some(a), Some(b)) => {
+                                    mark_differing(a, b, &pairs, &mut masks, bit as u32)
+                                }
+                                _ => {
+                                    for (m, &(r, c)) in masks.iter_mut().zip(&pairs) {
+                                        if differs(p, r, c, col) {
+                                            *m |= 1 << bit;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        chunk
+                            .iter()
+                            .zip(masks)
+                            .filter(|(_, m)| *m != 0)
+                            .map(|(&(r, c, before), m)| {
+                                let changed: Vec<usize> = compared
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(bit, _)| m & (1 << bit) != 0)
+                                    .map(|(_, col)| *col)
+                                    .collect();
+                                (r, c, before, changed)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            } else {
+                both.par_iter()
+                    .filter_map(|&(r, c, before)| {
+                        let changed: Vec<usize> = compared
+                            .iter()
+                            .copied()
+                            .filter(|col| differs(p, r, c, *col))
+                            .collect();
+                        (!changed.is_empty()).then_some((r, c, before, changed))
+                    })
+                    .collect()
+            };
             // The updates go between the inserts and deletes where their
             // keys are, so the rows stay in key order.
             let single = std::mem::take(&mut changes);
