@@ -368,24 +368,21 @@ pub fn assign_with(
     // keeps the smallest person number, so the registry stays a function
     // of the inputs), and kept absent keys, which follow their person into
     // a merge, merged in by place.
-    let present: Vec<(u64, u32, u64)> = if repeated {
-        let mut present = Vec::new();
+    let mut runs: Vec<(u64, u32, u64)> = Vec::new();
+    let present: Box<dyn Iterator<Item = (u64, u32, u64)> + '_> = if repeated {
         let mut at = 0;
-        for run in by_key.chunk_by(|a, b| a.0 == b.0) {
-            let smallest = num_seq[at..at + run.len()].iter().min();
-            present.push((run[0].0, run[0].1, smallest.copied().unwrap_or(0)));
-            at += run.len();
-        }
-        present
+        runs = by_key
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| {
+                let smallest = num_seq[at..at + run.len()].iter().min();
+                at += run.len();
+                (run[0].0, run[0].1, smallest.copied().unwrap_or(0))
+            })
+            .collect();
+        Box::new(runs.iter().copied())
     } else {
-        by_key
-            .par_iter()
-            .zip(&num_seq)
-            .map(|((p, r), number)| (*p, *r, *number))
-            .collect()
+        Box::new(by_key.iter().zip(&num_seq).map(|((p, r), n)| (*p, *r, *n)))
     };
-    drop(by_key);
-    drop(num_seq);
     let prev_absent = previous.absent.values();
     let prev_numbers = previous.numbers.values();
     let kept: Vec<(u64, u32, u64, u32)> = (0..previous.len())
@@ -400,13 +397,13 @@ pub fn assign_with(
         })
         .collect();
     drop(matched);
-    let total = present.len() + kept.len();
+    let total = kept.len() + if repeated { runs.len() } else { by_key.len() };
     // Where each key's text comes from: a previous entry, or (tagged
     // [`NEW_ROW`]) a row whose key the previous registry lacks.
     let mut sources: Vec<u32> = Vec::with_capacity(total);
     let mut new_numbers = Vec::with_capacity(total);
     let mut new_absent = Vec::with_capacity(total);
-    let (mut a, mut b) = (present.iter().peekable(), kept.iter().peekable());
+    let (mut a, mut b) = (present.peekable(), kept.iter().peekable());
     loop {
         // Present and kept keys are never the same key.
         let take_present = match (a.peek(), b.peek()) {
@@ -417,11 +414,11 @@ pub fn assign_with(
         };
         if take_present {
             if let Some((p, r, n)) = a.next() {
-                sources.push(match entry_of_place(*p) {
+                sources.push(match entry_of_place(p) {
                     NONE => NEW_ROW | r,
                     e => e,
                 });
-                new_numbers.push(*n);
+                new_numbers.push(n);
                 new_absent.push(0);
             }
         } else if let Some((_, i, n, periods)) = b.next() {
@@ -430,8 +427,10 @@ pub fn assign_with(
             new_absent.push(*periods);
         }
     }
-    drop(present);
+    drop(a);
     drop(kept);
+    drop(by_key);
+    drop(num_seq);
     let new_keys = gather_keys(&previous.keys, keys, &sources);
     drop(sources);
     let registry = Registry::from_sorted(

@@ -74,8 +74,9 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
         .with_min_len(1 << 10)
         .map(|row| {
             let src = value(source, row).unwrap_or("");
-            let id = value(id_number, row);
-            let nm = value(name, row);
+            // Columns are read only as far as the key needs them.
+            let id = || value(id_number, row);
+            let nm = || value(name, row);
             // The key's parts; the birth date's text, when it has one, goes
             // between the parts before and after it.
             let mut date_text = String::new();
@@ -84,14 +85,16 @@ pub fn record_keys(records: &RecordBatch) -> Vec<String> {
             } else if let Some(c) = value(certificate_no, row) {
                 (["cert:", c, "", ""], ["", ""])
             } else if let Some(h) = value(household_no, row) {
-                match (id, nm) {
-                    (Some(id), _) => (["hh:", h, "/id:", id], ["", ""]),
-                    (None, Some(nm)) => (["hh:", h, "/name:", nm], ["", ""]),
-                    (None, None) => (["hh:", h, "", ""], ["", ""]),
+                if let Some(id) = id() {
+                    (["hh:", h, "/id:", id], ["", ""])
+                } else if let Some(nm) = nm() {
+                    (["hh:", h, "/name:", nm], ["", ""])
+                } else {
+                    (["hh:", h, "", ""], ["", ""])
                 }
-            } else if let Some(id) = id {
+            } else if let Some(id) = id() {
                 (["id:", id, "", ""], ["", ""])
-            } else if let Some(nm) = nm {
+            } else if let Some(nm) = nm() {
                 match (date(birth_date, row), value(gender, row)) {
                     (None, None) => (["name:", nm, "", ""], ["", ""]),
                     (birth, g) => {
