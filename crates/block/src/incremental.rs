@@ -13,7 +13,9 @@
 //!
 //! An unchanged pair keeps a rule unless a block of that rule it shares
 //! became capped; [`shares_uncapped_key`] decides that for the few pairs
-//! with a record in an affected block.
+//! with a record in a capped block. Unchanged records' keys are not
+//! computed at all unless the high 32 bits of their key (kept in the state,
+//! [`RowKeys`]) match an affected block's.
 
 use crate::id_code;
 use crate::pairs::{CodeSet, RuleStats, pairs_of_blocks, sort_dedup};
@@ -115,9 +117,11 @@ pub struct RuleDelta {
     /// Keys of the blocks capped now (sorted). Blocks not affected are never
     /// capped, so this is the rule's whole capped list.
     pub capped_keys: Vec<u64>,
-    /// Per row, whether it holds a key of an affected block. Empty for the
-    /// ID-typo rule, which has no cap: an unchanged pair keeps its bit.
-    pub touched: Vec<bool>,
+    /// Per row, whether it holds the key of a block capped now; empty when
+    /// no block is (always for the ID-typo rule, which has no cap). An
+    /// unchanged pair keeps the rule's bit unless one of its rows is in a
+    /// capped block: only a block that became capped can take a pair away.
+    pub in_capped: Vec<bool>,
     /// Blocks skipped by the cap now, and rows in them.
     pub stats: RuleStats,
 }
@@ -189,13 +193,17 @@ pub fn affected_blocks(
                 })
                 .collect();
             entries.par_sort_unstable();
-            let mut touched = vec![false; rows];
-            for &(_, i) in &entries {
-                touched[i as usize] = true;
-            }
             d.pairs = sort_dedup(pairs_of_blocks(&entries, cap, &mut d.stats));
             d.capped_keys = std::mem::take(&mut d.stats.capped_keys);
-            d.touched = touched;
+            if !d.capped_keys.is_empty() {
+                let mut in_capped = vec![false; rows];
+                for &(k, i) in &entries {
+                    if d.capped_keys.binary_search(&k).is_ok() {
+                        in_capped[i as usize] = true;
+                    }
+                }
+                d.in_capped = in_capped;
+            }
             d
         })
         .collect()

@@ -170,21 +170,23 @@ pub struct RecordView<'a> {
     pub name_tf: Vec<f32>,
     /// Share of rows with the row's name pinyin.
     pub pinyin_tf: Vec<f32>,
-    /// Every distinct name's share when counted ([`TermFrequencies::Count`]),
-    /// empty when frozen: what a trained model keeps.
-    pub name_tf_table: TfTable,
+    /// Every distinct name's count when counted ([`TermFrequencies::Count`]),
+    /// `(hash_str(name), rows holding it)` sorted by hash, empty when
+    /// frozen: what a trained model keeps.
+    pub name_tf_counts: Vec<(u64, u32)>,
     /// The same for name pinyin.
-    pub pinyin_tf_table: TfTable,
+    pub pinyin_tf_counts: Vec<(u64, u32)>,
     pub(crate) extra_text: Vec<Option<&'a StringArray>>,
     pub(crate) extra_pinyin: Vec<Option<&'a StringArray>>,
     pub(crate) extra_date: Vec<Option<&'a Date32Array>>,
 }
 
-/// The share of rows holding each row's value of `col` (0 for a null).
+/// The share of rows holding each row's value of `col` (0 for a null), and
+/// each distinct value's count. A share is `count as f32 / rows as f32`.
 ///
 /// Counted by sorting `(hash, row)` and walking the runs, so every access is
 /// sequential: a binary search per row would miss the cache at every step.
-pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> (Vec<f32>, TfTable) {
+pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> (Vec<f32>, Vec<(u64, u32)>) {
     let Some(col) = col else {
         return (vec![0.0; rows], Vec::new());
     };
@@ -206,7 +208,7 @@ pub fn term_frequencies(col: Option<&StringArray>, rows: usize) -> (Vec<f32>, Tf
         for &(_, r) in &keyed[s..e] {
             out[r as usize] = f;
         }
-        table.push((keyed[s].0, f));
+        table.push((keyed[s].0, (e - s) as u32));
         s = e;
     }
     (out, table)
@@ -329,7 +331,7 @@ impl<'a> RecordView<'a> {
                 }
             })
             .collect();
-        let ((name_tf, name_tf_table), (pinyin_tf, pinyin_tf_table)) = match tf {
+        let ((name_tf, name_tf_counts), (pinyin_tf, pinyin_tf_counts)) = match tf {
             TermFrequencies::Count => (
                 term_frequencies(name, rows),
                 term_frequencies(name_pinyin, rows),
@@ -362,8 +364,8 @@ impl<'a> RecordView<'a> {
             },
             name_tf,
             pinyin_tf,
-            name_tf_table,
-            pinyin_tf_table,
+            name_tf_counts,
+            pinyin_tf_counts,
             extra_text,
             extra_pinyin,
             extra_date,

@@ -93,7 +93,8 @@ pub fn probabilistic(
         MatchError::ModelMismatch("probabilistic model without parameters (no `fs`)".into())
     })?;
     let cmp = crate::prob::comparator(&model.extra_fields);
-    let view = cmp.view(records, crate::prob::tf_source(Some(fs)))?;
+    let shares = fs.term_frequencies.shares();
+    let view = cmp.view(records, crate::prob::tf_source(Some(&shares)))?;
     let (i, j) = (left.min(right), left.max(right));
     let width = cmp.comparisons.len();
     let mut levels = vec![0u8; width];

@@ -161,7 +161,7 @@ pub fn link_incremental(
     clock.lap("block");
 
     // The previous pairs of two unchanged records, with their rule masks
-    // checked again where a record sits in an affected block.
+    // checked again where a record sits in a block capped now.
     let mut all: Vec<(u64, u32, u32)> = prev
         .pairs
         .par_iter()
@@ -175,10 +175,9 @@ pub fn link_incremental(
             let mut mask = prev.masks[p];
             for (r, d) in deltas.iter().enumerate() {
                 let bit = 1u32 << r.min(31);
-                if d.touched.is_empty() {
-                    // The ID-typo rule has no cap: the bit of two
-                    // unchanged records stands.
-                } else if d.touched[i as usize] || d.touched[j as usize] {
+                // Only a block capped now can take the pair away from the
+                // rule; pairs a block gives are added from `d.pairs` below.
+                if !d.in_capped.is_empty() && (d.in_capped[i as usize] || d.in_capped[j as usize]) {
                     let on = shares_uncapped_key(
                         &keys,
                         &rules[r].parts,
@@ -232,7 +231,8 @@ pub fn link_incremental(
     rows.dedup();
     let sub = arrow_select::take::take_record_batch(records, &UInt32Array::from(rows.clone()))?;
     let sub_households: Vec<[u64; 3]> = rows.iter().map(|&r| households[r as usize]).collect();
-    let view = cmp.view_with_households(&sub, sub_households, prob::tf_source(Some(fs)))?;
+    let shares = fs.term_frequencies.shares();
+    let view = cmp.view_with_households(&sub, sub_households, prob::tf_source(Some(&shares)))?;
     let local = |r: u32| rows.binary_search(&r).unwrap_or(0) as u32;
     let sub_pairs: Vec<(u32, u32)> = fresh
         .iter()

@@ -299,20 +299,18 @@ fn train(
         prior,
         tf_min: settings.tf_min,
         term_frequencies: FrozenTf {
-            name: FrozenTf::above(&view.name_tf_table, settings.tf_min),
-            name_pinyin: FrozenTf::above(&view.pinyin_tf_table, settings.tf_min),
+            rows: n as u64,
+            name: FrozenTf::above(&view.name_tf_counts, n, settings.tf_min),
+            name_pinyin: FrozenTf::above(&view.pinyin_tf_counts, n, settings.tf_min),
         },
     }
 }
 
-/// The view's term frequencies for a model: counted when training, frozen
-/// from the model when one is given.
-pub fn tf_source(fs: Option<&FsModel>) -> TermFrequencies<'_> {
-    match fs {
-        Some(fs) => TermFrequencies::Frozen {
-            name: &fs.term_frequencies.name,
-            pinyin: &fs.term_frequencies.name_pinyin,
-        },
+/// The view's term frequencies: counted when training, or the shares
+/// ([`FrozenTf::shares`]) of the model given.
+pub fn tf_source(shares: Option<&aidlink_score::Shares>) -> TermFrequencies<'_> {
+    match shares {
+        Some((name, pinyin)) => TermFrequencies::Frozen { name, pinyin },
         None => TermFrequencies::Count,
     }
 }
@@ -400,7 +398,8 @@ pub fn link(
     let households = households(records, &mut keys)?;
     let fingerprints = crate::fingerprint::fingerprints(records, &cmp, &rules, &households)?;
     clock.lap("fingerprint");
-    let view = cmp.view_with_households(records, households, tf_source(given_fs))?;
+    let shares = given_fs.map(|fs| fs.term_frequencies.shares());
+    let view = cmp.view_with_households(records, households, tf_source(shares.as_ref()))?;
     clock.lap("view");
     let mut vectors = cmp.compare_pairs(&view, &cand.pairs);
     clock.lap("compare");

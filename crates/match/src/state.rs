@@ -137,43 +137,69 @@ pub fn build(p: StateParts<'_>) -> Result<RecordBatch, MatchError> {
     let first_pair = 1 + fps.len();
     let rows = first_pair + kept.len() + capped.len();
     let (w, tw) = (p.width.max(1), p.tf_width.max(1));
-    let zeros = |n: usize| std::iter::repeat_n(0u32, n);
-    let kind = UInt8Array::from_iter_values(
-        std::iter::once(HEADER)
-            .chain(std::iter::repeat_n(RECORD, fps.len()))
-            .chain(std::iter::repeat_n(PAIR, kept.len()))
-            .chain(std::iter::repeat_n(CAPPED, capped.len())),
+    // Each column is allocated zeroed and its record, pair and capped
+    // segments are filled in parallel.
+    let (rec, pair) = (1..first_pair, first_pair..first_pair + kept.len());
+    let capped_at = first_pair + kept.len();
+    let fill_u32 = |header: u32,
+                    of_record: &(dyn Fn(usize) -> u32 + Sync),
+                    of_pair: &(dyn Fn(usize) -> u32 + Sync),
+                    of_capped: &(dyn Fn(&(u64, u32)) -> u32 + Sync)| {
+        let mut v = vec![0u32; rows];
+        v[0] = header;
+        v[rec.clone()]
+            .par_iter_mut()
+            .zip(rows_of_fps.par_iter())
+            .for_each(|(o, &i)| *o = of_record(i));
+        v[pair.clone()]
+            .par_iter_mut()
+            .zip(kept.par_iter())
+            .for_each(|(o, &q)| *o = of_pair(q));
+        for (o, c) in v[capped_at..].iter_mut().zip(&capped) {
+            *o = of_capped(c);
+        }
+        UInt32Array::from(v)
+    };
+    let mut kinds = vec![PAIR; rows];
+    kinds[0] = HEADER;
+    kinds[rec.clone()].fill(RECORD);
+    kinds[capped_at..].fill(CAPPED);
+    let kind = UInt8Array::from(kinds);
+    let mut keys = vec![0u64; rows];
+    keys[0] = p.digest;
+    keys[rec.clone()].copy_from_slice(&fps);
+    for (o, c) in keys[capped_at..].iter_mut().zip(&capped) {
+        *o = c.0;
+    }
+    let key = UInt64Array::from(keys);
+    let left = fill_u32(
+        STATE_FORMAT,
+        &|_| 0,
+        &|q| number[p.pairs[q].0 as usize],
+        &|c| c.1,
     );
-    let key = UInt64Array::from_iter_values(
-        std::iter::once(p.digest)
-            .chain(fps.iter().copied())
-            .chain(std::iter::repeat_n(0, kept.len()))
-            .chain(capped.iter().map(|c| c.0)),
+    let right = fill_u32(
+        p.width as u32,
+        &|i| p.row_keys.multi[i],
+        &|q| number[p.pairs[q].1 as usize],
+        &|_| 0,
     );
-    let left = UInt32Array::from_iter_values(
-        std::iter::once(STATE_FORMAT)
-            .chain(zeros(fps.len()))
-            .chain(kept.iter().map(|&q| number[p.pairs[q].0 as usize]))
-            .chain(capped.iter().map(|c| c.1)),
+    let rules = fill_u32(
+        p.capped.len() as u32,
+        &|i| p.row_keys.any[i],
+        &|q| p.masks[q],
+        &|_| 0,
     );
-    let right = UInt32Array::from_iter_values(
-        std::iter::once(p.width as u32)
-            .chain(rows_of_fps.iter().map(|&i| p.row_keys.multi[i]))
-            .chain(kept.iter().map(|&q| number[p.pairs[q].1 as usize]))
-            .chain(zeros(capped.len())),
-    );
-    let rules = UInt32Array::from_iter_values(
-        std::iter::once(p.capped.len() as u32)
-            .chain(rows_of_fps.iter().map(|&i| p.row_keys.any[i]))
-            .chain(kept.iter().map(|&q| p.masks[q]))
-            .chain(zeros(capped.len())),
-    );
-    let decided = UInt8Array::from_iter_values(
-        std::iter::once(0)
-            .chain(rows_of_fps.iter().map(|&i| u8::from(p.row_keys.failing[i])))
-            .chain(kept.iter().map(|&q| p.decided[q]))
-            .chain(std::iter::repeat_n(0, capped.len())),
-    );
+    let mut dec = vec![0u8; rows];
+    dec[rec.clone()]
+        .par_iter_mut()
+        .zip(rows_of_fps.par_iter())
+        .for_each(|(o, &i)| *o = u8::from(p.row_keys.failing[i]));
+    dec[pair.clone()]
+        .par_iter_mut()
+        .zip(kept.par_iter())
+        .for_each(|(o, &q)| *o = p.decided[q]);
+    let decided = UInt8Array::from(dec);
     let slots = p.row_keys.slots;
     let tw4 = 4 * slots.max(1);
     let mut tags = vec![0u8; rows * tw4];

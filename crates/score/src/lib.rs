@@ -18,7 +18,7 @@ mod model;
 mod patterns;
 pub mod sample;
 
-pub use model::{ComparisonParams, FrozenTf, FsModel, LevelParams, USource, probability};
+pub use model::{ComparisonParams, FrozenTf, FsModel, LevelParams, Shares, USource, probability};
 pub use patterns::Patterns;
 
 use rayon::prelude::*;

@@ -2,6 +2,7 @@
 //! probability, a prior, and term-frequency adjustment. Serialized as JSON.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Where a u probability came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,26 +58,42 @@ pub struct FsModel {
     pub term_frequencies: FrozenTf,
 }
 
-/// Term frequencies kept in a model: `(hash of the value, share of records)`,
-/// sorted by hash. Values are hashed (`aidlink_block::hash_str`), not
-/// written out, and only values more frequent than the model's `tf_min`
-/// (shared by dozens of records) are listed.
+/// Shares of names and of name pinyin, `(hash, share)` sorted by hash.
+pub type Shares = (Vec<(u64, f32)>, Vec<(u64, f32)>);
+
+/// Term frequencies kept in a model: per value (hashed with
+/// `aidlink_block::hash_str`, not written out) the number of records of the
+/// training table holding it, and that table's size; a value's share is
+/// `count as f32 / rows as f32`, exactly as counted when training. Only
+/// values more frequent than the model's `tf_min` (so shared by dozens of
+/// records) are listed: every other value weighs as `tf_min` anyway.
+/// Written as maps from hash to count, one short line per value.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FrozenTf {
+    /// Records of the training table.
+    pub rows: u64,
     /// Names (exact agreement).
-    pub name: Vec<(u64, f32)>,
+    pub name: BTreeMap<u64, u32>,
     /// Name pinyin (homophone agreement).
-    pub name_pinyin: Vec<(u64, f32)>,
+    pub name_pinyin: BTreeMap<u64, u32>,
 }
 
 impl FrozenTf {
-    /// The entries of `table` (sorted by hash) above `floor`.
-    pub fn above(table: &[(u64, f32)], floor: f64) -> Vec<(u64, f32)> {
-        table
+    /// The values of `counts` (over `rows` records) whose share is above `floor`.
+    pub fn above(counts: &[(u64, u32)], rows: usize, floor: f64) -> BTreeMap<u64, u32> {
+        let n = rows.max(1) as f32;
+        counts
             .iter()
             .copied()
-            .filter(|&(_, f)| f64::from(f) > floor)
+            .filter(|&(_, c)| f64::from(c as f32 / n) > floor)
             .collect()
+    }
+
+    /// The shares of names and of name pinyin, `(hash, share)` sorted by hash.
+    pub fn shares(&self) -> Shares {
+        let n = (self.rows.max(1)) as f32;
+        let of = |m: &BTreeMap<u64, u32>| m.iter().map(|(&h, &c)| (h, c as f32 / n)).collect();
+        (of(&self.name), of(&self.name_pinyin))
     }
 }
 
