@@ -13,6 +13,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// A text column of the record table, or `None` when absent or not text.
@@ -143,57 +144,89 @@ fn disambiguate(records: &RecordBatch, keys: &mut [String]) {
     if repeated.is_empty() {
         return;
     }
-    let content_columns: Vec<&ArrayRef> = records
+    let content_columns: Vec<Cells> = records
         .schema_ref()
         .fields()
         .iter()
         .zip(records.columns())
         .filter(|(f, _)| f.name() != SOURCE_ROW && f.name() != NOTES)
-        .map(|(_, c)| c)
+        .map(|(_, c)| Cells::of(c))
         .collect();
     let source_row = records
         .column_by_name(SOURCE_ROW)
         .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
-    for mut rows in repeated {
-        let mut signed: Vec<(Vec<String>, u64, usize)> = rows
-            .drain(..)
-            .map(|row| {
-                let content = content_columns.iter().map(|c| cell_text(c, row)).collect();
-                let pos = source_row
-                    .filter(|c| !c.is_null(row))
-                    .map_or(0, |c| c.value(row));
-                (content, pos, row)
-            })
-            .collect();
-        signed.sort();
-        for (rank, (_, _, row)) in signed.iter().enumerate().skip(1) {
-            let key = &mut keys[*row];
-            key.push('#');
-            key.push_str(&(rank + 1).to_string());
-        }
+    // Groups are independent: each is ordered in parallel, and the suffixes
+    // are written after.
+    let suffixes: Vec<(usize, usize)> = repeated
+        .par_iter()
+        .flat_map_iter(|rows| {
+            let mut signed: Vec<(Vec<Cow<str>>, u64, usize)> = rows
+                .iter()
+                .map(|&row| {
+                    let content = content_columns.iter().map(|c| c.text(row)).collect();
+                    let pos = source_row
+                        .filter(|c| !c.is_null(row))
+                        .map_or(0, |c| c.value(row));
+                    (content, pos, row)
+                })
+                .collect();
+            signed.sort();
+            signed
+                .into_iter()
+                .enumerate()
+                .skip(1)
+                .map(|(rank, (_, _, row))| (row, rank + 1))
+        })
+        .collect();
+    for (row, number) in suffixes {
+        let key = &mut keys[row];
+        key.push('#');
+        key.push_str(&number.to_string());
     }
 }
 
-/// A cell as text for ordering; nulls sort first as the empty text.
-fn cell_text(col: &ArrayRef, row: usize) -> String {
-    if col.is_null(row) {
-        return String::new();
+/// A content column, typed once so that each cell is read without a cast.
+enum Cells<'a> {
+    Text(&'a StringArray),
+    Date(&'a Date32Array),
+    Float(&'a Float64Array),
+    Bool(&'a BooleanArray),
+    Count(&'a UInt64Array),
+    /// Columns of other types are not part of the record schema; they do
+    /// not take part in the ordering.
+    Other,
+}
+
+impl<'a> Cells<'a> {
+    fn of(col: &'a ArrayRef) -> Cells<'a> {
+        let any = col.as_any();
+        if let Some(a) = any.downcast_ref::<StringArray>() {
+            Cells::Text(a)
+        } else if let Some(a) = any.downcast_ref::<Date32Array>() {
+            Cells::Date(a)
+        } else if let Some(a) = any.downcast_ref::<Float64Array>() {
+            Cells::Float(a)
+        } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+            Cells::Bool(a)
+        } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+            Cells::Count(a)
+        } else {
+            Cells::Other
+        }
     }
-    let any = col.as_any();
-    if let Some(a) = any.downcast_ref::<StringArray>() {
-        a.value(row).to_string()
-    } else if let Some(a) = any.downcast_ref::<Date32Array>() {
-        CivilDate::from_days(a.value(row)).to_string()
-    } else if let Some(a) = any.downcast_ref::<Float64Array>() {
-        format!("{:?}", a.value(row))
-    } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
-        a.value(row).to_string()
-    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
-        a.value(row).to_string()
-    } else {
-        // Columns of other types are not part of the record schema; they
-        // do not take part in the ordering.
-        String::new()
+
+    /// A cell as text for ordering; nulls sort first as the empty text.
+    /// Text cells are borrowed, not copied.
+    fn text(&self, row: usize) -> Cow<'a, str> {
+        let null = |a: &dyn Array| a.is_null(row);
+        match self {
+            Cells::Text(a) if !null(*a) => Cow::Borrowed(a.value(row)),
+            Cells::Date(a) if !null(*a) => CivilDate::from_days(a.value(row)).to_string().into(),
+            Cells::Float(a) if !null(*a) => format!("{:?}", a.value(row)).into(),
+            Cells::Bool(a) if !null(*a) => a.value(row).to_string().into(),
+            Cells::Count(a) if !null(*a) => a.value(row).to_string().into(),
+            _ => Cow::Borrowed(""),
+        }
     }
 }
 
