@@ -81,6 +81,17 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The process's peak resident memory so far in MiB (`VmHWM`), 0 where
+/// `/proc/self/status` cannot be read.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let out = Path::new(&args[1]);
@@ -125,6 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("{} clusters", dense.len());
     drop(dense);
 
+    let loaded_peak = peak_mib();
     // Each step runs `repeat` times; the fastest run of each is reported,
     // the least disturbed by whatever else the machine is doing.
     let names = ["record_keys", "Registry::from_batch", "assign", "to_batch"];
@@ -160,6 +172,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name:<22} {s:>7.3} s wall {c:>7.2} s cpu");
     }
     println!("{:<22} {total:>7.3} s wall {total_cpu:>7.2} s cpu", "total");
+    println!(
+        "peak RSS {:.0} MiB after loading, {:.0} MiB after the steps",
+        loaded_peak,
+        peak_mib()
+    );
     let (assignment, registry) = last.ok_or("no run")?;
 
     if check {

@@ -7,6 +7,11 @@
 //! its cluster nor its person is taken yet. A cluster that keeps no pair gets
 //! a fresh number. Nothing depends on cluster indices or row order, only on
 //! record keys, so the same inputs give the same persons on every run.
+//!
+//! A month holds millions of records, so texts are compared as little as
+//! possible: each key gets a place among the previous registry's keys by
+//! hash (`place`), and from there on rows, clusters and persons are integer
+//! indices in flat arrays, grouped by counting rather than by maps.
 
 use crate::place::{self, NONE, Placed, entry_of_place};
 use crate::table::{Registry, build_batch, events_schema, write_person_id};
@@ -132,7 +137,9 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
 /// # Panics
 ///
 /// When `keys` and `cluster` differ in length, which only a caller's bug can
-/// cause: both are computed from the same record table.
+/// cause: both are computed from the same record table; and past 2^31
+/// records or registry keys, or 2 GiB of key text, far beyond a city's
+/// monthly extracts.
 pub fn assign_with(
     previous: Option<&Registry>,
     keys: &[String],
