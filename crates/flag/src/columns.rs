@@ -15,10 +15,25 @@ use arrow_array::{
 };
 use arrow_schema::DataType;
 
-/// The record table's columns, typed.
+/// The record table's columns, typed: the two every table has, and the
+/// others ([`Fields`], reached through `Deref`).
 pub(crate) struct Columns<'a> {
     pub source: &'a StringArray,
     pub source_row: &'a UInt64Array,
+    pub fields: Fields<'a>,
+}
+
+impl<'a> std::ops::Deref for Columns<'a> {
+    type Target = Fields<'a>;
+
+    fn deref(&self) -> &Fields<'a> {
+        &self.fields
+    }
+}
+
+/// The record table's columns the rules read, each `None` when the table
+/// lacks it.
+pub(crate) struct Fields<'a> {
     pub id_number: Option<&'a StringArray>,
     pub id_check_ok: Option<&'a BooleanArray>,
     pub id_birth_date: Option<&'a Date32Array>,
@@ -104,6 +119,15 @@ impl<'a> Columns<'a> {
         Ok(Columns {
             source,
             source_row,
+            fields: Fields::new(records)?,
+        })
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The columns of `records` (any subset of the record table's) by name.
+    pub fn new(records: &'a RecordBatch) -> Result<Self, FlagError> {
+        Ok(Fields {
             id_number: text(records, "id_number")?,
             id_check_ok: boolean(records, ID_CHECK_OK)?,
             id_birth_date: date(records, ID_BIRTH_DATE)?,

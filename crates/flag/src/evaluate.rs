@@ -7,15 +7,13 @@
 //! at the end. Only `id_conflict` looks across persons, through the shared
 //! IDs found beforehand ([`crate::conflict`]).
 
-use crate::columns::Columns;
+use crate::columns::{Columns, Fields};
 use crate::conflict::Conflicts;
-use crate::person::{Context, Gathered, Roles, Scratch};
+use crate::person::{Context, Gathered, Roles, Scratch, row_facts};
 use crate::tables::{FlagRow, PersonsBuilder, build, flags_batch, persons_schema};
 use crate::{FlagError, FlagKind, FlagRules};
 use aidlink_vocab::TextKey;
-use aidlink_vocab::schema::{
-    BIRTH_MATCHES_ID, GENDER_MATCHES_ID, ID_BIRTH_DATE, ID_CHECK_OK, ID_GENDER, SOURCE, SOURCE_ROW,
-};
+use aidlink_vocab::schema::{ID_BIRTH_DATE, ID_GENDER};
 use aidlink_vocab::{Period, Role};
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use rayon::prelude::*;
@@ -35,30 +33,19 @@ pub struct FlagOutput {
 /// few enough that two threads share the work evenly.
 const PERSONS_PER_RUN: usize = 16 * 1024;
 
-/// The record table columns the rules read (any that the table lacks read
-/// as nulls).
-const RULE_COLUMNS: &[&str] = &[
-    SOURCE,
-    SOURCE_ROW,
+/// The record table columns every person's evaluation reads, gathered in
+/// person order for each run of persons.
+const GATHERED: &[&str] = &[
     "id_number",
-    ID_CHECK_OK,
     ID_BIRTH_DATE,
     ID_GENDER,
-    BIRTH_MATCHES_ID,
-    GENDER_MATCHES_ID,
     "name",
-    "name_pinyin",
     "gender",
     "birth_date",
     "county",
     "school",
     "aid_type",
     "aid_amount",
-    "subsidy_type",
-    "subsidy_status",
-    "end_month",
-    "certificate_no",
-    "disability_category",
 ];
 
 /// Evaluates the flag rules.
@@ -72,6 +59,18 @@ pub fn evaluate(
     roles: &BTreeMap<String, Vec<Role>>,
     rules: &FlagRules,
     period: Period,
+) -> Result<FlagOutput, FlagError> {
+    evaluate_in_runs(records, person_ids, roles, rules, period, PERSONS_PER_RUN)
+}
+
+/// [`evaluate`] with `per_run` persons per parallel run.
+fn evaluate_in_runs(
+    records: &RecordBatch,
+    person_ids: &[String],
+    roles: &BTreeMap<String, Vec<Role>>,
+    rules: &FlagRules,
+    period: Period,
+    per_run: usize,
 ) -> Result<FlagOutput, FlagError> {
     rules.validate()?;
     let cols = Columns::new(records)?;
@@ -118,7 +117,19 @@ pub fn evaluate(
     };
 
     let persons = starts.len().saturating_sub(1);
-    let rule_columns: Vec<usize> = RULE_COLUMNS
+    let facts: Vec<u32> = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            row_facts(
+                &cols,
+                source_roles[sources[r] as usize],
+                rules,
+                &conflicts,
+                r,
+            )
+        })
+        .collect();
+    let rule_columns: Vec<usize> = GATHERED
         .iter()
         .filter_map(|name| records.schema_ref().index_of(name).ok())
         .collect();
@@ -129,12 +140,13 @@ pub fn evaluate(
         .expect("projects existing columns");
     // Persons are independent of each other; rayon's ordered collect keeps
     // the runs in person order whatever the thread count.
-    let runs = persons.div_ceil(PERSONS_PER_RUN).max(1);
+    let per_run = per_run.max(1);
+    let runs = persons.div_ceil(per_run).max(1);
     let parts: Vec<(Vec<ArrayRef>, Vec<FlagRow>)> = (0..runs)
         .into_par_iter()
         .map(|run| {
-            let first = run * PERSONS_PER_RUN;
-            let last = (first + PERSONS_PER_RUN).min(persons);
+            let first = run * per_run;
+            let last = (first + per_run).min(persons);
             let mut out = PersonsBuilder::with_capacity(last.saturating_sub(first));
             let mut flags = Vec::new();
             if first >= last {
@@ -147,8 +159,10 @@ pub fn evaluate(
                 // The gathered table has the record table's own columns, so
                 // it has their types.
                 #[allow(clippy::expect_used)]
-                cols: Columns::new(&gathered).expect("gathered from a checked table"),
+                cols: Fields::new(&gathered).expect("gathered from a checked table"),
                 sources: rows.iter().map(|r| sources[*r]).collect(),
+                source_row: rows.iter().map(|r| cols.source_row.value(*r)).collect(),
+                facts: rows.iter().map(|r| facts[*r]).collect(),
                 rows,
             };
             let mut scratch = Scratch::default();
@@ -343,6 +357,75 @@ fn concat_columns(runs: Vec<Vec<ArrayRef>>) -> Vec<ArrayRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::{BooleanArray, StringArray, UInt64Array};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    #[test]
+    fn runs_of_any_size_give_the_same_tables() {
+        // Forty persons over two sources, with schools, aid, cases and
+        // shared IDs, rows interleaved across persons.
+        let n = 120;
+        let person_ids: Vec<String> = (0..n).map(|i| format!("P{:08}", (i * 7) % 40)).collect();
+        let text = |f: &dyn Fn(usize) -> Option<String>| {
+            Arc::new(StringArray::from_iter((0..n).map(f))) as ArrayRef
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("source", DataType::Utf8, false),
+            Field::new("source_row", DataType::UInt64, false),
+            Field::new("id_number", DataType::Utf8, true),
+            Field::new("id_check_ok", DataType::Boolean, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("school", DataType::Utf8, true),
+            Field::new("aid_type", DataType::Utf8, true),
+            Field::new("subsidy_type", DataType::Utf8, true),
+            Field::new("subsidy_status", DataType::Utf8, true),
+        ]));
+        let school_row = |i: usize| !i.is_multiple_of(3);
+        let records = RecordBatch::try_new(
+            schema,
+            vec![
+                text(&|i| Some(if school_row(i) { "school" } else { "subsidy" }.into())),
+                Arc::new(UInt64Array::from_iter_values(
+                    (0..n as u64).map(|i| 1 + i / 2),
+                )),
+                text(&|i| Some(format!("ID{}", i % 37))),
+                Arc::new(BooleanArray::from_iter(
+                    (0..n).map(|i| Some(!i.is_multiple_of(5))),
+                )),
+                text(&|i| Some(format!("name{}", i % 11))),
+                text(&|i| school_row(i).then(|| format!("S{}", i % 4))),
+                text(&|i| (school_row(i) && i % 4 == 1).then(|| "grant".into())),
+                text(&|i| (!school_row(i)).then(|| "dibao".into())),
+                text(&|i| {
+                    (!school_row(i)).then(|| {
+                        if i.is_multiple_of(2) {
+                            "active"
+                        } else {
+                            "stopped"
+                        }
+                        .into()
+                    })
+                }),
+            ],
+        )
+        .unwrap();
+        let roles = BTreeMap::from([
+            ("school".to_string(), vec![Role::Enrollment, Role::Aid]),
+            ("subsidy".to_string(), vec![Role::Eligibility]),
+        ]);
+        let rules = FlagRules::default();
+        let period = Period::parse("2026-01").unwrap();
+        let whole = evaluate(&records, &person_ids, &roles, &rules, period).unwrap();
+        assert_eq!(whole.persons.num_rows(), 40);
+        assert!(whole.flags.num_rows() > 0);
+        for per_run in [1, 2, 7, 39] {
+            let runs =
+                evaluate_in_runs(&records, &person_ids, &roles, &rules, period, per_run).unwrap();
+            assert_eq!(runs.persons, whole.persons, "{per_run} persons per run");
+            assert_eq!(runs.flags, whole.flags, "{per_run} persons per run");
+        }
+    }
 
     fn ids(texts: &[&str]) -> Vec<String> {
         texts.iter().map(|t| t.to_string()).collect()

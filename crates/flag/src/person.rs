@@ -7,7 +7,7 @@
 
 use crate::FlagKind;
 use crate::FlagRules;
-use crate::columns::{Columns, bool_at, date_at, f64_at, str_at};
+use crate::columns::{Columns, Fields, bool_at, date_at, f64_at, str_at};
 use crate::conflict::{Conflicts, Shared};
 use crate::details::Object;
 use crate::tables::{FlagRow, PersonsBuilder, append_list};
@@ -23,6 +23,78 @@ pub(crate) struct Roles {
 
 /// Separators departments use between several aid types in one cell.
 const AID_TYPE_SEPARATORS: &[char] = &[';', ',', '、', '，', '；', '/', '|'];
+
+/// What one record says for the rules, as bits of a `u32` ([`row_facts`]),
+/// worked out in one pass over the table in row order. An eligible case's
+/// subsidy type is its position in `eligible_subsidy_types`, in the bits
+/// from [`TYPE_SHIFT`] on.
+pub(crate) const HAS_AID: u32 = 1;
+/// An active case of an eligible subsidy type.
+pub(crate) const ACTIVE: u32 = 1 << 1;
+/// A stopped case of an eligible subsidy type.
+pub(crate) const STOPPED: u32 = 1 << 2;
+/// A disability record that makes the person eligible.
+pub(crate) const DISABILITY: u32 = 1 << 3;
+/// A valid ID number (`id_check_ok`).
+pub(crate) const ID_OK: u32 = 1 << 4;
+/// A valid ID whose birth date or gender the record contradicts.
+pub(crate) const CONTRADICTS: u32 = 1 << 5;
+/// An ID other persons' records also carry.
+pub(crate) const SHARED: u32 = 1 << 6;
+/// Where an eligible case's subsidy type index starts.
+pub(crate) const TYPE_SHIFT: u32 = 8;
+
+/// The facts of one row of the whole table (see [`HAS_AID`]).
+pub(crate) fn row_facts(
+    c: &Columns,
+    roles: Roles,
+    rules: &FlagRules,
+    conflicts: &Conflicts,
+    r: usize,
+) -> u32 {
+    let mut facts = 0;
+    if roles.aid
+        && (str_at(c.aid_type, r).is_some() || f64_at(c.aid_amount, r).is_some_and(|a| a > 0.0))
+    {
+        facts |= HAS_AID;
+    }
+    if roles.eligibility {
+        let status = match str_at(c.subsidy_status, r) {
+            Some("active") => ACTIVE,
+            Some("stopped") => STOPPED,
+            _ => 0,
+        };
+        if status != 0
+            && let Some(t) = str_at(c.subsidy_type, r)
+            && let Some(i) = rules.eligible_subsidy_types.iter().position(|e| e == t)
+        {
+            // More eligible types than the bits hold is not a real config;
+            // those read as not eligible rather than as another type.
+            if let Ok(i) = u32::try_from(i)
+                && i < 1 << (32 - TYPE_SHIFT)
+            {
+                facts |= status | (i << TYPE_SHIFT);
+            }
+        }
+        if rules.disability_eligible
+            && (str_at(c.certificate_no, r).is_some() || str_at(c.disability_category, r).is_some())
+        {
+            facts |= DISABILITY;
+        }
+    }
+    if bool_at(c.id_check_ok, r) == Some(true) {
+        facts |= ID_OK;
+        if bool_at(c.birth_matches_id, r) == Some(false)
+            || bool_at(c.gender_matches_id, r) == Some(false)
+        {
+            facts |= CONTRADICTS;
+        }
+    }
+    if conflicts.row_shared(r) {
+        facts |= SHARED;
+    }
+    facts
+}
 
 /// What the rules read from the whole table, shared by every person.
 pub(crate) struct Context<'a> {
@@ -44,9 +116,15 @@ pub(crate) struct Context<'a> {
 /// person order, so that evaluating a person reads memory in order instead
 /// of jumping through the table for every cell.
 pub(crate) struct Gathered<'c> {
-    pub cols: Columns<'c>,
+    /// The columns every person needs (the others are read from the whole
+    /// table when a rare rule needs them).
+    pub cols: Fields<'c>,
     /// Each gathered row's source, an index into the source names.
     pub sources: Vec<u32>,
+    /// Each gathered row's row in its source.
+    pub source_row: Vec<u64>,
+    /// Each gathered row's facts ([`row_facts`]).
+    pub facts: Vec<u32>,
     /// Each gathered row's row in the whole table.
     pub rows: &'c [usize],
 }
@@ -170,17 +248,20 @@ impl<'a> Context<'a> {
         s: &mut Scratch<'c>,
         out: &mut PersonsBuilder,
         flags: &mut Vec<FlagRow<'a>>,
-    ) {
+    ) where
+        'a: 'c,
+    {
         let c = &g.cols;
         let period = self.period;
-        let local_ref = |r: usize| (g.sources[r], c.source_row.value(r));
+        let local_ref = |r: usize| (g.sources[r], g.source_row[r]);
+        let whole = self.cols;
         // The person's records by source, row in the source, table row
         // (gathered rows of a person are in table order).
         s.rows.clear();
         s.rows.extend(rows);
         if s.rows.len() > 1 {
             s.rows
-                .sort_unstable_by_key(|r| (g.sources[*r], c.source_row.value(*r), *r));
+                .sort_unstable_by_key(|r| (g.sources[*r], g.source_row[*r], *r));
         }
         let rows = std::mem::take(&mut s.rows);
         for v in [
@@ -211,15 +292,15 @@ impl<'a> Context<'a> {
                     s.schools.push(school);
                 }
             }
+            let facts = g.facts[r];
             if roles.aid {
-                let kind = str_at(c.aid_type, r);
                 let amount = f64_at(c.aid_amount, r);
                 if let Some(a) = amount {
                     aid_total += a;
                 }
-                if kind.is_some() || amount.is_some_and(|a| a > 0.0) {
+                if facts & HAS_AID != 0 {
                     s.aid.push(r);
-                    if let Some(kind) = kind {
+                    if let Some(kind) = str_at(c.aid_type, r) {
                         s.aid_types.extend(
                             kind.split(AID_TYPE_SEPARATORS)
                                 .map(str::trim)
@@ -228,31 +309,22 @@ impl<'a> Context<'a> {
                     }
                 }
             }
-            if roles.eligibility {
-                let status = str_at(c.subsidy_status, r);
-                if matches!(status, Some("active" | "stopped"))
-                    && let Some(kind) =
-                        str_at(c.subsidy_type, r).filter(|t| self.rules.is_eligible_type(t))
-                {
-                    if status == Some("active") {
-                        s.active.push((r, kind));
-                    } else {
-                        s.stopped.push(r);
-                    }
-                }
-                if self.rules.disability_eligible
-                    && (str_at(c.certificate_no, r).is_some()
-                        || str_at(c.disability_category, r).is_some())
-                {
-                    s.disability.push(r);
+            if facts & (ACTIVE | STOPPED) != 0 {
+                if facts & ACTIVE != 0 {
+                    let kind = &self.rules.eligible_subsidy_types[(facts >> TYPE_SHIFT) as usize];
+                    s.active.push((r, kind.as_str()));
+                } else {
+                    s.stopped.push(r);
                 }
             }
-            if bool_at(c.id_check_ok, r) == Some(true) {
+            if facts & DISABILITY != 0 {
+                s.disability.push(r);
+            }
+            if facts & ID_OK != 0 {
                 valid_rows += 1;
-                contradicted |= bool_at(c.birth_matches_id, r) == Some(false)
-                    || bool_at(c.gender_matches_id, r) == Some(false);
+                contradicted |= facts & CONTRADICTS != 0;
             }
-            shared |= self.conflicts.row_shared(g.rows[r]);
+            shared |= facts & SHARED != 0;
         }
         let aid_total = aid_total + 0.0;
         sorted_set(&mut s.schools);
@@ -272,7 +344,7 @@ impl<'a> Context<'a> {
         s.texts.clear();
         s.texts.extend(
             rows.iter()
-                .filter(|r| bool_at(c.id_check_ok, **r) == Some(true))
+                .filter(|r| g.facts[**r] & ID_OK != 0)
                 .filter_map(|r| str_at(c.id_number, *r)),
         );
         let valid_id = mode(&mut s.texts);
@@ -368,7 +440,7 @@ impl<'a> Context<'a> {
                 .stopped
                 .iter()
                 .filter_map(|r| {
-                    let end = Period::parse(str_at(c.end_month, *r)?).ok()?;
+                    let end = Period::parse(str_at(whole.end_month, g.rows[*r])?).ok()?;
                     (end <= latest_allowed).then_some((*r, end))
                 })
                 .collect();
@@ -435,7 +507,8 @@ impl<'a> Context<'a> {
         // gender, are two people. Two people under one ID take two valid
         // records, one of them contradicting it.
         let within = if valid_rows >= 2 && contradicted {
-            Context::shared_within(c, &rows)
+            let global: Vec<usize> = rows.iter().map(|r| g.rows[*r]).collect();
+            Context::shared_within(whole, &global)
         } else {
             Vec::new()
         };
@@ -496,15 +569,14 @@ impl<'a> Context<'a> {
             };
             let mut mismatches = Vec::new();
             let mut mismatch_rows = Vec::new();
-            for r in rows
-                .iter()
-                .copied()
-                .filter(|r| bool_at(c.id_check_ok, *r) == Some(true))
-            {
-                if bool_at(c.birth_matches_id, r) == Some(false) {
+            // The rare rule reads the whole table's columns.
+            let c = whole;
+            for r in rows.iter().copied().filter(|r| g.facts[*r] & ID_OK != 0) {
+                let gr = g.rows[r];
+                if bool_at(c.birth_matches_id, gr) == Some(false) {
                     mismatch_rows.push(r);
-                    let recorded = date_at(c.birth_date, r).map(|d| d.to_string());
-                    let id_says = date_at(c.id_birth_date, r).map(|d| d.to_string());
+                    let recorded = date_at(c.birth_date, gr).map(|d| d.to_string());
+                    let id_says = date_at(c.id_birth_date, gr).map(|d| d.to_string());
                     mismatches.push(
                         Object::new()
                             .str("field", "birth_date")
@@ -513,14 +585,14 @@ impl<'a> Context<'a> {
                             .opt_str("recorded", recorded.as_deref()),
                     );
                 }
-                if bool_at(c.gender_matches_id, r) == Some(false) {
+                if bool_at(c.gender_matches_id, gr) == Some(false) {
                     mismatch_rows.push(r);
                     mismatches.push(
                         Object::new()
                             .str("field", "gender")
-                            .opt_str("id_says", str_at(c.id_gender, r))
+                            .opt_str("id_says", str_at(c.id_gender, gr))
                             .str("record", &reference(r))
-                            .opt_str("recorded", str_at(c.gender, r)),
+                            .opt_str("recorded", str_at(c.gender, gr)),
                     );
                 }
             }

@@ -77,13 +77,6 @@ impl FlagRules {
         }
         Ok(())
     }
-
-    /// Whether `subsidy_type` is one of the eligible types.
-    pub(crate) fn is_eligible_type(&self, subsidy_type: &str) -> bool {
-        self.eligible_subsidy_types
-            .iter()
-            .any(|t| t == subsidy_type)
-    }
 }
 
 #[cfg(test)]
