@@ -13,11 +13,25 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Flags column added by [`add_evidence_digest`].
 pub const EVIDENCE_DIGEST: &str = "evidence_digest";
+
+/// The (source, row) a `source:row` citation names; only the canonical
+/// spelling `format!("{row}")` names a record.
+fn parse_reference(reference: &str) -> Option<(&str, u64)> {
+    let (src, number) = reference.rsplit_once(':')?;
+    let canonical = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && (number.len() == 1 || !number.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    Some((src, number.parse::<u64>().ok()?))
+}
 
 /// `flags` with an `evidence_digest` column appended: the first 20 hex
 /// digits of the SHA-256 of the sorted record keys of each flag's evidence.
@@ -44,31 +58,6 @@ pub fn add_evidence_digest(
             records.num_rows()
         )));
     }
-    // Records by (source, row), sorted, looked up by binary search: no
-    // `source:row` text is built for the millions of records. For a
-    // reference repeated in the table, the last record wins.
-    let mut sources: Vec<&str> = (0..records.num_rows()).map(|i| source.value(i)).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let source_index = |s: &str| sources.binary_search(&s).ok();
-    let mut by_ref: Vec<(usize, u64, usize)> = (0..records.num_rows())
-        .map(|i| (source_index(source.value(i)).unwrap_or(0), row.value(i), i))
-        .collect();
-    by_ref.par_sort_unstable();
-    let lookup = |reference: &str| -> Option<&str> {
-        let (src, number) = reference.rsplit_once(':')?;
-        // Only the canonical spelling `format!("{row}")` names a record.
-        let canonical = !number.is_empty()
-            && number.bytes().all(|b| b.is_ascii_digit())
-            && (number.len() == 1 || !number.starts_with('0'));
-        if !canonical {
-            return None;
-        }
-        let (src, number) = (source_index(src)?, number.parse::<u64>().ok()?);
-        let end = by_ref.partition_point(|(s, r, _)| (*s, *r) <= (src, number));
-        let (s, r, i) = *by_ref.get(end.checked_sub(1)?)?;
-        ((s, r) == (src, number)).then(|| keys[i].as_str())
-    };
     let evidence = flags
         .column_by_name(EVIDENCE)
         .and_then(|c| c.as_list_opt::<i32>())
@@ -78,18 +67,49 @@ pub fn add_evidence_digest(
         .as_string_opt::<i32>()
         .ok_or_else(|| bad(format!("flags column `{EVIDENCE}` holds no text")))?;
     let offsets = evidence.value_offsets();
-    let digests: Vec<Result<String, FlagError>> = (0..flags.num_rows())
+    let flag_rows = flags.num_rows();
+    // Only the cited records are looked up: each citation is parsed once,
+    // and one pass over the record table in row order finds the records
+    // they name. No `source:row` text is built for the millions of records.
+    let cited: Vec<Option<(&str, u64)>> = (0..items.len())
+        .map(|j| {
+            (!items.is_null(j))
+                .then(|| parse_reference(items.value(j)))
+                .flatten()
+        })
+        .collect();
+    let mut wanted: FxHashMap<(&str, u64), usize> = FxHashMap::default();
+    for c in cited.iter().flatten() {
+        wanted.insert(*c, usize::MAX);
+    }
+    // For a reference repeated in the table, the last record wins.
+    let found: Vec<((&str, u64), usize)> = (0..records.num_rows())
+        .into_par_iter()
+        .with_min_len(64 * 1024)
+        .filter_map(|i| {
+            let key = (source.value(i), row.value(i));
+            wanted.contains_key(&key).then_some((key, i))
+        })
+        .collect();
+    for (key, i) in found {
+        wanted.insert(key, i);
+    }
+    let digests: Vec<Result<String, FlagError>> = (0..flag_rows)
         .into_par_iter()
         .map(|i| {
             let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
             let mut record_keys = Vec::with_capacity(end - start);
             for j in (start..end).filter(|j| !items.is_null(*j)) {
-                let reference = items.value(j);
-                let key = lookup(reference).ok_or_else(|| {
-                    bad(format!(
-                        "flag row {i} cites record `{reference}`, which the record table lacks"
-                    ))
-                })?;
+                let key = cited[j]
+                    .and_then(|c| wanted.get(&c).copied())
+                    .filter(|r| *r != usize::MAX)
+                    .map(|r| keys[r].as_str())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "flag row {i} cites record `{}`, which the record table lacks",
+                            items.value(j)
+                        ))
+                    })?;
                 record_keys.push(key);
             }
             record_keys.sort_unstable();
