@@ -68,11 +68,8 @@ fn reference(prev: &Registry, keys: &[String], cluster: &[u32], keep: u32) -> Ou
             rows
         })
         .collect();
-    clusters.sort_by(|a, b| {
-        let ka: Vec<usize> = a.iter().map(|r| rank(*r)).collect();
-        let kb: Vec<usize> = b.iter().map(|r| rank(*r)).collect();
-        ka.cmp(&kb)
-    });
+    // A stable sort: clusters with the same rank list stay in index order.
+    clusters.sort_by_cached_key(|rows| rows.iter().map(|r| rank(*r)).collect::<Vec<_>>());
     let overlap: Vec<BTreeMap<u64, usize>> = clusters
         .iter()
         .map(|rows| {
@@ -305,4 +302,58 @@ fn assign_follows_the_rule_period_after_period() {
             prev = got.registry;
         }
     }
+}
+
+/// Keys and clusters of a city large enough that every parallel path runs
+/// (hash buckets, join pieces, parallel gathers), with some keys in a
+/// previous registry and some not.
+fn large_period(rng: &mut Rng, universe: u64, rows: usize) -> (Vec<String>, Vec<u32>) {
+    let mut keys: Vec<String> = (0..universe)
+        .filter(|_| rng.below(10) != 0)
+        .map(|k| format!("household|hh:H{:07}/id:{k:012}", k / 3))
+        .take(rows)
+        .collect();
+    for i in (1..keys.len()).rev() {
+        keys.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    // Mostly one or two records per cluster, some larger.
+    let cluster = keys
+        .iter()
+        .map(|_| rng.below(keys.len() as u64 * 2 / 3 + 1) as u32)
+        .collect();
+    (keys, cluster)
+}
+
+#[test]
+fn large_periods_follow_the_rule_on_any_number_of_threads() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let options = AssignOptions::default();
+    let (keys1, cluster1) = large_period(&mut rng, 90_000, 80_000);
+    let (keys2, cluster2) = large_period(&mut rng, 90_000, 80_000);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let first = assign_with(None, &keys1, &cluster1, &options);
+            let second = assign_with(Some(&first.registry), &keys2, &cluster2, &options);
+            (first, second)
+        })
+    };
+    let (first, second) = run(1);
+    assert_eq!(
+        outcome(&first),
+        reference(&Registry::new(), &keys1, &cluster1, 12)
+    );
+    assert_eq!(
+        outcome(&second),
+        reference(&first.registry, &keys2, &cluster2, 12)
+    );
+    let (first4, second4) = run(4);
+    assert_eq!(first4.person_ids, first.person_ids);
+    assert_eq!(second4.person_ids, second.person_ids);
+    assert_eq!(second4.registry, second.registry);
+    assert_eq!(second4.registry.to_batch(), second.registry.to_batch());
+    assert_eq!(second4.events, second.events);
 }
