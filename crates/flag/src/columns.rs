@@ -199,6 +199,12 @@ pub(crate) fn date_at(col: Option<&Date32Array>, row: usize) -> Option<CivilDate
     (!col.is_null(row)).then(|| CivilDate::from_days(col.value(row)))
 }
 
+/// A date cell as days since 1970-01-01, `None` when absent or null.
+pub(crate) fn days_at(col: Option<&Date32Array>, row: usize) -> Option<i32> {
+    let col = col?;
+    (!col.is_null(row)).then(|| col.value(row))
+}
+
 /// A number cell, `None` when absent, null or not finite.
 pub(crate) fn f64_at(col: Option<&Float64Array>, row: usize) -> Option<f64> {
     let col = col?;

@@ -7,7 +7,7 @@
 
 use crate::FlagKind;
 use crate::FlagRules;
-use crate::columns::{Columns, Fields, bool_at, date_at, f64_at, str_at};
+use crate::columns::{Columns, Fields, bool_at, date_at, days_at, f64_at, str_at};
 use crate::conflict::{Conflicts, Shared};
 use crate::details::Object;
 use crate::tables::{FlagRow, PersonsBuilder, append_list};
@@ -359,17 +359,15 @@ impl<'a> Context<'a> {
         s.dates.extend(
             rows.iter()
                 .filter(is_id_row)
-                .filter_map(|r| date_at(c.id_birth_date, *r).map(CivilDate::to_days)),
+                .filter_map(|r| days_at(c.id_birth_date, *r)),
         );
         let id_birth = mode(&mut s.dates);
         let birth_from_id = id_birth.is_some();
         let birth = id_birth
             .or_else(|| {
                 s.dates.clear();
-                s.dates.extend(
-                    rows.iter()
-                        .filter_map(|r| date_at(c.birth_date, *r).map(CivilDate::to_days)),
-                );
+                s.dates
+                    .extend(rows.iter().filter_map(|r| days_at(c.birth_date, *r)));
                 mode(&mut s.dates)
             })
             .map(CivilDate::from_days);
