@@ -46,19 +46,19 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
     // a digest collision could make, go to the source, then the person ID
     // text.
     let entries: Vec<(&str, u64)> = registry.present_entries().collect();
-    let mut rows: Vec<(u128, &str, u64)> = entries
+    let (names, source_index) = sources(entries.iter().map(|e| e.0));
+    let mut rows: Vec<(u128, u32, u64)> = entries
         .par_iter()
-        .map(|&(k, n)| {
-            let source = k.split_once('|').map_or("", |(s, _)| s);
-            (digest_number(raw_digest(k)), source, n)
-        })
+        .zip(source_index.par_iter())
+        .map(|(&(k, n), &s)| (digest_number(raw_digest(k)), s, n))
         .collect();
-    drop(entries);
+    drop((entries, source_index));
     rows.par_sort_unstable_by(|a, b| {
-        (a.0, a.1)
-            .cmp(&(b.0, b.1))
+        a.0.cmp(&b.0)
+            .then_with(|| names[a.1 as usize].cmp(names[b.1 as usize]))
             .then_with(|| aidlink_vocab::person_id(a.2).cmp(&aidlink_vocab::person_id(b.2)))
     });
+    let source_name = |r: &(u128, u32, u64)| names[r.1 as usize];
     let n = rows.len();
     let record = par_sized(
         n,
@@ -71,8 +71,8 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
     );
     let source = par_sized(
         n,
-        |i| rows[i].1.len(),
-        |i, slot| slot.copy_from_slice(rows[i].1.as_bytes()),
+        |i| source_name(&rows[i]).len(),
+        |i, slot| slot.copy_from_slice(source_name(&rows[i]).as_bytes()),
     );
     let person = par_sized(
         n,
@@ -87,7 +87,8 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
                 .map(|r| hex::encode(&r.0.to_be_bytes()[..DIGEST_BYTES])),
         )
     });
-    let source = source.unwrap_or_else(|| StringArray::from_iter_values(rows.iter().map(|r| r.1)));
+    let source =
+        source.unwrap_or_else(|| StringArray::from_iter_values(rows.iter().map(source_name)));
     let person = person.unwrap_or_else(|| {
         StringArray::from_iter_values(rows.iter().map(|r| aidlink_vocab::person_id(r.2)))
     });
@@ -96,6 +97,44 @@ pub fn link_table(registry: &Registry) -> RecordBatch {
     #[allow(clippy::expect_used)]
     RecordBatch::try_new(link_schema(), columns)
         .expect("link columns are built for the link schema")
+}
+
+/// The source named by a record key (the text before its first `|`).
+pub(crate) fn source_of(key: &str) -> &str {
+    key.split_once('|').map_or("", |(s, _)| s)
+}
+
+/// The distinct sources of `keys`, and each key's index into them. Keys in
+/// key order come in runs of one source, so a key is first checked against
+/// the previous key's source. Sorting millions of records by digest puts
+/// their keys in random order: reading a source out of its key afterwards
+/// would miss the cache on every row, an index into a few names does not.
+pub(crate) fn sources<'a>(keys: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, Vec<u32>) {
+    let mut names: Vec<&str> = Vec::new();
+    let mut index = Vec::with_capacity(keys.size_hint().0);
+    let mut last: Option<(u32, &str)> = None;
+    for key in keys {
+        let same = last.filter(|(_, name)| {
+            key.as_bytes().get(name.len()) == Some(&b'|') && key.starts_with(name)
+        });
+        let i = match same {
+            Some((i, _)) => i,
+            None => {
+                let name = source_of(key);
+                let i = match names.iter().position(|n| *n == name) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(name);
+                        (names.len() - 1) as u32
+                    }
+                };
+                last = Some((i, name));
+                i
+            }
+        };
+        index.push(i);
+    }
+    (names, index)
 }
 
 /// Bytes of the SHA-256 a record digest keeps.
@@ -145,6 +184,25 @@ mod tests {
                 String::from_utf8(slot).unwrap(),
                 aidlink_vocab::person_id(n)
             );
+        }
+    }
+
+    #[test]
+    fn sources_name_each_key_as_source_of_does() {
+        let keys = [
+            "enrollment|sno:1",
+            "enrollment|sno:2",
+            "enrollmentx|id:3",
+            "none",
+            "household|id:4",
+            "enrollment|sno:5",
+            "",
+            "a|b|c",
+        ];
+        let (names, index) = sources(keys.iter().copied());
+        assert_eq!(names, ["enrollment", "enrollmentx", "", "household", "a"]);
+        for (key, i) in keys.iter().zip(&index) {
+            assert_eq!(names[*i as usize], source_of(key), "{key}");
         }
     }
 

@@ -9,7 +9,9 @@
 //! the delta's rows directly, without a link table in between.
 
 use crate::DeltaError;
-use crate::link::{DIGEST_BYTES, digest_number, person_id_len, raw_digest, write_person_id};
+use crate::link::{
+    DIGEST_BYTES, digest_number, person_id_len, raw_digest, sources, write_person_id,
+};
 use crate::table::{ChangeType, delta_schema};
 use crate::text::{par_sized, par_text};
 use crate::value::push_json_str;
@@ -22,17 +24,14 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// One row of a link delta: the record's digest (as a number), the change,
-/// the record key and the person number of the image.
+/// the record key, its source (an index into the sources' names) and the
+/// person number of the image.
 struct LinkChange<'a> {
     digest: u128,
     change_type: ChangeType,
     key: &'a str,
+    source: u32,
     person: u64,
-}
-
-/// The source named by a record key (the text before its first `|`).
-fn source_of(key: &str) -> &str {
-    key.split_once('|').map_or("", |(s, _)| s)
 }
 
 /// The link delta from `previous` to `current`: the rows of
@@ -52,7 +51,7 @@ pub fn link_delta(
     from: Option<Period>,
     to: Period,
 ) -> Result<RecordBatch, DeltaError> {
-    let mut changes = changed_records(previous, current);
+    let (mut changes, names) = changed_records(previous, current);
     changes.par_sort_unstable_by(|a, b| {
         a.digest
             .cmp(&b.digest)
@@ -76,7 +75,7 @@ pub fn link_delta(
             to,
         );
     }
-    build(&changes, from, to)
+    build(&changes, &names, from, to)
 }
 
 /// The records that appeared, disappeared or changed person, unsorted, with
@@ -84,18 +83,22 @@ pub fn link_delta(
 fn changed_records<'a>(
     previous: Option<&'a Registry>,
     current: &'a Registry,
-) -> Vec<LinkChange<'a>> {
+) -> (Vec<LinkChange<'a>>, Vec<&'a str>) {
     let cur: Vec<(&str, u64)> = current.present_entries().collect();
     let Some(previous) = previous else {
-        return cur
+        let (names, source) = sources(cur.iter().map(|e| e.0));
+        let changes = cur
             .par_iter()
-            .map(|&(key, person)| LinkChange {
+            .zip(source.par_iter())
+            .map(|(&(key, person), &source)| LinkChange {
                 digest: digest_number(raw_digest(key)),
                 change_type: ChangeType::Insert,
                 key,
+                source,
                 person,
             })
             .collect();
+        return (changes, names);
     };
     let prev: Vec<(&str, u64)> = previous.present_entries().collect();
     // One merge of two key-ordered lists; the registries keep their keys in
@@ -137,20 +140,25 @@ fn changed_records<'a>(
             }
         }
     }
-    found
+    let (names, source) = sources(found.iter().map(|f| f.1));
+    let changes = found
         .into_par_iter()
-        .map(|(change_type, key, person)| LinkChange {
+        .zip(source.into_par_iter())
+        .map(|((change_type, key, person), source)| LinkChange {
             digest: digest_number(raw_digest(key)),
             change_type,
             key,
+            source,
             person,
         })
-        .collect()
+        .collect();
+    (changes, names)
 }
 
 /// The delta table of sorted link changes, as `diff` writes it.
 fn build(
     changes: &[LinkChange],
+    names: &[&str],
     from: Option<Period>,
     to: Period,
 ) -> Result<RecordBatch, DeltaError> {
@@ -180,7 +188,7 @@ fn build(
         hex_of(c, &mut hex);
         out.push_str(std::str::from_utf8(&hex).unwrap_or(""));
         out.push_str("\",\"source\":");
-        push_json_str(out, source_of(c.key));
+        push_json_str(out, names[c.source as usize]);
         out.push_str(",\"person_id\":\"");
         let mut id = [0u8; 24];
         let len = person_id_len(c.person);
