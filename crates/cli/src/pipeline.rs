@@ -327,18 +327,16 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         opts.period,
     )
     .exit(Exit::Internal)?;
-    let prev_links = prev_registry.as_ref().map(aidlink_delta::link_table);
-    let link_delta = aidlink_delta::diff(
-        "link",
-        &[aidlink_delta::RECORD],
-        prev_links.as_ref(),
-        &aidlink_delta::link_table(&assignment.registry),
+    let link_delta = aidlink_delta::link_delta(
+        prev_registry.as_ref(),
+        &assignment.registry,
         previous,
         opts.period,
     )
     .exit(Exit::Internal)?;
-    let delta =
-        aidlink_delta::combine(&[person_delta, flag_delta, link_delta]).exit(Exit::Internal)?;
+    drop(prev_registry);
+    let delta = aidlink_delta::combine_owned(vec![person_delta, flag_delta, link_delta])
+        .exit(Exit::Internal)?;
 
     info!(ms = t.elapsed().as_millis() as u64, "changes computed");
     let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
