@@ -8,9 +8,10 @@
 //!   `OUT_DIR.key` (mode 0600, 48 bytes) and read back with `load_key`, as
 //!   the CLI does;
 //! * `load`: only loads the tables (what the other modes' totals include);
-//! * `steps`: each table on its own, one after the other: Parquet encoding
-//!   into memory, SHA-256 of the bytes, writing and syncing the file, and the
-//!   analyst view.
+//! * `steps`: each table on its own, one after the other, on one thread
+//!   (`ArrowWriter` with publish's settings): Parquet encoding into memory,
+//!   SHA-256 of the bytes, writing and syncing the file, and the analyst
+//!   view made one row group at a time.
 //!
 //! It loads every restricted table of `PERIOD` from `SRC_DIR` (checked
 //! against that period's manifest, never written), empties `OUT_DIR` (not
@@ -25,7 +26,9 @@
 //! ```
 
 use aidlink_privacy::{PrivacySettings, analyst_view, load_key, policy};
-use aidlink_publish::{PeriodOutput, load_table, parquet_writer_properties, publish, sha256_hex};
+use aidlink_publish::{
+    PeriodOutput, ROW_GROUP_ROWS, load_table, parquet_writer_properties, publish, sha256_hex,
+};
 use parquet::arrow::ArrowWriter;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -150,10 +153,14 @@ fn steps(
     file.sync_all()?;
     let sync = ms(t);
     let view = if policy::has_analyst_form(name) {
+        // One row group at a time, as publish makes it.
         let t = Instant::now();
-        let view = analyst_view(name, batch, key)?;
+        let n = batch.num_rows();
+        for offset in (0..n).step_by(ROW_GROUP_ROWS) {
+            let rows = batch.slice(offset, ROW_GROUP_ROWS.min(n - offset));
+            drop(analyst_view(name, &rows, key)?);
+        }
         let took = ms(t);
-        drop(view);
         format!("{took:>6.0}")
     } else {
         "     -".to_string()

@@ -110,7 +110,7 @@ fn encode_groups<W: std::io::Write + Send>(
         .and_then(|rows| view(&rows, 0).ok())
         .filter(|s| s.schema() == schema)
         .unwrap_or_else(|| first.clone());
-    let props = parquet_writer_properties(&sample, metadata);
+    let props = properties_of_sample(&sample, metadata);
     let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props)).map_err(parquet_err)?;
     let (mut file, factory) = writer.into_serialized_writer().map_err(parquet_err)?;
 
@@ -174,14 +174,22 @@ fn sample_rows(batch: &RecordBatch) -> Option<RecordBatch> {
     arrow_select::take::take_record_batch(batch, &indices).ok()
 }
 
-/// The writer settings of every published table, with `metadata` as the
-/// file's key-value pairs. `sample` (the table or evenly spaced rows of it)
-/// decides which columns get a dictionary. Public so benchmarks encode
+/// The writer settings publish uses for `table`, with `metadata` as the
+/// file's key-value pairs: evenly spaced rows of the table decide which
+/// columns get a dictionary and statistics. Public so benchmarks encode
 /// exactly as publish does.
 pub fn parquet_writer_properties(
-    sample: &RecordBatch,
+    table: &RecordBatch,
     metadata: &[(&str, String)],
 ) -> WriterProperties {
+    match sample_rows(table) {
+        Some(sample) => properties_of_sample(&sample, metadata),
+        None => properties_of_sample(table, metadata),
+    }
+}
+
+/// [`parquet_writer_properties`] decided on `sample`, rows already sampled.
+fn properties_of_sample(sample: &RecordBatch, metadata: &[(&str, String)]) -> WriterProperties {
     let kv = metadata
         .iter()
         .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
