@@ -306,18 +306,22 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     // its evidence that is stable when source rows are renumbered.
     let flags = aidlink_flag::stabilize(&flagged.flags, prev_flags.as_ref(), &records, &keys)
         .exit(Exit::Internal)?;
-    let person_delta = aidlink_delta::diff(
-        "person",
-        &["person_id"],
-        prev_persons.as_ref(),
-        &flagged.persons,
-        previous,
-        opts.period,
-    )
-    .exit(Exit::Internal)?;
-    let person_delta =
-        aidlink_delta::with_events(&person_delta, &assignment.events, previous, opts.period)
-            .exit(Exit::Internal)?;
+    // The diff alone is dropped as soon as the events are added to it, so
+    // `combine_owned` below can extend its buffers instead of copying them.
+    let person_delta = {
+        let changes = aidlink_delta::diff(
+            "person",
+            &["person_id"],
+            prev_persons.as_ref(),
+            &flagged.persons,
+            previous,
+            opts.period,
+        )
+        .exit(Exit::Internal)?;
+        aidlink_delta::with_events(&changes, &assignment.events, previous, opts.period)
+            .exit(Exit::Internal)?
+    };
+    drop(prev_persons);
     let flag_delta = aidlink_delta::diff(
         "flag",
         &["person_id", "flag"],
@@ -327,6 +331,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         opts.period,
     )
     .exit(Exit::Internal)?;
+    drop((prev_flags, keys));
     let link_delta = aidlink_delta::link_delta(
         prev_registry.as_ref(),
         &assignment.registry,
@@ -369,6 +374,13 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let t = Instant::now();
     let report =
         aidlink_publish::publish(&opts.out, &output, &privacy, key.as_ref()).exit(Exit::Output)?;
+    for (step, took) in &report.timings {
+        tracing::debug!(
+            step = step.as_str(),
+            ms = took.as_millis() as u64,
+            "publish step"
+        );
+    }
     info!(
         ms = t.elapsed().as_millis() as u64,
         analyst_tier = report.analyst_tier,
