@@ -1,18 +1,22 @@
 //! Person names: spaces, full-width forms, middle dots, traditional characters.
 //!
 //! The same child is `刘 娜`, `劉娜` and `刘娜 ` in three departments; they
-//! must read the same. Minority names keep their middle dot (`阿依古丽·买买提`),
-//! but its look-alikes (`•`, `.`, `・`, `‧`, `。`) become the one `·` so that
-//! the two spellings agree (in a Latin name too: `J.Smith` reads `J·Smith`).
-//! Spaces between Latin words are kept (one each), since `Li Na` is not
-//! `LiNa`; spaces next to a Chinese character are typing noise and removed.
+//! must read the same. A minority name's parts are written with a middle dot
+//! (`阿依古丽·买买提`), but departments type it as `•`, `.`, `・`, `‧`, `．`,
+//! `。` or leave it out (`阿依古丽买买提`), so between two Chinese characters
+//! (any letters outside ASCII) the dot is dropped and every spelling reads
+//! `阿依古丽买买提`. Next to a Latin letter or digit a dot is part of the
+//! name's Latin text and becomes the one `·` instead (`J.Smith` and
+//! `J. Smith` read `J·Smith`). Spaces between Latin words are kept (one
+//! each), since `Li Na` is not `LiNa`; spaces next to a Chinese character
+//! are typing noise and removed.
 
 use crate::notes::{Note, NoteSet};
 use crate::placeholder::is_placeholder;
 use crate::width::fold_fullwidth;
 use std::borrow::Cow;
 
-/// The middle dot that normalized names carry.
+/// The middle dot that normalized names carry next to Latin text.
 pub const MIDDLE_DOT: char = '·';
 
 /// Characters read as a minority name's middle dot.
@@ -90,7 +94,8 @@ fn is_letter(c: char) -> bool {
     c.is_ascii_alphabetic() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphabetic()
 }
 
-/// Removes spaces (keeping one between Latin words) and normalizes dots.
+/// Removes spaces (keeping one between Latin words) and dots between
+/// non-Latin letters, and writes every other inner dot as [`MIDDLE_DOT`].
 fn squeeze(text: &str, notes: &mut NoteSet) -> String {
     let mut out = String::with_capacity(text.len());
     // A space or dot seen since the last kept character, waiting to learn
@@ -115,7 +120,12 @@ fn squeeze(text: &str, notes: &mut NoteSet) -> String {
             if pending_dot {
                 // Spaces around a dot are noise: `阿依古丽 · 买买提`.
                 notes.add_if(pending_space, Note::Spaces);
-                out.push(MIDDLE_DOT);
+                // A separator between two parts of a Chinese-written name
+                // is dropped, since departments as often leave it out; a
+                // dot touching Latin text (`J.Smith`) is part of it.
+                if c.is_ascii_alphanumeric() || prev.is_ascii_alphanumeric() {
+                    out.push(MIDDLE_DOT);
+                }
             } else if pending_space {
                 if c.is_ascii_alphanumeric() && prev.is_ascii_alphanumeric() {
                     out.push(' ');
@@ -164,8 +174,8 @@ mod tests {
     fn clean_names_are_unchanged_and_unnoted() {
         assert_eq!(name("张伟"), (Some("张伟".into()), vec![]));
         assert_eq!(
-            name("阿依古丽·买买提"),
-            (Some("阿依古丽·买买提".into()), vec![])
+            name("阿依古丽买买提"),
+            (Some("阿依古丽买买提".into()), vec![])
         );
         assert_eq!(name("Li Na"), (Some("Li Na".into()), vec![]));
     }
@@ -201,8 +211,13 @@ mod tests {
     }
 
     #[test]
-    fn minority_names_keep_one_middle_dot() {
-        let want = Some("阿依古丽·买买提".to_string());
+    fn minority_names_read_the_same_with_any_dot_or_none() {
+        let want = Some("阿依古丽买买提".to_string());
+        // The usual dot, and the name typed without it, are not noted:
+        // both are ordinary ways to write the name.
+        assert_eq!(name("阿依古丽·买买提"), (want.clone(), vec![]));
+        assert_eq!(name("阿依古丽买买提"), (want.clone(), vec![]));
+        assert_eq!(name("买买提·买买提"), name("买买提买买提"));
         for variant in [
             "阿依古丽•买买提",
             "阿依古丽.买买提",
@@ -210,6 +225,7 @@ mod tests {
             "阿依古丽‧买买提",
             "阿依古丽．买买提",
             "阿依古丽。买买提",
+            "阿依古丽･买买提",
         ] {
             let (v, notes) = name(variant);
             assert_eq!(v, want, "{variant}");
@@ -221,6 +237,21 @@ mod tests {
         );
         assert_eq!(name("阿依古丽··买买提"), (want.clone(), vec![Note::Dot]));
         assert_eq!(name("·阿依古丽·买买提·"), (want, vec![Note::Dot]));
+        assert_eq!(
+            name("阿依古丽·买买提·艾力"),
+            (Some("阿依古丽买买提艾力".into()), vec![])
+        );
+    }
+
+    #[test]
+    fn a_dot_in_latin_text_stays_one_middle_dot() {
+        assert_eq!(name("J.Smith"), (Some("J·Smith".into()), vec![Note::Dot]));
+        assert_eq!(
+            name("J. Smith"),
+            (Some("J·Smith".into()), vec![Note::Spaces, Note::Dot])
+        );
+        assert_eq!(name("J·Smith"), (Some("J·Smith".into()), vec![]));
+        assert_eq!(name("阿依古丽·Ali"), (Some("阿依古丽·Ali".into()), vec![]));
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub enum Note {
     Case,
     /// Traditional characters were converted to simplified.
     Traditional,
-    /// A middle-dot variant was normalized to `·`, or a stray dot removed.
+    /// A name's dot was typed as a look-alike of `·` (then dropped, or
+    /// written `·` next to Latin text), doubled, or stray at an end.
     Dot,
     /// A placeholder such as `不详` or `N/A` was read as missing.
     Placeholder,

@@ -4,10 +4,13 @@
 //! child's name differs between departments, so names are compared by their
 //! sound as well as their characters. The key is the toneless reading of
 //! each character, syllables separated by single spaces, `ü` written `v`
-//! (`吕娜` is `lv na`), Latin words lower-cased, and the middle dot of a
-//! minority name read as a syllable break. The first character(s) of a
-//! Han-style name (no middle dot, no Latin letters) take their surname
-//! reading from [`crate::surnames`]: `曾小贤` is `zeng xiao xian`.
+//! (`吕娜` is `lv na`), Latin words lower-cased, and a middle dot (which a
+//! normalized name keeps only next to Latin text) read as a syllable break.
+//! The first character(s) of a Han-style name (no middle dot, no Latin
+//! letters) take their surname reading from [`crate::surnames`]: `曾小贤` is
+//! `zeng xiao xian`. A minority name written in characters has lost its dot
+//! in normalization and counts as Han-style; every spelling of it gets the
+//! same key all the same.
 
 use crate::names::MIDDLE_DOT;
 use crate::surnames::{compound_surname, surname_reading};

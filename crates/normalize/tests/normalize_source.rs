@@ -254,7 +254,7 @@ fn fields_are_normalized_and_noted() {
         vec![
             Some("张伟".into()),
             Some("刘娜".into()),
-            Some("阿依古丽·买买提".into()),
+            Some("阿依古丽买买提".into()),
             Some("欧阳娜娜".into()),
             Some("曾小贤".into())
         ]
