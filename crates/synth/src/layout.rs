@@ -62,6 +62,7 @@ const COLUMNS: [&[&str]; 4] = [
         "head_id",
         "name",
         "id_number",
+        "birth_date",
         "relation",
         "subsidy_type",
         "subsidy_amount",

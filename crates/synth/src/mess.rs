@@ -282,23 +282,34 @@ pub fn format_date(d: CivilDate, style: DateStyle) -> String {
     }
 }
 
-/// What happened to a date: whether its style is unusual and its value wrong.
+/// What happened to a date: whether it was left blank, its style is
+/// unusual and its value wrong.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DateMess {
+    /// Left blank although the date is known.
+    pub blank: bool,
     /// Written in another style than the department's usual one.
     pub other_style: bool,
     /// One field (day or month) off by one.
     pub wrong: bool,
 }
 
-/// Types a date; returns the text, the date it says, and what was done.
+/// Types a date; returns the text, the date it says (`None` when left
+/// blank), and what was done.
 pub fn type_date(
     d: CivilDate,
     usual: DateStyle,
     rates: &SourceRates,
     rng: &mut impl Rng,
-) -> (String, CivilDate, DateMess) {
+) -> (String, Option<CivilDate>, DateMess) {
     let mut mess = DateMess::default();
+    // A zero rate draws nothing, so a source that never leaves a date blank
+    // is typed from exactly the same random numbers as before the rate
+    // existed, and its extracts stay as they were.
+    if rates.date_missing > 0.0 && rng.random_bool(rates.date_missing) {
+        mess.blank = true;
+        return (String::new(), None, mess);
+    }
     let mut said = d;
     if rng.random_bool(rates.date_wrong_day) {
         let step: i32 = if rng.random_bool(0.5) { 1 } else { -1 };
@@ -328,7 +339,7 @@ pub fn type_date(
         style = others[rng.random_range(0..others.len())];
         mess.other_style = true;
     }
-    (format_date(said, style), said, mess)
+    (format_date(said, style), Some(said), mess)
 }
 
 /// Types a gender: the department's code, or now and then another text.
@@ -461,13 +472,20 @@ mod tests {
             &all_of(|r| r.date_format_variant = 1.0),
             &mut rng,
         );
-        assert!(m.other_style && !m.wrong && said == d);
+        assert!(m.other_style && !m.wrong && !m.blank && said == Some(d));
         let (_, said, m) = type_date(
             d,
             DateStyle::Iso,
             &all_of(|r| r.date_wrong_day = 1.0),
             &mut rng,
         );
-        assert!(m.wrong && said != d);
+        assert!(m.wrong && said.is_some_and(|s| s != d));
+        let (text, said, m) = type_date(
+            d,
+            DateStyle::Iso,
+            &all_of(|r| r.date_missing = 1.0),
+            &mut rng,
+        );
+        assert!(m.blank && text.is_empty() && said.is_none());
     }
 }

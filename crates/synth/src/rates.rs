@@ -124,9 +124,13 @@ source_rates! {
     /// dot (`•`, `.`, `・`) or none.
     name_dot_variant: [0.30, 0.40, 0.10, 0.30],
     /// Birth date written in a format other than the department's usual one.
-    date_format_variant: [0.15, 0.0, 0.01, 0.0],
+    /// Community workers type subsidy member rosters by hand, each their own way.
+    date_format_variant: [0.15, 0.25, 0.01, 0.0],
     /// Birth date with one field off (day or month shifted by one).
-    date_wrong_day: [0.010, 0.0, 0.002, 0.0],
+    date_wrong_day: [0.010, 0.006, 0.002, 0.0],
+    /// Birth date left blank although it is known (a member roster's column
+    /// the clerk skipped).
+    date_missing: [0.0, 0.03, 0.0, 0.0],
     /// Gender written in another text (`男性`, `M`) than the department's code.
     gender_variant: [0.02, 0.0, 0.0, 0.02],
     /// An extra, completely broken copy of a row: no name, no ID.

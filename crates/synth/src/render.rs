@@ -194,14 +194,42 @@ struct Typist {
 /// Monthly chance that a department re-enters a row (corrects or re-breaks it).
 pub const RETYPE_MONTHLY: f64 = 0.03;
 
+/// Tag of the subsidy extract's birth-date column in [`Typist::column_rng`].
+const SUBSIDY_BIRTH_COLUMN: u64 = 1;
+
 impl Typist {
-    fn rng(&self, person: u64, source: usize, ordinal: u64, m: i32) -> ChaCha8Rng {
+    /// The key of a logical row and how many times it was re-entered by month `m`.
+    fn epoch(&self, person: u64, source: usize, ordinal: u64, m: i32) -> (u64, u64) {
         let key = household::mix(&[person, source as u64, ordinal]);
         let threshold = (RETYPE_MONTHLY * 1e6) as u64;
         let epoch = (1..=m.max(0) as u64)
             .filter(|k| household::mix(&[self.seed, key, *k]) % 1_000_000 < threshold)
             .count() as u64;
+        (key, epoch)
+    }
+
+    fn rng(&self, person: u64, source: usize, ordinal: u64, m: i32) -> ChaCha8Rng {
+        let (key, epoch) = self.epoch(person, source, ordinal, m);
         household::stream(self.seed, purpose::RENDER, household::mix(&[key, epoch]))
+    }
+
+    /// A stream for one column of a logical row, re-drawn when the row is
+    /// re-entered. A column added to an extract after the others is typed
+    /// from its own stream, so every other column reads as it did before.
+    fn column_rng(
+        &self,
+        person: u64,
+        source: usize,
+        ordinal: u64,
+        m: i32,
+        column: u64,
+    ) -> ChaCha8Rng {
+        let (key, epoch) = self.epoch(person, source, ordinal, m);
+        household::stream(
+            self.seed,
+            purpose::RENDER,
+            household::mix(&[key, epoch, column]),
+        )
     }
 }
 
@@ -256,7 +284,7 @@ fn birth(
     rng: &mut ChaCha8Rng,
 ) {
     let (text, said, m) = mess::type_date(date, usual, rates, rng);
-    d.fact.said_birth = Some(said);
+    d.fact.said_birth = said;
     d.fact.date_mess = Some(m);
     d.set("birth_date", text);
 }
@@ -428,6 +456,11 @@ fn subsidy<'l>(
             d.set("head_id", other_id(hh, head, rates, rng));
             typed_name(&mut d, &p.name, rates, rng);
             typed_own_id(&mut d, hh, who, false, rates, rng);
+            // Member rosters list each member's birth date, the only age a
+            // child without an ID number has in any extract.
+            let date_rng =
+                &mut typist.column_rng(p.no, src::SUBSIDY, ordinal as u64, m, SUBSIDY_BIRTH_COLUMN);
+            birth(&mut d, p.birth, DateStyle::Iso, rates, date_rng);
             d.set("relation", relation(hh, head, who, false).to_string());
             d.set("subsidy_type", kind.clone());
             d.set("subsidy_amount", case.amount.to_string());

@@ -40,8 +40,8 @@ pub struct Stats {
     pub id_format: [[u64; 3]; 4],
     /// Name kinds per source.
     pub name: [[u64; 5]; 4],
-    /// Birth dates per source: usual style, other style, wrong value.
-    pub birth: [[u64; 3]; 4],
+    /// Birth dates per source: usual style, other style, wrong value, blank.
+    pub birth: [[u64; 4]; 4],
     /// Gender variants per source.
     pub gender_variant: [u64; 4],
     /// Flags per kind, summed over months.
@@ -80,9 +80,10 @@ impl Stats {
                     .unwrap_or(0);
                 self.name[s][n] += 1;
                 if let Some(d) = f.date_mess {
-                    self.birth[s][0] += u64::from(!d.other_style);
+                    self.birth[s][0] += u64::from(!d.blank && !d.other_style);
                     self.birth[s][1] += u64::from(d.other_style);
                     self.birth[s][2] += u64::from(d.wrong);
+                    self.birth[s][3] += u64::from(d.blank);
                 }
                 self.gender_variant[s] += u64::from(f.gender_variant);
             }
@@ -129,6 +130,8 @@ impl Stats {
             }
             for k in 0..3 {
                 self.id_format[i][k] += o.id_format[i][k];
+            }
+            for k in 0..4 {
                 self.birth[i][k] += o.birth[i][k];
             }
             for k in 0..5 {
@@ -165,7 +168,7 @@ pub fn params_json(opts: &SynthOptions, s: &Stats, summary: &SynthSummary) -> St
         let live = s.rows[i] - s.broken[i];
         let id_names: Vec<&str> = IdContent::ALL.iter().map(|k| k.name()).collect();
         let name_names: Vec<&str> = NameMess::ALL.iter().map(|k| k.name()).collect();
-        let dated: u64 = s.birth[i][0] + s.birth[i][1];
+        let dated: u64 = s.birth[i][0] + s.birth[i][1] + s.birth[i][3];
         sources.insert(
             name.to_string(),
             json!({
@@ -174,7 +177,7 @@ pub fn params_json(opts: &SynthOptions, s: &Stats, summary: &SynthSummary) -> St
                 "id_number": shares(&id_names, &s.id_content[i], live),
                 "id_format": shares(&["spaces", "full_width", "lowercase_x"], &s.id_format[i], live),
                 "name": shares(&name_names, &s.name[i], live),
-                "birth_date": shares(&["usual_style", "other_style", "wrong_value"], &s.birth[i], dated),
+                "birth_date": shares(&["usual_style", "other_style", "wrong_value", "blank"], &s.birth[i], dated),
                 "gender_variant": { "count": s.gender_variant[i], "share": share(s.gender_variant[i], live) },
             }),
         );

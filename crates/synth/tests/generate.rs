@@ -448,3 +448,85 @@ fn typing_persists_from_month_to_month() {
     // About 3% of rows are re-entered each month; most of those come out clean both times.
     assert!(share > 0.95 && share < 1.0, "{share}");
 }
+
+/// Reads the birth-date styles the generator writes (`2012-03-05`,
+/// `2012/3/5`, `20120305`, `2012年3月5日`, `2012.3.5`, `2012-3-5`).
+fn read_date(text: &str) -> Option<(u32, u32, u32)> {
+    let groups: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let n = |g: &str| g.parse::<u32>().ok();
+    match groups.as_slice() {
+        [g] if g.len() == 8 => Some((n(&g[..4])?, n(&g[4..6])?, n(&g[6..])?)),
+        [y, m, d] if y.len() == 4 => Some((n(y)?, n(m)?, n(d)?)),
+        _ => None,
+    }
+}
+
+#[test]
+fn subsidy_member_rows_state_birth_dates_with_some_mess() {
+    // A child without an ID number who is in no school roster appears only
+    // as a member of a subsidy case: the roster's birth date is the only age
+    // any extract gives them.
+    let (dir, summary) = city();
+    let config = aidlink_config::Config::load(&dir.join("aidlink.toml")).unwrap();
+    let columns = &config.sources["subsidy"].columns;
+    let (mut agree, mut wrong, mut blank, mut iso, mut other) = (0, 0, 0, 0, 0);
+    let (mut no_id_rows, mut no_id_dated) = (0, 0);
+    for period in &summary.periods {
+        let p = period.to_string();
+        let (header, rows) = read_extract(dir, &p, "subsidy", "subsidy.csv");
+        let col = |field: &str| header.iter().position(|h| *h == columns[field]).unwrap();
+        let (name, id, birth) = (col("name"), col("id_number"), col("birth_date"));
+        for r in rows.iter().filter(|r| !r[name].is_empty()) {
+            let text = r[birth].as_str();
+            if text.is_empty() {
+                blank += 1;
+            } else if text.len() == 10 && text.as_bytes()[4] == b'-' {
+                iso += 1;
+            } else {
+                other += 1;
+            }
+            let date = if text.is_empty() {
+                None
+            } else {
+                Some(read_date(text).unwrap_or_else(|| panic!("{p}: unreadable date {text}")))
+            };
+            if r[id].is_empty() {
+                no_id_rows += 1;
+                no_id_dated += u64::from(date.is_some());
+            }
+            if let (Some(date), Ok(parsed)) = (date, ResidentId::parse(&r[id]))
+                && parsed.check_ok
+                && let Some(b) = parsed.id.birth_date()
+            {
+                if (b.year as u32, b.month, b.day) == date {
+                    agree += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
+        }
+    }
+    let all = (blank + iso + other) as f64;
+    assert!(all > 500.0, "{all} subsidy rows");
+    let share = |n: i32| f64::from(n) / all;
+    assert!(
+        (0.005..0.08).contains(&share(blank)),
+        "blank {blank} of {all}"
+    );
+    assert!(
+        (0.1..0.4).contains(&share(other)),
+        "other styles {other} of {all}"
+    );
+    assert!(iso > other, "the usual style is 2014-03-05");
+    assert!(
+        agree > 0 && f64::from(wrong) < 0.03 * f64::from(agree + wrong),
+        "{wrong} wrong dates beside {agree} agreeing with the ID"
+    );
+    assert!(
+        no_id_rows > 0 && no_id_dated as f64 >= 0.9 * no_id_rows as f64,
+        "{no_id_dated} of {no_id_rows} rows without ID state a birth date"
+    );
+}
