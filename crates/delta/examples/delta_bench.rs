@@ -30,29 +30,14 @@
 // A benchmark on fixed files: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
 use aidlink_delta::{RECORD, combine, combine_owned, diff, link_delta, link_table, with_events};
 use aidlink_registry::Registry;
 use aidlink_vocab::Period;
 use arrow_array::{Array, RecordBatch};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-
-/// Reads a whole Parquet file as one batch, with the schema it was written with.
-fn read(path: &Path) -> RecordBatch {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-    let schema = builder.schema().clone();
-    let rows = builder.metadata().file_metadata().num_rows().max(1) as usize;
-    let batches: Vec<RecordBatch> = builder
-        .with_batch_size(rows)
-        .build()
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    arrow_select::concat::concat_batches(&schema, &batches).unwrap()
-}
 
 /// Whether two tables hold the same columns' data (nullability aside).
 fn same_batch(a: &RecordBatch, b: &RecordBatch) -> bool {
@@ -73,33 +58,12 @@ struct Tables {
 
 fn load(dir: &Path) -> Tables {
     Tables {
-        persons: read(&dir.join("persons.parquet")),
-        flags: read(&dir.join("flags.parquet")),
-        registry: Registry::from_batch(&read(&dir.join("registry.parquet"))).unwrap(),
-        events: read(&dir.join("person_events.parquet")),
+        persons: read_parquet(&dir.join("persons.parquet")).unwrap(),
+        flags: read_parquet(&dir.join("flags.parquet")).unwrap(),
+        registry: Registry::from_batch(&read_parquet(&dir.join("registry.parquet")).unwrap())
+            .unwrap(),
+        events: read_parquet(&dir.join("person_events.parquet")).unwrap(),
     }
-}
-
-/// A line of `/proc/self/status` in KB (`VmHWM`, `VmRSS`).
-fn status_kb(name: &str) -> u64 {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU seconds (user and system) the process has used, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the
-    // 12th and stime the 13th of them, in clock ticks of 1/100 s.
-    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
 }
 
 /// Resets the peak RSS to the current RSS (Linux 4.0 and later).
@@ -114,17 +78,17 @@ static PEAK: AtomicU64 = AtomicU64::new(0);
 /// above the RSS before it, and the RSS after it.
 fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     reset_peak();
-    let before = status_kb("VmRSS");
+    let before = status_kib("VmRSS");
     let t = Instant::now();
     let cpu = cpu_seconds();
     let out = f();
     let took = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
-    PEAK.fetch_max(status_kb("VmHWM"), Ordering::Relaxed);
+    PEAK.fetch_max(status_kib("VmHWM"), Ordering::Relaxed);
     eprintln!(
         "  {label:<22} {took:>7.3} s wall {cpu:>6.2} s cpu   peak +{:>5} MB, then {:>5} MB",
-        status_kb("VmHWM").saturating_sub(before) / 1024,
-        status_kb("VmRSS") / 1024
+        status_kib("VmHWM").saturating_sub(before) / 1024,
+        status_kib("VmRSS") / 1024
     );
     out
 }
@@ -170,7 +134,7 @@ fn main() {
         eprintln!(
             "month {m} ({period}): tables loaded in {:.1} s, RSS {} MB ({} persons, {} flags, {} record keys)",
             t.elapsed().as_secs_f64(),
-            status_kb("VmRSS") / 1024,
+            status_kib("VmRSS") / 1024,
             cur.persons.num_rows(),
             cur.flags.num_rows(),
             cur.registry.len(),
@@ -229,7 +193,7 @@ fn main() {
             drop((prev_links, links));
             combine(&[person, flag, link]).unwrap();
         }
-        let base = status_kb("VmRSS");
+        let base = status_kib("VmRSS");
         PEAK.store(base, Ordering::Relaxed);
         let all = Instant::now();
         let cpu_all = cpu_seconds();
@@ -309,7 +273,7 @@ fn main() {
         );
         if check {
             drop((prev, cur));
-            let published = read(&restricted(period).join("delta.parquet"));
+            let published = read_parquet(&restricted(period).join("delta.parquet")).unwrap();
             assert_eq!(published.num_rows(), delta.num_rows(), "row count");
             for (i, field) in delta.schema().fields().iter().enumerate() {
                 let theirs = published

@@ -22,31 +22,16 @@
 // A benchmark on fixed files: failing loudly is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
 use aidlink_config::Config;
 use aidlink_flag::{FlagRules, evaluate, stabilize};
 use aidlink_vocab::{CivilDate, Period, Role};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
-
-/// Reads a whole Parquet file as one batch, with the schema it was written with.
-fn read(path: &Path) -> RecordBatch {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-    let schema = builder.schema().clone();
-    let rows = builder.metadata().file_metadata().num_rows().max(1) as usize;
-    let batches: Vec<RecordBatch> = builder
-        .with_batch_size(rows)
-        .build()
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    arrow_select::concat::concat_batches(&schema, &batches).unwrap()
-}
 
 fn text<'a>(batch: &'a RecordBatch, name: &str) -> &'a StringArray {
     batch
@@ -186,36 +171,6 @@ fn record_keys(records: &RecordBatch) -> Vec<String> {
     keys
 }
 
-/// CPU seconds this process has used, all threads, user and system: on a
-/// shared machine a step's CPU time varies less than its wall time.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 here; the
-    // kernel counts them in 1/100 s on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak and current resident memory of this process in MB.
-fn rss_mb() -> (u64, u64) {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (kb("VmHWM") / 1024, kb("VmRSS") / 1024)
-}
-
 /// Compares two tables column by column; says which columns differ.
 fn compare(what: &str, built: &RecordBatch, published: &RecordBatch) -> bool {
     let mut same = built.num_rows() == published.num_rows();
@@ -284,7 +239,7 @@ fn main() {
         .collect();
 
     let t = Instant::now();
-    let published = read(&dir(to).join("records.parquet"));
+    let published = read_parquet(&dir(to).join("records.parquet")).unwrap();
     let person_ids: Vec<String> = text(&published, "person_id")
         .iter()
         .map(|p| p.unwrap_or("").to_string())
@@ -299,7 +254,7 @@ fn main() {
         .collect();
     let records = published.project(&keep).unwrap();
     drop(published);
-    let previous = read(&dir(from).join("flags.parquet"));
+    let previous = read_parquet(&dir(from).join("flags.parquet")).unwrap();
     let keys = record_keys(&records);
     println!(
         "loaded {} records, {} previous flags in {:.2} s",
@@ -314,7 +269,7 @@ fn main() {
         // Peak memory of the round above what is loaded, through Linux's
         // reset of the peak to the current RSS.
         let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let (_, before) = rss_mb();
+        let before = status_kib("VmRSS") / 1024;
         let (t, cpu) = (Instant::now(), cpu_seconds());
         let flagged = evaluate(&records, &person_ids, &roles, &rules, to).unwrap();
         let evaluate_s = t.elapsed().as_secs_f64();
@@ -323,7 +278,7 @@ fn main() {
         let flags = stabilize(&flagged.flags, Some(&previous), &records, &keys).unwrap();
         let stabilize_s = t.elapsed().as_secs_f64();
         let stabilize_cpu = cpu_seconds() - cpu;
-        let (peak, _) = rss_mb();
+        let peak = status_kib("VmHWM") / 1024;
         println!(
             "round {round}: threads {threads} evaluate {evaluate_s:.3} s (cpu {evaluate_cpu:.2} s) \
              stabilize {stabilize_s:.3} s (cpu {stabilize_cpu:.2} s) total {:.3} s; \
@@ -336,8 +291,16 @@ fn main() {
         result = Some((flagged.persons, flags));
     }
     if check && let Some((persons, flags)) = result {
-        let ok_p = compare("persons", &persons, &read(&dir(to).join("persons.parquet")));
-        let ok_f = compare("flags", &flags, &read(&dir(to).join("flags.parquet")));
+        let ok_p = compare(
+            "persons",
+            &persons,
+            &read_parquet(&dir(to).join("persons.parquet")).unwrap(),
+        );
+        let ok_f = compare(
+            "flags",
+            &flags,
+            &read_parquet(&dir(to).join("flags.parquet")).unwrap(),
+        );
         if !(ok_p && ok_f) {
             std::process::exit(1);
         }

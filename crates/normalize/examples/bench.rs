@@ -8,6 +8,7 @@
 //! three runs, the thread count rayon used, and rows per CPU second (which a
 //! busy shared machine distorts less than wall time).
 
+use aidlink_benchkit::cpu_seconds;
 use aidlink_config::Config;
 use aidlink_normalize::normalize_source;
 use aidlink_vocab::schema::raw_schema;
@@ -206,26 +207,6 @@ fn main() {
     if std::env::var_os("BENCH_FIELDS").is_some() {
         per_field(&config, &raw);
     }
-}
-
-/// CPU time of the whole process so far (user + system, every thread), from
-/// `/proc/self/stat` at the usual 100 ticks per second; 0 where there is no
-/// such file. On a shared machine this says more than wall time.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which is in parentheses): utime is the
-    // 12th and stime the 13th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// CPU time of each field alone next to `id_number` (which every row needs

@@ -18,22 +18,12 @@
 // A development tool over local files it trusts; a failed unwrap is bad input.
 #![allow(clippy::unwrap_used)]
 
+use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
 use aidlink_registry::{Registry, assign, record_keys};
 use arrow_array::{Array, RecordBatch, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
-
-fn load(path: &Path) -> Result<RecordBatch, Box<dyn std::error::Error>> {
-    let file = std::fs::File::open(path)?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
-        .with_batch_size(1 << 16)
-        .build()?;
-    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>()?;
-    let schema = batches.first().map(|b| b.schema()).ok_or("empty file")?;
-    Ok(arrow_select::concat::concat_batches(&schema, &batches)?)
-}
 
 fn strings<'a>(batch: &'a RecordBatch, name: &str) -> &'a StringArray {
     batch
@@ -62,36 +52,6 @@ fn same_columns(a: &RecordBatch, b: &RecordBatch) -> bool {
             .all(|(x, y)| x.to_data() == y.to_data())
 }
 
-/// CPU seconds this process has used (user and system, all threads), from
-/// `/proc/self/stat`; 0 where that cannot be read. On a shared machine the
-/// CPU time of a step says more than its wall time.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 here,
-    // in clock ticks of 1/100 s.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The process's peak resident memory so far in MiB (`VmHWM`), 0 where
-/// `/proc/self/status` cannot be read.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let out = Path::new(&args[1]);
@@ -112,9 +72,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prev_batch = if first {
         Registry::new().to_batch()
     } else {
-        load(&table(&args[2], "registry"))?
+        read_parquet(&table(&args[2], "registry"))?
     };
-    let published = load(&table(&args[3], "records"))?;
+    let published = read_parquet(&table(&args[3], "records"))?;
     eprintln!(
         "loaded {} registry rows, {} records in {:.2} s",
         prev_batch.num_rows(),
@@ -136,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("{} clusters", dense.len());
     drop(dense);
 
-    let loaded_peak = peak_mib();
+    let loaded_peak = status_kib("VmHWM") as f64 / 1024.0;
     // Each step runs `repeat` times; the fastest run of each is reported,
     // the least disturbed by whatever else the machine is doing.
     let names = ["record_keys", "Registry::from_batch", "assign", "to_batch"];
@@ -175,12 +135,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "peak RSS {:.0} MiB after loading, {:.0} MiB after the steps",
         loaded_peak,
-        peak_mib()
+        status_kib("VmHWM") as f64 / 1024.0
     );
     let (assignment, registry) = last.ok_or("no run")?;
 
     if check {
-        let want = load(&table(&args[3], "registry"))?;
+        let want = read_parquet(&table(&args[3], "registry"))?;
         println!("registry identical:    {}", same_columns(&registry, &want));
         let ids_same = assignment.person_ids.len() == published_ids.len()
             && assignment
@@ -189,7 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .enumerate()
                 .all(|(r, id)| published_ids.value(r) == id);
         println!("person_ids identical:  {ids_same}");
-        let events = load(&table(&args[3], "person_events"))?;
+        let events = read_parquet(&table(&args[3], "person_events"))?;
         let events_same = same_columns(&assignment.events, &events);
         println!("events identical:      {events_same}");
     }
