@@ -628,22 +628,25 @@ mod tests {
         assert_eq!(Registry::from_batch(&plain).unwrap().next_number(), 9);
     }
 
+    /// A registry table of these persons, keys and numbers (never absent,
+    /// next number 10), to feed `from_batch` bad rows.
+    fn cols(ids: Vec<&str>, keys: Vec<&str>, numbers: Vec<u64>) -> RecordBatch {
+        let n = numbers.len();
+        RecordBatch::try_new(
+            registry_schema(),
+            vec![
+                Arc::new(StringArray::from(keys)),
+                Arc::new(StringArray::from(ids)),
+                Arc::new(UInt64Array::from(numbers)),
+                Arc::new(UInt32Array::from(vec![0; n])),
+                Arc::new(UInt64Array::from(vec![10; n])),
+            ],
+        )
+        .unwrap()
+    }
+
     #[test]
     fn rejects_inconsistent_and_duplicate_rows() {
-        let cols = |ids: Vec<&str>, keys: Vec<&str>, numbers: Vec<u64>| -> RecordBatch {
-            let n = numbers.len();
-            RecordBatch::try_new(
-                registry_schema(),
-                vec![
-                    Arc::new(StringArray::from(keys)),
-                    Arc::new(StringArray::from(ids)),
-                    Arc::new(UInt64Array::from(numbers)),
-                    Arc::new(UInt32Array::from(vec![0; n])),
-                    Arc::new(UInt64Array::from(vec![10; n])),
-                ],
-            )
-            .unwrap()
-        };
         let bad_id = cols(vec!["P00000002"], vec!["k"], vec![1]);
         assert!(matches!(
             Registry::from_batch(&bad_id),
@@ -672,20 +675,6 @@ mod tests {
 
     #[test]
     fn the_first_bad_row_decides_the_error() {
-        let cols = |ids: Vec<&str>, keys: Vec<&str>, numbers: Vec<u64>| -> RecordBatch {
-            let n = numbers.len();
-            RecordBatch::try_new(
-                registry_schema(),
-                vec![
-                    Arc::new(StringArray::from(keys)),
-                    Arc::new(StringArray::from(ids)),
-                    Arc::new(UInt64Array::from(numbers)),
-                    Arc::new(UInt32Array::from(vec![0; n])),
-                    Arc::new(UInt64Array::from(vec![10; n])),
-                ],
-            )
-            .unwrap()
-        };
         // A clash in row 1 comes before the inconsistent row 2.
         let clash_first = cols(
             vec!["P00000001", "P00000002", "P00000009"],
