@@ -37,7 +37,8 @@ pub struct RunOptions {
 
 /// How the match stage ran, for the summary.
 pub struct MatchSummary {
-    /// Where the model came from: `trained`, `previous period YYYY-MM`, or a file.
+    /// Where the model came from: `trained on this period`, `kept from YYYY-MM`,
+    /// or the file given with `--model`.
     pub model: String,
     /// `full` or `incremental`.
     pub mode: &'static str,
@@ -236,6 +237,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         tracing::debug!(step = *step, ms = took.as_millis() as u64, "match step");
     }
     let reuse = &linkage.reuse;
+    let incremental = reuse.incremental && reuse.fallback.is_none();
     if let Some(why) = &reuse.fallback {
         tracing::warn!(
             reason = why.as_str(),
@@ -247,7 +249,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         pairs = linkage.stats.pairs_scored,
         linked = linkage.stats.pairs_linked,
         clusters = linkage.stats.clusters,
-        incremental = reuse.incremental && reuse.fallback.is_none(),
+        incremental,
         pairs_reused = reuse.pairs_reused,
         pairs_compared = reuse.pairs_compared,
         records_changed = reuse.records_changed,
@@ -255,11 +257,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     );
     let matching = MatchSummary {
         model: model_source,
-        mode: if reuse.incremental && reuse.fallback.is_none() {
-            "incremental"
-        } else {
-            "full"
-        },
+        mode: if incremental { "incremental" } else { "full" },
         fallback: reuse.fallback.clone(),
         records_changed: reuse.records_changed,
         pairs_reused: reuse.pairs_reused,
