@@ -377,7 +377,7 @@ mod tests {
             transform_value(value, rules, &k).map(|v| v.to_string())
         };
         let texts = [
-            r#"{"person_id":"P00000001","record_count":1,"sources":["disability"],"name":"尹梦芳","id_number":"350821198508072286","id_valid":true,"birth_date":"1985-08-07","gender":"F","age":40,"county":null,"schools":[],"aid_total":0.0,"flags":[]}"#,
+            r#"{"person_id":"P00000001","record_count":1,"sources":["disability"],"name":"张伟","id_number":"11010519491231002X","id_valid":true,"birth_date":"1949-12-31","gender":"F","age":76,"county":null,"schools":[],"aid_total":0.0,"flags":[]}"#,
             r#"{"person_id":"P1","flag":"multi_enrollment","since":"2026-02","evidence":["enrollment:830971","enrollment:831056"],"details":"{\"schools\":[\"海州市\",\"花溪县\"],\"birth_date\":\"2012-03-05\"}","evidence_digest":"0d6c57"}"#,
             r#"{"record":"000051e0a3167d48cff3","source":"subsidy","person_id":"P00594391"}"#,
             r#"{ "school" : "a\"b\u0041" , "aid_total": 1e3, "age": -0, "grade": [1, 2], "sources": ["x", "y\n"] }"#,
