@@ -112,6 +112,15 @@ pub enum PublishError {
         /// Hash of the file now.
         found: String,
     },
+    /// A staged period was used again after one of its steps failed (that
+    /// error was returned by an earlier call).
+    #[error(
+        "publishing period {period} failed at an earlier step, reported then; this stage takes no more work and publishes nothing"
+    )]
+    StageFailed {
+        /// The period.
+        period: String,
+    },
     /// A simulated crash (tests only).
     #[error("simulated crash at {0}")]
     SimulatedCrash(&'static str),

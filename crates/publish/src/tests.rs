@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+mod stage;
+
 fn key(seed: &str) -> PseudonymKey {
     PseudonymKey::from_bytes(
         format!("{seed}-0123456789abcdef0123456789abcdef").as_bytes(),

@@ -1,5 +1,8 @@
 //! Publishing one period: stage everything, then swap it in with one rename.
 //!
+//! [`crate::PeriodStage`] writes the files into staging as the tables
+//! arrive; [`publish`] hands it a whole [`PeriodOutput`] at once.
+//!
 //! Every file of the period is written into `DIR/.staging-YYYY-MM-<pid>/`
 //! and synced; then the folder is renamed onto `DIR/periods/YYYY-MM`. When
 //! the period already exists it is first renamed aside to `.old-…` and
@@ -14,18 +17,17 @@ use crate::fsio::{
     link, make_dir, sha256_hex, sync_dir, write_file,
 };
 use crate::layout::{
-    ANALYST, MANIFEST, OLD_PREFIX, PERIODS, REGISTRY, REPLACED, RESTRICTED, RUN, STAGING_PREFIX,
-    period_dir, registry_path, valid_name,
+    ANALYST, MANIFEST, OLD_PREFIX, PERIODS, REGISTRY, REPLACED, RESTRICTED, RUN, period_dir,
+    registry_path,
 };
 use crate::manifest::{
     Alias, AnalystTierEntry, InputEntry, MANIFEST_FORMAT, Manifest, OutputEntry, Tier,
 };
 use crate::parquet_io::{encode_into, encode_view_into};
-use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_aggregates, analyst_view, policy};
+use crate::stage::PeriodStage;
+use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_view};
 use aidlink_vocab::{CivilDate, Period};
 use arrow_array::RecordBatch;
-use rayon::prelude::*;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -96,7 +98,7 @@ pub(crate) enum FailPoint {
     AfterNewMovedIn,
 }
 
-fn failpoint(
+pub(crate) fn failpoint(
     active: Option<FailPoint>,
     here: FailPoint,
     name: &'static str,
@@ -117,7 +119,8 @@ fn failpoint(
 /// also reachable as `DIR/registry/YYYY-MM.parquet`.
 ///
 /// If the caller does not hold the folder's lock ([`crate::lock`]), publish
-/// takes it for its own duration.
+/// takes it for its own duration. This is a [`PeriodStage`] given every
+/// table at once; the files and manifest are the same.
 pub fn publish(
     out_dir: &Path,
     output: &PeriodOutput,
@@ -134,35 +137,23 @@ pub(crate) fn publish_with_failpoint(
     key: Option<&PseudonymKey>,
     fail: Option<FailPoint>,
 ) -> Result<PublishReport, PublishError> {
-    check_output(output)?;
-    if key.is_none() && privacy.require_key {
-        return Err(PublishError::NoKey);
+    let mut stage = PeriodStage::begin_with_failpoint(out_dir, output.period, privacy, key, fail)?;
+    for (name, batch) in &output.tables {
+        stage.table(name, batch.clone())?;
     }
-    let _guard = if crate::lock::held_here(out_dir) {
-        None
-    } else {
-        Some(crate::lock::lock(out_dir)?)
-    };
-
-    let staging = out_dir.join(format!(
-        "{STAGING_PREFIX}{}-{}",
-        output.period,
-        std::process::id()
-    ));
-    let result = stage_and_swap(out_dir, &staging, output, privacy, key, fail);
-    if let Err(e) = &result
-        && !matches!(e, PublishError::SimulatedCrash(_))
-    {
-        // A real error (disk full, bad table) leaves nothing half-made
-        // behind; a simulated crash leaves what a crash would.
-        let _ = std::fs::remove_dir_all(&staging);
+    for (name, bytes) in &output.files {
+        stage.file(name, bytes.clone())?;
     }
-    result
+    stage.finish(
+        output.inputs.clone(),
+        output.config_sha256.clone(),
+        output.tool_version.clone(),
+    )
 }
 
 /// File names at the period root and in `analyst/` that aidlink writes
 /// itself; a table or file of these names would overwrite them.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     MANIFEST,
     RUN,
     RESTRICTED,
@@ -173,182 +164,68 @@ const RESERVED: &[&str] = &[
     "flags_by_county.parquet",
 ];
 
-fn check_output(output: &PeriodOutput) -> Result<(), PublishError> {
-    let mut seen: BTreeSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
-    let names = output
-        .tables
-        .iter()
-        .map(|(n, _)| n.clone())
-        .chain(output.files.iter().map(|(n, _)| n.clone()));
-    for (i, name) in names.enumerate() {
-        let stem = if i < output.tables.len() {
-            format!("{name}.parquet")
-        } else {
-            name.clone()
-        };
-        if !valid_name(&name) {
-            return Err(PublishError::BadName { name });
-        }
-        if !seen.insert(stem) {
-            return Err(PublishError::DuplicateName { name });
-        }
-    }
-    for input in &output.inputs {
-        if input.rows_accepted + input.rows_rejected != input.rows_read {
-            return Err(PublishError::RowAccounting {
-                source_name: input.source.clone(),
-                read: input.rows_read,
-                accepted: input.rows_accepted,
-                rejected: input.rows_rejected,
-            });
-        }
-    }
-    Ok(())
+/// A stage whose files are all written, ready for its manifest and swap.
+pub(crate) struct Sealed<'a> {
+    pub(crate) out_dir: &'a Path,
+    pub(crate) staging: &'a Path,
+    pub(crate) period: Period,
+    /// The pseudonym key's fingerprint, when there is a key.
+    pub(crate) key_id: Option<String>,
+    pub(crate) min_cell_count: u64,
+    /// Table names, in the order they were handed over.
+    pub(crate) tables: &'a [String],
+    /// Entries of the non-table restricted files.
+    pub(crate) files: Vec<OutputEntry>,
+    /// Entries of the table files of both tiers.
+    pub(crate) outputs: Vec<OutputEntry>,
+    pub(crate) timings: Vec<(String, Duration)>,
+    pub(crate) restricted_only: Vec<String>,
+    pub(crate) dropped_by_default: Vec<String>,
+    pub(crate) inputs: Vec<InputEntry>,
+    pub(crate) config_sha256: String,
+    pub(crate) tool_version: String,
+    pub(crate) fail: Option<FailPoint>,
 }
 
-fn stage_and_swap(
-    out_dir: &Path,
-    staging: &Path,
-    output: &PeriodOutput,
-    privacy: &PrivacySettings,
-    key: Option<&PseudonymKey>,
-    fail: Option<FailPoint>,
-) -> Result<PublishReport, PublishError> {
-    let period = output.period;
-    // A staging folder of this very process can only be left from an earlier
-    // failed attempt; start clean.
-    if staging.exists() {
-        std::fs::remove_dir_all(staging)
-            .map_err(io("cannot remove stale staging folder", staging))?;
-    }
-    make_dir(staging, SHARED_DIR_MODE)?;
-    let restricted = staging.join(RESTRICTED);
-    make_dir(&restricted, RESTRICTED_DIR_MODE)?;
-    let mut outputs = Vec::new();
+/// Links, syncs, writes the manifest and `run.json`, and swaps the staged
+/// period in.
+pub(crate) fn seal(staged: Sealed<'_>) -> Result<PublishReport, PublishError> {
+    let Sealed {
+        out_dir,
+        staging,
+        period,
+        key_id,
+        min_cell_count,
+        tables,
+        files,
+        mut outputs,
+        mut timings,
+        restricted_only,
+        dropped_by_default,
+        mut inputs,
+        config_sha256,
+        tool_version,
+        fail,
+    } = staged;
+    let analyst_written = key_id.is_some();
+
+    // A root link of the same name for every restricted file.
     let mut aliases = Vec::new();
-    let mut timings = Vec::new();
-
-    // Which tables get an analyst form, and what the policy drops unasked.
-    let mut restricted_only = Vec::new();
-    let mut dropped_by_default = Vec::new();
-    let analyst = staging.join(ANALYST);
-    if let Some(_key) = key {
-        make_dir(&analyst, SHARED_DIR_MODE)?;
-        for (name, batch) in &output.tables {
-            if !policy::has_analyst_form(name) {
-                restricted_only.push(name.clone());
-                continue;
-            }
-            for column in policy::undecided_columns(name, &batch.schema()) {
-                dropped_by_default.push(format!("{name}.{column}"));
-            }
-        }
-    }
-
-    // Every table file of both tiers is one task, the aggregates another;
-    // they run in parallel (and each encodes its row groups' columns in
-    // parallel), and their entries are kept in task order. The analyst
-    // view of a table is made row group by row group as it is encoded.
-    let mut jobs: Vec<Job<'_>> = output
-        .tables
-        .iter()
-        .map(|(name, batch)| Job::Table {
-            name,
-            batch,
-            key: None,
-        })
-        .collect();
-    if let Some(key) = key {
-        jobs.extend(
-            output
-                .tables
-                .iter()
-                .filter(|(name, _)| policy::has_analyst_form(name))
-                .map(|(name, batch)| Job::Table {
-                    name,
-                    batch,
-                    key: Some(key),
-                }),
-        );
-        jobs.push(Job::Aggregates);
-    }
-    let done: Vec<Result<Vec<(OutputEntry, Duration)>, PublishError>> = jobs
-        .par_iter()
-        .enumerate()
-        .map(|(i, job)| {
-            let t = Instant::now();
-            let entries = match *job {
-                Job::Table { name, batch, key } => {
-                    let tier = if key.is_some() {
-                        Tier::Analyst
-                    } else {
-                        Tier::Restricted
-                    };
-                    vec![write_table(staging, name, batch, key, period, tier)?]
-                }
-                Job::Aggregates => {
-                    let aggregates = analyst_aggregates(&output.tables, privacy.min_cell_count)
-                        .map_err(|source| PublishError::Privacy {
-                            table: "aggregates".into(),
-                            error: source,
-                        })?;
-                    // Aggregates count persons; they are built from the real
-                    // person numbers and hold none, so they need no view.
-                    aggregates
-                        .iter()
-                        .map(|(name, batch)| {
-                            write_table(staging, name, batch, None, period, Tier::Analyst)
-                        })
-                        .collect::<Result<Vec<_>, _>>()?
-                }
-            };
-            // A test stops here, as if the process died with one table
-            // written and the others on their way.
-            if i == 0 {
-                failpoint(fail, FailPoint::AfterFirstTable, "after first table")?;
-            }
-            let took = t.elapsed();
-            Ok(entries.into_iter().map(|e| (e, took)).collect())
-        })
-        .collect();
-    for (job, entries) in jobs.iter().zip(done) {
-        for (entry, took) in entries? {
-            let step = match job {
-                Job::Aggregates => format!("aggregates {}", entry.path),
-                Job::Table { .. } => entry.path.clone(),
-            };
-            timings.push((step, took));
-            outputs.push(entry);
-        }
-    }
-
-    // The restricted tier's other files, and a root link of the same name
-    // for every restricted file.
-    for (name, _) in &output.tables {
+    for name in tables {
         aliases.push(alias(staging, &format!("{name}.parquet"))?);
     }
-    for (name, bytes) in &output.files {
-        let rel = format!("{RESTRICTED}/{name}");
-        write_file(&staging.join(&rel), bytes, RESTRICTED_FILE_MODE)?;
-        outputs.push(OutputEntry {
-            bytes: bytes.len() as u64,
-            path: rel,
-            rows: None,
-            sha256: sha256_hex(bytes),
-            table: name.clone(),
-            tier: Tier::Restricted,
-        });
-        aliases.push(alias(staging, name)?);
+    for entry in files {
+        aliases.push(alias(staging, &entry.table)?);
+        outputs.push(entry);
     }
     // Each file was synced as it was closed; the folders' entries once.
     let t = Instant::now();
-    sync_dir(&restricted)?;
-    let skipped_because = match key {
-        None => Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string()),
-        Some(_) => {
-            sync_dir(&analyst)?;
-            None
-        }
+    sync_dir(&staging.join(RESTRICTED))?;
+    let skipped_because = if analyst_written {
+        sync_dir(&staging.join(ANALYST))?;
+        None
+    } else {
+        Some("no pseudonym key configured ([privacy] key_file or key_env)".to_string())
     };
 
     // Earlier manifests of this period, carried forward.
@@ -361,25 +238,23 @@ fn stage_and_swap(
     failpoint(fail, FailPoint::BeforeManifest, "before manifest")?;
 
     aliases.sort_by(|a, b| a.path.cmp(&b.path));
+    inputs.sort_by(|a, b| (&a.source, &a.path).cmp(&(&b.source, &b.path)));
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let mut manifest = Manifest {
         aliases,
         analyst_tier: AnalystTierEntry {
-            key_id: key.map(|k| k.key_id().to_string()),
-            min_cell_count: privacy.min_cell_count,
+            key_id,
+            min_cell_count,
             skipped_because: skipped_because.clone(),
-            written: key.is_some(),
+            written: analyst_written,
         },
-        config_sha256: output.config_sha256.clone(),
+        config_sha256,
         format: MANIFEST_FORMAT,
-        inputs: {
-            let mut v = output.inputs.clone();
-            v.sort_by(|a, b| (&a.source, &a.path).cmp(&(&b.source, &b.path)));
-            v
-        },
+        inputs,
         outputs: Vec::new(),
         period: period.to_string(),
         replaces: None,
-        tool_version: output.tool_version.clone(),
+        tool_version,
     };
     // Decide whether this replaces the published manifest: compare the
     // content without history and `replaces`, which a rerun inherits.
@@ -387,7 +262,6 @@ fn stage_and_swap(
         Some(prev) => {
             let mut new_core = manifest.clone();
             new_core.outputs = outputs.clone();
-            new_core.outputs.sort_by(|a, b| a.path.cmp(&b.path));
             let mut old_core = prev.manifest.clone();
             old_core.outputs.retain(|o| o.tier != Tier::History);
             old_core.replaces = None;
@@ -423,7 +297,7 @@ fn stage_and_swap(
     write_file(&staging.join(MANIFEST), &manifest_bytes, SHARED_FILE_MODE)?;
     write_file(
         &staging.join(RUN),
-        &run_record(period, &output.tool_version, &manifest_sha256),
+        &run_record(period, &manifest.tool_version, &manifest_sha256),
         SHARED_FILE_MODE,
     )?;
     sync_dir(staging)?;
@@ -432,13 +306,17 @@ fn stage_and_swap(
 
     let t = Instant::now();
     swap(out_dir, staging, &target, period, fail)?;
-    link_registry(out_dir, period, output)?;
+    // The registry link names a path, not a file, so a later republish of
+    // the period is seen through it without touching it.
+    if tables.iter().any(|n| n == "registry") {
+        ensure_registry_link(out_dir, period)?;
+    }
     timings.push(("swap".to_string(), t.elapsed()));
 
     Ok(PublishReport {
         period,
         period_dir: target,
-        analyst_tier: key.is_some(),
+        analyst_tier: analyst_written,
         analyst_skipped_because: skipped_because,
         restricted_only,
         dropped_by_default,
@@ -450,21 +328,9 @@ fn stage_and_swap(
     })
 }
 
-/// One task of staging: a table file of either tier, or the aggregates.
-enum Job<'a> {
-    /// A table; with a key, its analyst form.
-    Table {
-        name: &'a str,
-        batch: &'a RecordBatch,
-        key: Option<&'a PseudonymKey>,
-    },
-    /// The analyst tier's aggregate tables.
-    Aggregates,
-}
-
 /// Encodes and writes one table into `restricted/` or, with a key, its
 /// analyst view into `analyst/`; returns its manifest entry.
-fn write_table(
+pub(crate) fn write_table(
     staging: &Path,
     table: &str,
     batch: &RecordBatch,
@@ -582,20 +448,6 @@ fn swap(
         sync_dir(&periods)?;
     }
     sync_dir(out_dir)
-}
-
-/// Makes `DIR/registry/YYYY-MM.parquet` point at the period's registry.
-/// The link names a path, not a file, so a later republish of the period is
-/// seen through it without touching it.
-fn link_registry(
-    out_dir: &Path,
-    period: Period,
-    output: &PeriodOutput,
-) -> Result<(), PublishError> {
-    if !output.tables.iter().any(|(n, _)| n == "registry") {
-        return Ok(());
-    }
-    ensure_registry_link(out_dir, period)
 }
 
 /// Creates `DIR/registry/YYYY-MM.parquet` when it is missing (a crash can
