@@ -214,6 +214,15 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     drop(record_parts);
     let rejects = arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)
         .exit(Exit::Internal)?;
+    drop(reject_parts);
+
+    // Publishing is staged: each table is handed over as soon as it is
+    // final, encoded in the background while the next stages compute, and
+    // freed once written; `finish` swaps the whole period in at once.
+    let mut stage =
+        aidlink_publish::PeriodStage::begin(&opts.out, opts.period, &privacy, key.as_ref())
+            .exit(Exit::Output)?;
+    stage.table("rejects", rejects).exit(Exit::Output)?;
 
     // Match records into persons: with the previous period's model and
     // match state when there is one, so only what changed is compared.
@@ -255,6 +264,10 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         records_changed = reuse.records_changed,
         "matched"
     );
+    let model_json = serde_json::to_vec_pretty(&linkage.model).exit(Exit::Internal)?;
+    stage.file("model.json", model_json).exit(Exit::Output)?;
+    stage.table("links", linkage.links).exit(Exit::Output)?;
+    stage.table(MATCH_STATE, linkage.state).exit(Exit::Output)?;
     let matching = MatchSummary {
         model: model_source,
         mode: if incremental { "incremental" } else { "full" },
@@ -276,7 +289,11 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let t = Instant::now();
     let keys = aidlink_registry::record_keys(&records);
     let assignment = aidlink_registry::assign(prev_registry.as_ref(), &keys, &linkage.cluster);
+    drop(linkage.cluster);
     info!(ms = t.elapsed().as_millis() as u64, "person ids assigned");
+    stage
+        .table("registry", assignment.registry.to_batch())
+        .exit(Exit::Output)?;
 
     // Flag persons.
     let t = Instant::now();
@@ -304,6 +321,20 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     // its evidence that is stable when source rows are renumbered.
     let flags = aidlink_flag::stabilize(&flagged.flags, prev_flags.as_ref(), &records, &keys)
         .exit(Exit::Internal)?;
+    drop(keys);
+    // The records are final once the flags are: hand them over with their
+    // persons, and hand over the persons and flags too, which the delta
+    // below only reads.
+    let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
+    drop((records, assignment.person_ids));
+    stage.table("records", records_out).exit(Exit::Output)?;
+    let mut flags_by_kind = BTreeMap::new();
+    count_strings(&flags, "flag", &mut flags_by_kind);
+    let persons = flagged.persons.num_rows();
+    stage
+        .table("persons", flagged.persons.clone())
+        .exit(Exit::Output)?;
+    stage.table("flags", flags.clone()).exit(Exit::Output)?;
     // The diff alone is dropped as soon as the events are added to it, so
     // `combine_owned` below can extend its buffers instead of copying them.
     let person_delta = {
@@ -319,7 +350,10 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         aidlink_delta::with_events(&changes, &assignment.events, previous, opts.period)
             .exit(Exit::Internal)?
     };
-    drop(prev_persons);
+    drop((prev_persons, flagged));
+    stage
+        .table("person_events", assignment.events)
+        .exit(Exit::Output)?;
     let flag_delta = aidlink_delta::diff(
         "flag",
         &["person_id", "flag"],
@@ -329,7 +363,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         opts.period,
     )
     .exit(Exit::Internal)?;
-    drop((prev_flags, keys));
+    drop((prev_flags, flags));
     let link_delta = aidlink_delta::link_delta(
         prev_registry.as_ref(),
         &assignment.registry,
@@ -337,41 +371,25 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         opts.period,
     )
     .exit(Exit::Internal)?;
-    drop(prev_registry);
+    drop((prev_registry, assignment.registry));
     let delta = aidlink_delta::combine_owned(vec![person_delta, flag_delta, link_delta])
         .exit(Exit::Internal)?;
 
     info!(ms = t.elapsed().as_millis() as u64, "changes computed");
-    let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
-    let model_json = serde_json::to_vec_pretty(&linkage.model).exit(Exit::Internal)?;
-
-    let mut flags_by_kind = BTreeMap::new();
-    count_strings(&flags, "flag", &mut flags_by_kind);
     let mut changes = BTreeMap::new();
     count_strings(&delta, "change_type", &mut changes);
-    let persons = flagged.persons.num_rows();
+    stage.table("delta", delta).exit(Exit::Output)?;
 
-    let output = aidlink_publish::PeriodOutput {
-        period: opts.period,
-        tables: vec![
-            ("records".into(), records_out),
-            ("persons".into(), flagged.persons),
-            ("flags".into(), flags),
-            ("rejects".into(), rejects),
-            ("links".into(), linkage.links),
-            ("delta".into(), delta),
-            ("person_events".into(), assignment.events),
-            ("registry".into(), assignment.registry.to_batch()),
-            (MATCH_STATE.into(), linkage.state),
-        ],
-        files: vec![("model.json".into(), model_json)],
-        inputs,
-        config_sha256: sha256_hex(config.text.as_bytes()),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    // What remains of publishing: wait for the tables still being written,
+    // then the aggregates, the manifest and the swap.
     let t = Instant::now();
-    let report =
-        aidlink_publish::publish(&opts.out, &output, &privacy, key.as_ref()).exit(Exit::Output)?;
+    let report = stage
+        .finish(
+            inputs,
+            sha256_hex(config.text.as_bytes()),
+            env!("CARGO_PKG_VERSION").to_string(),
+        )
+        .exit(Exit::Output)?;
     for (step, took) in &report.timings {
         tracing::debug!(
             step = step.as_str(),
