@@ -13,13 +13,15 @@
 //! (or `OUT none 2026-01` for a first period)
 //! (OUT a published output folder, read only). `--repeat N` runs the steps N
 //! times and reports each step's fastest run; `--no-check` skips the
-//! comparison.
+//! comparison. The steps use the Arrow forms (`record_key_array`,
+//! `assign_array`); `--strings` times the `String` forms (`record_keys`,
+//! `assign`) instead.
 
 // A development tool over local files it trusts; a failed unwrap is bad input.
 #![allow(clippy::unwrap_used)]
 
 use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
-use aidlink_registry::{Registry, assign, record_keys};
+use aidlink_registry::{Registry, assign, assign_array, record_key_array, record_keys};
 use arrow_array::{Array, RecordBatch, StringArray};
 use std::collections::HashMap;
 use std::path::Path;
@@ -56,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let out = Path::new(&args[1]);
     let check = !args.iter().any(|a| a == "--no-check");
+    let strings_api = args.iter().any(|a| a == "--strings");
     let repeat: usize = match args.iter().position(|a| a == "--repeat") {
         Some(i) => args.get(i + 1).ok_or("--repeat N")?.parse()?,
         None => 1,
@@ -109,20 +112,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last = None;
     for _ in 0..repeat {
         drop(last.take());
-        let t = start();
-        let keys = record_keys(&records);
-        keep(0, t);
-        let t = start();
-        let prev = Registry::from_batch(&prev_batch)?;
-        keep(1, t);
-        let t = start();
-        let assignment = assign((!first).then_some(&prev), &keys, &cluster);
-        keep(2, t);
-        drop((keys, prev));
-        let t = start();
-        let registry = assignment.registry.to_batch();
-        keep(3, t);
-        last = Some((assignment, registry));
+        // Either form gives the person IDs as an array, to be compared.
+        let (ids, registry, events) = if strings_api {
+            let t = start();
+            let keys = record_keys(&records);
+            keep(0, t);
+            let t = start();
+            let prev = Registry::from_batch(&prev_batch)?;
+            keep(1, t);
+            let t = start();
+            let assignment = assign((!first).then_some(&prev), &keys, &cluster);
+            keep(2, t);
+            drop((keys, prev));
+            let t = start();
+            let registry = assignment.registry.to_batch();
+            keep(3, t);
+            let ids = StringArray::from_iter_values(&assignment.person_ids);
+            (ids, registry, assignment.events)
+        } else {
+            let t = start();
+            let keys = record_key_array(&records);
+            keep(0, t);
+            let t = start();
+            let prev = Registry::from_batch(&prev_batch)?;
+            keep(1, t);
+            let t = start();
+            let assignment = assign_array((!first).then_some(&prev), &keys, &cluster);
+            keep(2, t);
+            drop((keys, prev));
+            let t = start();
+            let registry = assignment.registry.to_batch();
+            keep(3, t);
+            (assignment.person_ids, registry, assignment.events)
+        };
+        last = Some((ids, registry, events));
     }
     drop(prev_batch);
     let (mut total, mut total_cpu) = (0.0, 0.0);
@@ -137,20 +160,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         loaded_peak,
         status_kib("VmHWM") as f64 / 1024.0
     );
-    let (assignment, registry) = last.ok_or("no run")?;
+    let (ids, registry, events) = last.ok_or("no run")?;
 
     if check {
         let want = read_parquet(&table(&args[3], "registry"))?;
         println!("registry identical:    {}", same_columns(&registry, &want));
-        let ids_same = assignment.person_ids.len() == published_ids.len()
-            && assignment
-                .person_ids
-                .iter()
-                .enumerate()
-                .all(|(r, id)| published_ids.value(r) == id);
+        let ids_same = ids.null_count() == 0 && ids.to_data() == published_ids.to_data();
         println!("person_ids identical:  {ids_same}");
-        let events = read_parquet(&table(&args[3], "person_events"))?;
-        let events_same = same_columns(&assignment.events, &events);
+        let want_events = read_parquet(&table(&args[3], "person_events"))?;
+        let events_same = same_columns(&events, &want_events);
         println!("events identical:      {events_same}");
     }
     Ok(())

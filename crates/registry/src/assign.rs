@@ -13,11 +13,12 @@
 //! hash (`place`), and from there on rows, clusters and persons are integer
 //! indices in flat arrays, grouped by counting rather than by maps.
 
+use crate::keys::KeyList;
 use crate::place::{self, NONE, Placed, entry_of_place};
-use crate::table::{Registry, build_batch, events_schema, write_person_id};
+use crate::table::{Registry, build_batch, events_schema, person_id_array, write_person_id};
+use crate::text_array::{build_fixed, build_texts, from_parts, text_offset};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
-use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -55,10 +56,14 @@ impl EventKind {
 }
 
 /// The persons of a period.
+///
+/// [`assign`] gives the person IDs as a `Vec<String>`, [`assign_array`] as
+/// one Arrow string array (`Assignment<StringArray>`), the column the
+/// records table publishes, without a heap block per record.
 #[derive(Clone, Debug)]
-pub struct Assignment {
+pub struct Assignment<Ids = Vec<String>> {
     /// One person ID per record, in record order (`P00000042`).
-    pub person_ids: Vec<String>,
+    pub person_ids: Ids,
     /// The registry to keep for the next period.
     pub registry: Registry,
     /// The period's person events, a table of [`events_schema`], sorted by
@@ -128,6 +133,37 @@ pub fn assign(previous: Option<&Registry>, keys: &[String], cluster: &[u32]) -> 
     assign_with(previous, keys, cluster, &AssignOptions::default())
 }
 
+/// [`assign`] of keys in one Arrow string array ([`crate::record_key_array`]),
+/// giving the person IDs as one too: the same persons, registry and events,
+/// without a `String` per record on either side.
+pub fn assign_array(
+    previous: Option<&Registry>,
+    keys: &StringArray,
+    cluster: &[u32],
+) -> Assignment<StringArray> {
+    assign_array_with(previous, keys, cluster, &AssignOptions::default())
+}
+
+/// [`assign_with`] of keys in one Arrow string array, giving the person IDs
+/// as one too (see [`assign_array`]). A null key reads as the empty key.
+///
+/// # Panics
+///
+/// As [`assign_with`].
+pub fn assign_array_with(
+    previous: Option<&Registry>,
+    keys: &StringArray,
+    cluster: &[u32],
+    options: &AssignOptions,
+) -> Assignment<StringArray> {
+    let a = assign_numbers(previous, KeyList::Array(keys), cluster, options);
+    Assignment {
+        person_ids: person_id_array(&a.person_ids),
+        registry: a.registry,
+        events: a.events,
+    }
+}
+
 /// Assigns person numbers to this period's clusters.
 ///
 /// `keys` are the records' keys ([`crate::record_keys`]), `cluster` the
@@ -146,6 +182,30 @@ pub fn assign_with(
     cluster: &[u32],
     options: &AssignOptions,
 ) -> Assignment {
+    let a = assign_numbers(previous, KeyList::Strings(keys), cluster, options);
+    let person_ids = a
+        .person_ids
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .map(|p| {
+            let mut buf = [0u8; 28];
+            write_person_id(p, &mut buf).to_string()
+        })
+        .collect();
+    Assignment {
+        person_ids,
+        registry: a.registry,
+        events: a.events,
+    }
+}
+
+/// The rule of [`assign_with`], giving each record's person number.
+fn assign_numbers(
+    previous: Option<&Registry>,
+    keys: KeyList,
+    cluster: &[u32],
+    options: &AssignOptions,
+) -> Assignment<Vec<u64>> {
     assert_eq!(
         keys.len(),
         cluster.len(),
@@ -155,6 +215,13 @@ pub fn assign_with(
     let previous = previous.unwrap_or(&empty);
     let n = keys.len();
     assert!(n < 1 << 31, "fewer than 2^31 records per period");
+    // With no previous keys (the first period) every cluster is new: one
+    // sort of the keys decides everything, unless keys repeat.
+    if previous.is_empty()
+        && let Some(first) = crate::first::first_period(keys, cluster, previous.next_number())
+    {
+        return first;
+    }
 
     // Each row's place in key order and its previous entry, found by hash
     // (see `place`); everything after compares places, not texts.
@@ -446,16 +513,8 @@ pub fn assign_with(
         UInt32Array::from(new_absent),
         next_number,
     );
-    let person_ids = person_numbers
-        .into_par_iter()
-        .with_min_len(1 << 12)
-        .map(|p| {
-            let mut buf = [0u8; 28];
-            write_person_id(p, &mut buf).to_string()
-        })
-        .collect();
     Assignment {
-        person_ids,
+        person_ids: person_numbers,
         registry,
         events: events_batch(&events),
     }
@@ -472,7 +531,7 @@ const NEW_ROW: u32 = 1 << 31;
 /// # Panics
 ///
 /// When the texts exceed the 2 GiB an Arrow string array can hold.
-fn gather_keys(previous: &StringArray, keys: &[String], sources: &[u32]) -> StringArray {
+fn gather_keys(previous: &StringArray, keys: KeyList, sources: &[u32]) -> StringArray {
     let prev_offsets = previous.value_offsets();
     let prev_values = previous.value_data();
     let mut offsets: Vec<i32> = Vec::with_capacity(sources.len() + 1);
@@ -481,7 +540,7 @@ fn gather_keys(previous: &StringArray, keys: &[String], sources: &[u32]) -> Stri
         .iter()
         .map(|s| match s & NEW_ROW {
             0 => (prev_offsets[*s as usize + 1] - prev_offsets[*s as usize]) as usize,
-            _ => keys[(s & !NEW_ROW) as usize].len(),
+            _ => keys.get((s & !NEW_ROW) as usize).len(),
         })
         .sum();
     let mut values: Vec<u8> = Vec::with_capacity(bytes);
@@ -489,7 +548,7 @@ fn gather_keys(previous: &StringArray, keys: &[String], sources: &[u32]) -> Stri
     while at < sources.len() {
         let s = sources[at];
         if s & NEW_ROW != 0 {
-            values.extend_from_slice(keys[(s & !NEW_ROW) as usize].as_bytes());
+            values.extend_from_slice(keys.get((s & !NEW_ROW) as usize).as_bytes());
             offsets.push(text_offset(values.len()));
             at += 1;
             continue;
@@ -510,15 +569,7 @@ fn gather_keys(previous: &StringArray, keys: &[String], sources: &[u32]) -> Stri
         );
         at += len;
     }
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    StringArray::new(offsets, Buffer::from_vec(values), None)
-}
-
-/// A byte offset of an Arrow string array.
-fn text_offset(len: usize) -> i32 {
-    // Past 2 GiB of text no Arrow string array can hold the keys.
-    #[allow(clippy::expect_used)]
-    i32::try_from(len).expect("record keys fit an Arrow string array (2 GiB)")
+    from_parts(offsets, values)
 }
 
 /// The previous registry's persons by an index that orders them as their
@@ -593,7 +644,7 @@ impl Persons {
 }
 
 /// Cluster indices made dense, `0..count` in the order of their values.
-fn dense_clusters(cluster: &[u32]) -> (Vec<u32>, usize) {
+pub(crate) fn dense_clusters(cluster: &[u32]) -> (Vec<u32>, usize) {
     let n = cluster.len();
     let hi = cluster.par_iter().copied().max().unwrap_or(0) as usize;
     // A table over the values when they are not much more than the rows,
@@ -662,6 +713,47 @@ fn group<T: Copy + Default>(
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The events of a first period: `count` new persons numbered from
+/// `first`, of `sizes[i]` records each; the table [`events_batch`] writes
+/// for them, its texts written in parallel.
+pub(crate) fn new_events_batch(first: u64, sizes: &[u32]) -> RecordBatch {
+    let n = sizes.len();
+    let kind = build_fixed(n, 3, |_, slot| slot.copy_from_slice(b"new"));
+    let numbers: Vec<u64> = (0..n as u64).into_par_iter().map(|i| first + i).collect();
+    let person = person_id_array(&numbers);
+    drop(numbers);
+    // The detail `Event::write_detail` writes for a new person; most
+    // persons have a few records, whose texts are written once here.
+    let detail_of = |k: usize| {
+        let event = Event {
+            kind: EventKind::New,
+            person: 0,
+            other: None,
+            records: k,
+            total: 0,
+        };
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = event.write_detail(&mut text);
+        text
+    };
+    let common: Vec<String> = (0..64).map(detail_of).collect();
+    let detail = build_texts(n, 24, |i, out| {
+        let k = sizes[i] as usize;
+        match common.get(k) {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => out.extend_from_slice(detail_of(k).as_bytes()),
+        }
+    });
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(kind),
+        Arc::new(person),
+        Arc::new(StringArray::new_null(n)),
+        Arc::new(detail),
+    ];
+    build_batch(events_schema(), columns)
 }
 
 fn events_batch(events: &[Event]) -> RecordBatch {

@@ -19,12 +19,17 @@
 //! [`RecordBatch`]: arrow_array::RecordBatch
 
 mod assign;
+mod first;
 mod keys;
+mod order;
 mod place;
 mod table;
+mod text_array;
 
-pub use assign::{AssignOptions, Assignment, EventKind, assign, assign_with};
-pub use keys::record_keys;
+pub use assign::{
+    AssignOptions, Assignment, EventKind, assign, assign_array, assign_array_with, assign_with,
+};
+pub use keys::{record_key_array, record_keys};
 pub use table::{
     ABSENT_PERIODS, DETAIL, EVENT, NEXT_PERSON_NUMBER, NEXT_PERSON_NUMBER_METADATA,
     OTHER_PERSON_ID, PERSON_ID, PERSON_NUMBER, RECORD_KEY, Registry, RegistryError, events_schema,

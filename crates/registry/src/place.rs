@@ -8,6 +8,7 @@
 //! registry's keys by a binary search. A place is a `u64` whose order is the
 //! keys' text order, so everything after compares integers.
 
+use crate::keys::KeyList;
 use aidlink_vocab::sort_by_text;
 use arrow_array::{Array, StringArray};
 use rayon::prelude::*;
@@ -86,6 +87,61 @@ pub(crate) fn hashed<'t>(n: usize, text: impl Fn(usize) -> &'t str + Sync) -> Ve
     sort_hashes(h)
 }
 
+/// The indices of texts whose hashes are equal, in groups of two or more
+/// (each in ascending order, groups in no order that matters): every group
+/// of equal texts is within one of them.
+///
+/// Each task hashes a run of the texts into buckets by the hashes' top bits
+/// (a counting sort of its own), and each bucket is then gathered from every
+/// task and sorted on its own: two parallel passes, where one sort of all
+/// pairs would move them through one thread's scatter.
+pub(crate) fn same_hashes<'t>(n: usize, text: impl Fn(usize) -> &'t str + Sync) -> Vec<Vec<usize>> {
+    const BITS: u32 = 10;
+    const PER_TASK: usize = 1 << 16;
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    // Each task's bucket starts and its `(hash, index)` pairs by bucket.
+    type Bucketed = (Vec<usize>, Vec<(u64, u32)>);
+    let tasks: Vec<Bucketed> = (0..n.div_ceil(PER_TASK))
+        .into_par_iter()
+        .map(|t| {
+            let rows = t * PER_TASK..((t + 1) * PER_TASK).min(n);
+            let hashes: Vec<u64> = rows.clone().map(|i| text_hash(text(i))).collect();
+            let mut starts = vec![0usize; (1 << BITS) + 1];
+            for h in &hashes {
+                starts[bucket(*h) + 1] += 1;
+            }
+            for b in 0..1 << BITS {
+                starts[b + 1] += starts[b];
+            }
+            let mut at = starts.clone();
+            let mut out = vec![(0u64, 0u32); hashes.len()];
+            for (h, i) in hashes.iter().zip(rows) {
+                let slot = &mut at[bucket(*h)];
+                out[*slot] = (*h, i as u32);
+                *slot += 1;
+            }
+            (starts, out)
+        })
+        .collect();
+    (0..1usize << BITS)
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let mut items: Vec<(u64, u32)> = tasks
+                .iter()
+                .flat_map(|(starts, out)| &out[starts[b]..starts[b + 1]])
+                .copied()
+                .collect();
+            items.sort_unstable();
+            let groups: Vec<Vec<usize>> = items
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|run| run.len() > 1)
+                .map(|run| run.iter().map(|(_, i)| *i as usize).collect())
+                .collect();
+            groups
+        })
+        .collect()
+}
+
 /// Sorts `(hash, index)` pairs. Hashes are spread evenly, so one pass puts
 /// them in buckets by their top bits, and each bucket, small enough for the
 /// cache, is sorted on its own, the buckets in parallel: cheaper than a
@@ -129,13 +185,13 @@ fn sort_hashes(mut items: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
 /// # Panics
 ///
 /// When there are 2^31 keys or more on either side.
-pub(crate) fn place(previous: &StringArray, keys: &[String]) -> Placed {
+pub(crate) fn place(previous: &StringArray, keys: KeyList) -> Placed {
     let (n, m) = (keys.len(), previous.len());
     assert!(
         n < 1 << 31 && m < 1 << 31,
         "fewer than 2^31 record keys per period"
     );
-    let key = |r: usize| keys[r].as_str();
+    let key = |r: usize| keys.get(r);
     let old = |i: usize| previous.value(i);
     // With no previous keys there is nothing to find.
     let (cur, prev) = if m == 0 {
@@ -338,7 +394,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let placed = place(&previous, &keys);
+        let placed = place(&previous, KeyList::Strings(&keys));
         assert!(!placed.repeated);
         let rows: Vec<u32> = placed.by_key.iter().map(|(_, r)| *r).collect();
         assert_eq!(rows, [2, 4, 5, 3, 1, 6, 0]);
@@ -353,7 +409,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let placed = place(&previous, &keys);
+        let placed = place(&previous, KeyList::Strings(&keys));
         assert!(placed.repeated);
         let places = places_by_row(&placed, keys.len());
         let none = NONE;
@@ -389,7 +445,7 @@ mod tests {
     fn an_empty_registry_places_by_text_alone() {
         let previous = StringArray::from(Vec::<&str>::new());
         let keys: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
-        let placed = place(&previous, &keys);
+        let placed = place(&previous, KeyList::Strings(&keys));
         let places = places_by_row(&placed, keys.len());
         assert_eq!(places[0], places[2]);
         assert!(places[1] < places[0]);
@@ -407,6 +463,37 @@ mod tests {
         let prev = [(5, 0), (5, 1), (5, 2), (7, 3)];
         let got = join(&cur, &prev, &|r| keys[r], &|i| olds[i]);
         assert_eq!(got, [(0, 2), (1, 0), (2, 3)]);
+    }
+
+    #[test]
+    fn same_hashes_groups_equal_texts() {
+        // Texts repeated 1, 2 or 3 times over more rows than one task holds.
+        let texts: Vec<String> = (0..200_000u32)
+            .map(|i| format!("k{}", if i % 7 == 0 { i / 2 } else { i }))
+            .collect();
+        let mut groups = same_hashes(texts.len(), |i| texts[i].as_str());
+        for g in &mut groups {
+            assert!(g.len() > 1 && g.is_sorted());
+            // Distinct texts may share a hash; equal ones always do.
+            let first = g[0];
+            g.retain(|i| texts[*i] == texts[first]);
+        }
+        groups.retain(|g| g.len() > 1);
+        groups.sort();
+        let mut want: Vec<Vec<usize>> = Vec::new();
+        let mut first: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, t) in texts.iter().enumerate() {
+            match first.get(t.as_str()) {
+                Some(at) => want[*at].push(i),
+                None => {
+                    first.insert(t, want.len());
+                    want.push(vec![i]);
+                }
+            }
+        }
+        want.retain(|g| g.len() > 1);
+        want.sort();
+        assert_eq!(groups, want);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 // A test: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use aidlink_registry::{AssignOptions, Assignment, Registry, assign_with, registry_schema};
+use aidlink_registry::{
+    AssignOptions, Assignment, Registry, assign_array_with, assign_with, registry_schema,
+};
 use arrow_array::{Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -217,6 +219,24 @@ fn outcome(a: &Assignment) -> Outcome {
     }
 }
 
+/// Checks that [`assign_array_with`] gives what `assign_with` gave.
+fn same_as_array(
+    got: &Assignment,
+    prev: &Registry,
+    keys: &[String],
+    cluster: &[u32],
+    options: &AssignOptions,
+) {
+    let array = StringArray::from_iter_values(keys);
+    let a = assign_array_with(Some(prev), &array, cluster, options);
+    assert_eq!(a.person_ids.null_count(), 0);
+    let ids: Vec<&str> = a.person_ids.iter().map(Option::unwrap).collect();
+    assert_eq!(ids, got.person_ids);
+    assert_eq!(a.registry, got.registry);
+    assert_eq!(a.registry.to_batch(), got.registry.to_batch());
+    assert_eq!(a.events, got.events);
+}
+
 /// A small deterministic random source (xorshift64*).
 struct Rng(u64);
 
@@ -299,6 +319,7 @@ fn assign_follows_the_rule_period_after_period() {
             let want = reference(&prev, &keys, &cluster, keep);
             let got = assign_with(Some(&prev), &keys, &cluster, &options);
             assert_eq!(outcome(&got), want, "city {city} period {period}");
+            same_as_array(&got, &prev, &keys, &cluster, &options);
             prev = got.registry;
         }
     }
@@ -342,6 +363,9 @@ fn large_periods_follow_the_rule_on_any_number_of_threads() {
         })
     };
     let (first, second) = run(1);
+    let options = AssignOptions::default();
+    same_as_array(&first, &Registry::new(), &keys1, &cluster1, &options);
+    same_as_array(&second, &first.registry, &keys2, &cluster2, &options);
     assert_eq!(
         outcome(&first),
         reference(&Registry::new(), &keys1, &cluster1, 12)
