@@ -102,6 +102,25 @@ impl RowKeys {
     }
 }
 
+/// Notes row keys `keys` (sorted, distinct) of one row under rule `r` in
+/// that row's `any`, `multi` and per-rule `tags` entries, as
+/// [`RowKeys::note`] does key after key.
+pub(crate) fn note_sorted(
+    (any, multi, tags): (&mut u32, &mut u32, &mut [u32]),
+    r: usize,
+    keys: &[u64],
+) {
+    let bit = 1u32 << r.min(31);
+    for &key in keys {
+        if *any & bit == 0 {
+            *any |= bit;
+            tags[r] = tag(key);
+        } else {
+            *multi |= bit;
+        }
+    }
+}
+
 /// The tag of a key: its high 32 bits.
 fn tag(key: u64) -> u32 {
     (key >> 32) as u32

@@ -99,25 +99,39 @@ fn key_rule_pairs(
     stats: &mut RuleStats,
     (row_keys, r): (&mut crate::incremental::RowKeys, usize),
 ) -> Vec<u64> {
-    let mut entries: Vec<(u64, u32)> = (0..rows.div_ceil(CHUNK))
-        .into_par_iter()
-        .flat_map_iter(|c| {
+    // Each row's keys are noted in its row keys while they are at hand, in
+    // parallel over chunks of rows (noting them from the sorted entries
+    // would be a serial pass jumping across the whole table).
+    let slots = row_keys.slots;
+    let mut entries: Vec<(u64, u32)> = row_keys
+        .any
+        .par_chunks_mut(CHUNK)
+        .zip(row_keys.multi.par_chunks_mut(CHUNK))
+        .zip(row_keys.tags.par_chunks_mut(CHUNK * slots))
+        .enumerate()
+        .flat_map_iter(|(c, ((any, multi), tags))| {
             let mut out = Vec::new();
             let mut keys = Vec::new();
-            for i in c * CHUNK..((c + 1) * CHUNK).min(rows) {
+            for (k, i) in (c * CHUNK..((c + 1) * CHUNK).min(rows)).enumerate() {
                 keys.clear();
                 cols.keys(&rule.parts, i, &mut keys);
                 keys.sort_unstable();
                 keys.dedup();
+                crate::incremental::note_sorted(
+                    (
+                        &mut any[k],
+                        &mut multi[k],
+                        &mut tags[k * slots..(k + 1) * slots],
+                    ),
+                    r,
+                    &keys,
+                );
                 out.extend(keys.iter().map(|&k| (k, i as u32)));
             }
             out.into_iter()
         })
         .collect();
     entries.par_sort_unstable();
-    for &(k, i) in &entries {
-        row_keys.note(i as usize, r, k);
-    }
     sort_dedup(pairs_of_blocks(&entries, cap, stats))
 }
 
@@ -155,8 +169,26 @@ impl CodeSet {
 
     /// Whether `c` is in the set.
     pub(crate) fn contains(&self, c: u64) -> bool {
+        self.position(c).is_some()
+    }
+
+    /// The rank of `c` among the members, when it is one.
+    pub(crate) fn position(&self, c: u64) -> Option<usize> {
         let b = Self::slot(c, self.shift);
-        self.bits[b / 64] & (1 << (b % 64)) != 0 && self.sorted.binary_search(&c).is_ok()
+        if self.bits[b / 64] & (1 << (b % 64)) == 0 {
+            return None;
+        }
+        self.sorted.binary_search(&c).ok()
+    }
+
+    /// Members.
+    pub(crate) fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// The member of rank `k` (below [`CodeSet::len`]).
+    pub(crate) fn get(&self, k: usize) -> u64 {
+        self.sorted[k]
     }
 }
 
@@ -191,16 +223,18 @@ pub(crate) fn one_edit_pairs(
     // Every pair of this rule has an ID whose check fails (two check-valid
     // IDs are never one typing error apart), so only the rows whose ID
     // fails or is a neighbour of one that fails take part: a few thousand
-    // at a million students, found by two passes without sorting every ID.
-    let failing: Vec<(u64, u32)> = row_codes(cols, rows, |d, i, out| {
-        if !id_code::check_ok(d) {
-            out.push((id_code::code(d), i));
-        }
+    // at a million students. Every row's IDs are read and coded once, in
+    // row order; the later passes filter those codes, not the texts.
+    let codes: Vec<(u64, u32, bool)> = row_codes(cols, rows, |d, i, out| {
+        out.push((id_code::code(d), i, id_code::check_ok(d)));
     });
-    for &(_, i) in &failing {
-        failing_rows[i as usize] = true;
+    let mut failed: Vec<u64> = Vec::new();
+    for &(c, i, ok) in &codes {
+        if !ok {
+            failing_rows[i as usize] = true;
+            failed.push(c);
+        }
     }
-    let mut failed: Vec<u64> = failing.iter().map(|x| x.0).collect();
     failed.par_sort_unstable();
     failed.dedup();
     let mut wanted: Vec<u64> = failed
@@ -211,12 +245,13 @@ pub(crate) fn one_edit_pairs(
     wanted.dedup();
     let wanted = CodeSet::new(wanted);
     // Distinct IDs first: neighbours are listed once per ID, not per record.
-    let mut by_id: Vec<(u64, u32)> = row_codes(cols, rows, |d, i, out| {
-        let c = id_code::code(d);
-        if wanted.contains(c) {
-            out.push((c, i));
-        }
-    });
+    let mut by_id: Vec<(u64, u32)> = codes
+        .par_iter()
+        .filter(|x| wanted.contains(x.0))
+        .map(|x| (x.0, x.1))
+        .collect();
+    drop(codes);
+    drop(wanted);
     by_id.par_sort_unstable();
     by_id.dedup();
     let mut distinct: Vec<u64> = Vec::new();
@@ -231,30 +266,23 @@ pub(crate) fn one_edit_pairs(
     // Two check-valid IDs are never one substitution or one adjacent
     // transposition apart (GB 11643's weights see to that), so every such
     // pair has an ID whose check fails. Each of those few IDs lists its
-    // neighbours (about 190 codes), and one sorted merge with the distinct
-    // IDs finds the ones that exist.
-    let mut neighbours: Vec<(u64, u32)> = distinct
-        .par_iter()
-        .enumerate()
-        .filter(|&(_, &c)| !id_code::check_ok(&id_code::decode(c)))
-        .flat_map_iter(|(d, &c)| {
-            id_code::neighbours(c)
+    // neighbours (about 190 codes), and each neighbour is looked up among
+    // the distinct IDs (a set small enough to stay in cache).
+    let present = CodeSet::new(distinct);
+    let id_pairs: Vec<u64> = (0..present.len())
+        .into_par_iter()
+        .filter(|&d| !id_code::check_ok(&id_code::decode(present.get(d))))
+        .flat_map_iter(|d| {
+            let present = &present;
+            id_code::neighbours(present.get(d))
                 .into_iter()
-                .map(move |n| (n, d as u32))
+                .filter_map(move |n| present.position(n))
+                .map(move |k| {
+                    let (a, b) = ((d as u32).min(k as u32), (d as u32).max(k as u32));
+                    (u64::from(a) << 32) | u64::from(b)
+                })
         })
         .collect();
-    neighbours.par_sort_unstable();
-    let mut id_pairs = Vec::new();
-    let mut k = 0;
-    for &(code, from) in &neighbours {
-        while k < distinct.len() && distinct[k] < code {
-            k += 1;
-        }
-        if k < distinct.len() && distinct[k] == code {
-            let (a, b) = (from.min(k as u32), from.max(k as u32));
-            id_pairs.push((u64::from(a) << 32) | u64::from(b));
-        }
-    }
     let id_pairs = sort_dedup(id_pairs);
     let out: Vec<u64> = id_pairs
         .par_iter()
@@ -273,6 +301,84 @@ pub(crate) fn one_edit_pairs(
     sort_dedup(out)
 }
 
+/// Distinct pairs and, for each, the mask of the rules that proposed it.
+type Merged = (Vec<(u32, u32)>, Vec<u32>);
+
+/// Parts the rules' pair lists are cut into to be merged in parallel.
+const MERGE_PARTS: usize = 64;
+
+/// Merges the rules' pair lists (each sorted and unique, list `r` from rule
+/// `r`) into the sorted distinct pairs with the mask of the rules that
+/// proposed each. The pair range is cut at quantiles of the longest list
+/// and each part is merged on its own: the same result as sorting all
+/// lists together, without sorting what is already sorted.
+fn merge_rule_pairs(lists: &[Vec<u64>]) -> Merged {
+    let longest = lists
+        .iter()
+        .map(Vec::as_slice)
+        .max_by_key(|l| l.len())
+        .unwrap_or(&[]);
+    let mut bounds: Vec<u64> = (1..MERGE_PARTS)
+        .filter_map(|k| longest.get(k * longest.len() / MERGE_PARTS).copied())
+        .collect();
+    bounds.dedup();
+    let parts: Vec<Merged> = (0..=bounds.len())
+        .into_par_iter()
+        .map(|k| {
+            let lo = if k == 0 { None } else { Some(bounds[k - 1]) };
+            let hi = bounds.get(k).copied();
+            let slices: Vec<&[u64]> = lists
+                .iter()
+                .map(|l| {
+                    let s = lo.map_or(0, |lo| l.partition_point(|&p| p < lo));
+                    let e = hi.map_or(l.len(), |hi| l.partition_point(|&p| p < hi));
+                    &l[s..e]
+                })
+                .collect();
+            merge_sorted(&slices)
+        })
+        .collect();
+    let total = parts.iter().map(|p| p.0.len()).sum();
+    let mut pairs = Vec::with_capacity(total);
+    let mut masks = Vec::with_capacity(total);
+    for (p, m) in parts {
+        pairs.extend_from_slice(&p);
+        masks.extend_from_slice(&m);
+    }
+    (pairs, masks)
+}
+
+/// Merges sorted unique lists (list `r` from rule `r`) into distinct pairs
+/// and rule masks.
+fn merge_sorted(slices: &[&[u64]]) -> Merged {
+    let mut at = vec![0usize; slices.len()];
+    let mut pairs = Vec::new();
+    let mut masks = Vec::new();
+    loop {
+        let mut next: Option<u64> = None;
+        for (s, &k) in slices.iter().zip(&at) {
+            if let Some(&p) = s.get(k)
+                && next.is_none_or(|n| p < n)
+            {
+                next = Some(p);
+            }
+        }
+        let Some(p) = next else {
+            break;
+        };
+        let mut mask = 0u32;
+        for (r, (s, k)) in slices.iter().zip(at.iter_mut()).enumerate() {
+            if s.get(*k) == Some(&p) {
+                mask |= 1u32 << r.min(31);
+                *k += 1;
+            }
+        }
+        pairs.push(((p >> 32) as u32, (p & 0xffff_ffff) as u32));
+        masks.push(mask);
+    }
+    (pairs, masks)
+}
+
 /// Generates the candidate pairs of `rows` records under `rules`; blocks
 /// with more than `cap` records are skipped.
 pub fn candidates(
@@ -282,7 +388,7 @@ pub fn candidates(
     cap: usize,
 ) -> Candidates {
     let mut per_rule = Vec::with_capacity(rules.len());
-    let mut all: Vec<(u64, u32)> = Vec::new();
+    let mut lists: Vec<Vec<u64>> = Vec::with_capacity(rules.len());
     let mut row_keys = crate::incremental::RowKeys::new(rows, rules.len());
     for (r, rule) in rules.iter().enumerate() {
         let mut stats = RuleStats {
@@ -295,29 +401,76 @@ pub fn candidates(
             key_rule_pairs(cols, rule, rows, cap, &mut stats, (&mut row_keys, r))
         };
         stats.pairs = pairs.len() as u64;
-        let bit = 1u32 << r.min(31);
-        all.extend(pairs.into_iter().map(|p| (p, bit)));
+        lists.push(pairs);
         per_rule.push(stats);
     }
-    all.par_sort_unstable();
-    let mut pairs = Vec::with_capacity(all.len());
-    let mut masks: Vec<u32> = Vec::with_capacity(all.len());
-    let mut last = None;
-    for (p, bit) in all {
-        if last == Some(p) {
-            if let Some(m) = masks.last_mut() {
-                *m |= bit;
-            }
-        } else {
-            pairs.push(((p >> 32) as u32, (p & 0xffff_ffff) as u32));
-            masks.push(bit);
-            last = Some(p);
-        }
-    }
+    let (pairs, masks) = merge_rule_pairs(&lists);
     Candidates {
         pairs,
         rules: masks,
         per_rule,
         row_keys,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_rule_lists_gives_what_sorting_them_together_gives() {
+        // Three overlapping lists long enough to be cut into many parts.
+        let mut state = 1u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        let lists: Vec<Vec<u64>> = [5000, 300, 2000]
+            .iter()
+            .map(|&n| {
+                let v: Vec<u64> = (0..n)
+                    .map(|_| pack(next() as u32 % 500, next() as u32 % 500))
+                    .collect();
+                sort_dedup(v)
+            })
+            .collect();
+        let mut all: Vec<(u64, u32)> = lists
+            .iter()
+            .enumerate()
+            .flat_map(|(r, l)| l.iter().map(move |&p| (p, 1u32 << r)))
+            .collect();
+        all.sort_unstable();
+        let (mut pairs, mut masks) = (Vec::new(), Vec::<u32>::new());
+        for (p, bit) in all {
+            let pair = ((p >> 32) as u32, (p & 0xffff_ffff) as u32);
+            if pairs.last() == Some(&pair) {
+                *masks.last_mut().unwrap() |= bit;
+            } else {
+                pairs.push(pair);
+                masks.push(bit);
+            }
+        }
+        assert_eq!(merge_rule_pairs(&lists), (pairs, masks));
+        assert_eq!(merge_rule_pairs(&[]), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn noting_a_rows_sorted_keys_is_noting_them_one_by_one() {
+        let keys = [3u64 << 32, 5 << 32, 9 << 32];
+        for (r, n) in [(0usize, 1usize), (1, 3), (2, 0)] {
+            let mut one = crate::incremental::RowKeys::new(1, 3);
+            for &k in &keys[..n] {
+                one.note(0, r, k);
+            }
+            let mut all = crate::incremental::RowKeys::new(1, 3);
+            crate::incremental::note_sorted(
+                (&mut all.any[0], &mut all.multi[0], &mut all.tags[..]),
+                r,
+                &keys[..n],
+            );
+            assert_eq!(one, all);
+        }
     }
 }

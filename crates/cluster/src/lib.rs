@@ -21,6 +21,7 @@
 //!
 //! It does no IO.
 
+use rayon::prelude::*;
 use std::cmp::Ordering;
 
 /// A linked pair of rows with its match weight.
@@ -95,11 +96,24 @@ impl UnionFind {
     /// Dense set index per element, numbered by first appearance.
     pub fn dense(&mut self) -> (Vec<u32>, u32) {
         let n = self.parent.len();
+        // Roots are found in parallel without compressing paths (reading
+        // the forest only); numbering them by first appearance is one
+        // sequential pass.
+        let parent = &self.parent;
+        let roots: Vec<u32> = (0..n as u32)
+            .into_par_iter()
+            .map(|mut x| {
+                while parent[x as usize] != x {
+                    x = parent[x as usize];
+                }
+                x
+            })
+            .collect();
         let mut index = vec![u32::MAX; n];
         let mut out = Vec::with_capacity(n);
         let mut next = 0u32;
-        for x in 0..n as u32 {
-            let r = self.find(x) as usize;
+        for &r in &roots {
+            let r = r as usize;
             if index[r] == u32::MAX {
                 index[r] = next;
                 next += 1;
@@ -114,8 +128,10 @@ impl UnionFind {
 /// that would join two different values of `trusted_id` (one per row; `None`
 /// for a row without a trusted ID).
 pub fn cluster(n: usize, edges: &[Edge], trusted_id: &[Option<u64>]) -> Clustering {
+    // The order is total (no two edges have the same rows), so an unstable
+    // parallel sort gives one result whatever the thread count.
     let mut order: Vec<Edge> = edges.to_vec();
-    order.sort_unstable_by(|x, y| {
+    order.par_sort_unstable_by(|x, y| {
         y.weight
             .total_cmp(&x.weight)
             .then(x.left.cmp(&y.left))
@@ -123,6 +139,7 @@ pub fn cluster(n: usize, edges: &[Edge], trusted_id: &[Option<u64>]) -> Clusteri
     });
     let mut uf = UnionFind::new(n);
     let mut id: Vec<Option<u64>> = (0..n)
+        .into_par_iter()
         .map(|i| trusted_id.get(i).copied().flatten())
         .collect();
     let (mut merges, mut refused) = (0u64, 0u64);

@@ -63,50 +63,72 @@ fn dict_type(key: DataType) -> DataType {
     DataType::Dictionary(Box::new(key), Box::new(DataType::Utf8))
 }
 
+/// Rows per parallel chunk when coding the sources.
+const ROW_CHUNK: usize = 1 << 16;
+
 /// Builds the links table for `records`.
 pub fn build(records: &RecordBatch, t: LinkTable<'_>) -> Result<RecordBatch, MatchError> {
     let source = aidlink_block::columns::utf8(records, schema::SOURCE)?;
     let source_row = aidlink_block::columns::uint64(records, schema::SOURCE_ROW)?;
     // Sources as a dictionary over the distinct names, in name order. Rows
     // come grouped by source, so each row is first compared with the
-    // previous row's name: one text comparison per row, not a map lookup.
-    let mut names: Vec<&str> = Vec::new();
-    let mut last: Option<&str> = None;
-    for i in 0..records.num_rows() {
-        let v = source.value(i);
-        if last != Some(v) {
-            if let Err(k) = names.binary_search(&v) {
-                names.insert(k, v);
+    // previous row's name: one text comparison per row, not a map lookup,
+    // in parallel chunks of rows.
+    let rows = records.num_rows();
+    let chunks: Vec<std::ops::Range<usize>> = (0..rows.div_ceil(ROW_CHUNK))
+        .map(|c| c * ROW_CHUNK..((c + 1) * ROW_CHUNK).min(rows))
+        .collect();
+    let mut names: Vec<&str> = chunks
+        .par_iter()
+        .flat_map_iter(|range| {
+            let mut seen: Vec<&str> = Vec::new();
+            for i in range.clone() {
+                let v = source.value(i);
+                if seen.last() != Some(&v) {
+                    seen.push(v);
+                }
             }
-            last = Some(v);
-        }
-    }
-    let mut source_code: Vec<u16> = Vec::with_capacity(records.num_rows());
-    let mut last: Option<(&str, u16)> = None;
-    for i in 0..records.num_rows() {
-        let v = source.value(i);
-        let code = match last {
-            Some((name, code)) if name == v => code,
-            _ => {
-                let code = names.binary_search(&v).unwrap_or(0) as u16;
-                last = Some((v, code));
-                code
+            seen
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let source_code: Vec<u16> = chunks
+        .par_iter()
+        .flat_map_iter(|range| {
+            let mut out = Vec::with_capacity(range.len());
+            let mut last: Option<(&str, u16)> = None;
+            for i in range.clone() {
+                let v = source.value(i);
+                let code = match last {
+                    Some((name, code)) if name == v => code,
+                    _ => {
+                        let code = names.binary_search(&v).unwrap_or(0) as u16;
+                        last = Some((v, code));
+                        code
+                    }
+                };
+                out.push(code);
             }
-        };
-        source_code.push(code);
-    }
+            out
+        })
+        .collect();
     let source_values: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    let (l, r): (Vec<u32>, Vec<u32>) = t.pairs.iter().copied().unzip();
-    let left_source = dict_u16(
-        l.iter().map(|&i| source_code[i as usize]).collect(),
-        source_values.clone(),
-    )?;
-    let right_source = dict_u16(
-        r.iter().map(|&i| source_code[i as usize]).collect(),
-        source_values,
-    )?;
-    let left_row = UInt64Array::from_iter_values(l.iter().map(|&i| source_row.value(i as usize)));
-    let right_row = UInt64Array::from_iter_values(r.iter().map(|&i| source_row.value(i as usize)));
+    let l: Vec<u32> = t.pairs.par_iter().map(|p| p.0).collect();
+    let r: Vec<u32> = t.pairs.par_iter().map(|p| p.1).collect();
+    let codes_of =
+        |side: &[u32]| -> Vec<u16> { side.par_iter().map(|&i| source_code[i as usize]).collect() };
+    let rows_of = |side: &[u32]| -> UInt64Array {
+        let v: Vec<u64> = side
+            .par_iter()
+            .map(|&i| source_row.value(i as usize))
+            .collect();
+        UInt64Array::from(v)
+    };
+    let left_source = dict_u16(codes_of(&l), source_values.clone())?;
+    let right_source = dict_u16(codes_of(&r), source_values)?;
+    let left_row = rows_of(&l);
+    let right_row = rows_of(&r);
     // Rule sets as a dictionary over the distinct masks.
     let mut masks: Vec<u32> = t.rule_masks.to_vec();
     masks.par_sort_unstable();

@@ -178,6 +178,44 @@ fn blocked_comparisons(cmp: &Comparator, rule: &aidlink_block::BlockingRule) -> 
         .collect()
 }
 
+/// Pairs per parallel chunk when counting each rule's patterns.
+const COUNT_CHUNK: usize = 1 << 16;
+
+/// For each of `rules` rules, how many of its pairs (those whose mask has
+/// its bit) have each of `patterns` patterns, `pattern_of[p]` being pair
+/// `p`'s.
+fn rule_pattern_counts(
+    pattern_of: &[u32],
+    masks: &[u32],
+    rules: usize,
+    patterns: usize,
+) -> Vec<Vec<u64>> {
+    let bits: Vec<u32> = (0..rules).map(|b| 1u32 << b.min(31)).collect();
+    let add = |mut a: Vec<Vec<u64>>, b: Vec<Vec<u64>>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            for (s, t) in x.iter_mut().zip(y) {
+                *s += t;
+            }
+        }
+        a
+    };
+    pattern_of
+        .par_chunks(COUNT_CHUNK)
+        .zip(masks.par_chunks(COUNT_CHUNK))
+        .map(|(pats, ms)| {
+            let mut c = vec![vec![0u64; patterns]; rules];
+            for (&p, &mask) in pats.iter().zip(ms) {
+                for (counts, &bit) in c.iter_mut().zip(&bits) {
+                    if mask & bit != 0 {
+                        counts[p as usize] += 1;
+                    }
+                }
+            }
+            c
+        })
+        .reduce(|| vec![vec![0u64; patterns]; rules], add)
+}
+
 /// Trains a model on the candidate pairs of `records`.
 fn train(
     cmp: &Comparator,
@@ -194,7 +232,7 @@ fn train(
     let counts = level_counts(cmp);
     let u = aidlink_score::estimate_u(&rv.levels, &cand.levels, &counts, all_pairs.max(1.0));
     clock.lap("train_u");
-    let patterns = Patterns::count(&cand.levels, cand.width);
+    let (patterns, pattern_of) = Patterns::count_indexed(&cand.levels, cand.width);
     // EM starts from "matches mostly agree" and the random-pair u; it
     // learns u among candidate pairs separately, because candidates agree
     // on their blocking keys far more often than random pairs do.
@@ -229,27 +267,34 @@ fn train(
     let mut m = r.m.clone();
     let mut acc: Vec<Vec<f64>> = counts.iter().map(|&k| vec![0.0; k]).collect();
     let mut mass = vec![0.0f64; counts.len()];
-    for (b, rule) in rules.iter().enumerate() {
-        let bit = 1u32 << b.min(31);
-        let mut levels = Vec::new();
-        for (p, &mask) in masks.iter().enumerate() {
-            if mask & bit != 0 {
-                levels.extend_from_slice(cand.pair(p));
+    // Each rule's patterns are counted from the pairs' pattern indices (one
+    // parallel pass for all rules, integer counts, so the order of adding
+    // does not matter), and the sessions run in parallel; their results
+    // are added up below in rule order, as one after the other would.
+    let per_rule = rule_pattern_counts(&pattern_of, masks, rules.len(), patterns.len());
+    let sessions: Vec<Option<(usize, em::EmResult)>> = per_rule
+        .par_iter()
+        .map(|counts| {
+            let pairs: u64 = counts.iter().sum();
+            if (pairs as usize) < MIN_SESSION_PAIRS {
+                return None;
             }
-        }
-        let pairs = levels.len() / cand.width.max(1);
-        if pairs < MIN_SESSION_PAIRS {
+            let session = em::run(
+                &patterns.subset(counts),
+                r.m.clone(),
+                r.u.clone(),
+                r.lambda,
+                settings.em_max_iterations,
+                settings.em_tolerance,
+            );
+            Some((pairs as usize, session))
+        })
+        .collect();
+    for (rule, session) in rules.iter().zip(sessions) {
+        let Some((pairs, session)) = session else {
             continue;
-        }
+        };
         let blocked = blocked_comparisons(cmp, rule);
-        let session = em::run(
-            &Patterns::count(&levels, cand.width),
-            r.m.clone(),
-            r.u.clone(),
-            r.lambda,
-            settings.em_max_iterations,
-            settings.em_tolerance,
-        );
         stats.em_iterations += session.iterations;
         let w = session.lambda * pairs as f64;
         for c in 0..counts.len() {
@@ -533,11 +578,11 @@ pub fn finish(
     );
     clock.lap("score");
     let probability: Vec<f64> = weights
-        .iter()
+        .par_iter()
         .map(|&w| aidlink_score::probability(w))
         .collect();
     let linked: Vec<bool> = probability
-        .iter()
+        .par_iter()
         .zip(f.decided)
         .map(|(&p, d)| match d {
             Some(r) => r.links(),
@@ -546,7 +591,7 @@ pub fn finish(
         .collect();
     let edges: Vec<Edge> = f
         .pairs
-        .iter()
+        .par_iter()
         .zip(&weights)
         .zip(&linked)
         .filter(|(_, l)| **l)
@@ -574,6 +619,7 @@ pub fn finish(
         .enumerate()
         .map(|(c, comp)| {
             let levels: Vec<u8> = (0..vectors.len())
+                .into_par_iter()
                 .map(|p| vectors.levels[p * width + c])
                 .collect();
             let w: Vec<f32> = (0..vectors.len())

@@ -65,6 +65,49 @@ impl Patterns {
         out
     }
 
+    /// [`Patterns::count`], and the index of each pair's vector among the
+    /// distinct ones.
+    pub fn count_indexed(levels: &[u8], width: usize) -> (Patterns, Vec<u32>) {
+        let p = Patterns::count(levels, width);
+        if p.is_empty() {
+            return (p, Vec::new());
+        }
+        let index = levels
+            .par_chunks(width)
+            .map(|v| {
+                // The distinct vectors are sorted, so a binary search finds each.
+                let (mut lo, mut hi) = (0usize, p.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if p.vector(mid) < v {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo as u32
+            })
+            .collect();
+        (p, index)
+    }
+
+    /// The patterns of a subset of the pairs, given how many of the subset's
+    /// pairs have each vector (`counts[p]` for vector `p`): what
+    /// [`Patterns::count`] gives for the subset's levels, without sorting them.
+    pub fn subset(&self, counts: &[u64]) -> Patterns {
+        let mut out = Patterns {
+            width: self.width,
+            ..Patterns::default()
+        };
+        for (p, &n) in counts.iter().enumerate() {
+            if n > 0 {
+                out.vectors.extend_from_slice(self.vector(p));
+                out.counts.push(n);
+            }
+        }
+        out
+    }
+
     /// Number of distinct vectors.
     pub fn len(&self) -> usize {
         self.counts.len()
@@ -94,5 +137,25 @@ mod tests {
         let wide: Vec<u8> = (0..40).map(|i| (i % 3) as u8).collect();
         let q = Patterns::count(&[wide.clone(), wide].concat(), 20);
         assert_eq!(q.counts.iter().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn indexed_counts_and_subsets_match_counting_afresh() {
+        let levels = [1, 2, 0, 1, 1, 2, 1, 2, 3, 0, 0, 1];
+        let (p, index) = Patterns::count_indexed(&levels, 2);
+        assert_eq!(p, Patterns::count(&levels, 2));
+        for (k, &x) in index.iter().enumerate() {
+            assert_eq!(p.vector(x as usize), &levels[2 * k..2 * k + 2]);
+        }
+        // The subset of pairs 0, 2 and 4: vectors [1, 2], [1, 2], [3, 0].
+        let mut counts = vec![0u64; p.len()];
+        for k in [0, 2, 4] {
+            counts[index[k] as usize] += 1;
+        }
+        let sub: Vec<u8> = [0, 2, 4]
+            .iter()
+            .flat_map(|&k| levels[2 * k..2 * k + 2].to_vec())
+            .collect();
+        assert_eq!(p.subset(&counts), Patterns::count(&sub, 2));
     }
 }
