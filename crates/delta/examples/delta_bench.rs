@@ -10,7 +10,8 @@
 //! of both registries and their `diff`, `combine`); `--path new` (the
 //! default) replaces the link tables and their diff by `link_delta` and
 //! `combine` by `combine_owned`; `--path links` runs both link paths and
-//! asserts that they give the same rows.
+//! asserts that they give the same rows; `--path first` builds month 1 with
+//! the one call `first_period_delta` (month 2 as `new`).
 //!
 //! ```text
 //! cargo build --release -p aidlink-delta --example delta_bench
@@ -31,7 +32,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
-use aidlink_delta::{RECORD, combine, combine_owned, diff, link_delta, link_table, with_events};
+use aidlink_delta::{
+    RECORD, combine, combine_owned, diff, first_period_delta, link_delta, link_table, with_events,
+};
 use aidlink_registry::Registry;
 use aidlink_vocab::Period;
 use arrow_array::{Array, RecordBatch};
@@ -110,7 +113,7 @@ fn main() {
                     .expect("--month 1|2")
             }
             "--check" => check = true,
-            "--path" => path = args.next().expect("--path new|today|links"),
+            "--path" => path = args.next().expect("--path new|today|links|first"),
             "--repeat" => {
                 repeat = args
                     .next()
@@ -118,7 +121,7 @@ fn main() {
                     .expect("--repeat N")
             }
             other => panic!(
-                "unknown argument {other}; use --dir DIR --month 1|2 --path new|today|links --check --repeat N"
+                "unknown argument {other}; use --dir DIR --month 1|2 --path new|today|links|first --check --repeat N"
             ),
         }
     }
@@ -197,7 +200,19 @@ fn main() {
         PEAK.store(base, Ordering::Relaxed);
         let all = Instant::now();
         let cpu_all = cpu_seconds();
-        let delta = {
+        let delta = if path == "first" && prev.is_none() {
+            timed("first_period_delta", || {
+                first_period_delta(
+                    &cur.persons,
+                    &cur.events,
+                    &cur.flags,
+                    &cur.registry,
+                    previous,
+                    period,
+                )
+                .unwrap()
+            })
+        } else {
             let diffed = timed("diff person", || {
                 diff(
                     "person",

@@ -8,7 +8,8 @@
 //! [`crate::value::write_cell`], which remain the reference for every other
 //! type (and which the tests compare against).
 
-use crate::value::{push_json_str, same, write_cell};
+use crate::text::Sink;
+use crate::value::{json_str_len, push_json_str, same, write_cell};
 use aidlink_vocab::CivilDate;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
@@ -78,31 +79,71 @@ impl<'a> Col<'a> {
         self.array().is_null(row)
     }
 
-    /// Appends the JSON of one cell, as [`write_cell`] writes it.
-    pub(crate) fn write(&self, out: &mut String, row: usize) {
-        if self.is_null(row) {
-            out.push_str("null");
-            return;
-        }
+    /// Appends the JSON of one cell, as [`write_cell`] writes it. The null
+    /// check is made on the concrete array (no call through `dyn Array`):
+    /// a first period renders some forty million cells. While the sink is
+    /// only counting, cells whose length is known without rendering them
+    /// are skipped by their length.
+    #[inline]
+    pub(crate) fn write<S: Sink>(&self, out: &mut S, row: usize) {
+        let counting = out.counting();
         match *self {
-            Col::Utf8(a) => push_json_str(out, a.value(row)),
-            Col::Bool(a) => out.push_str(if a.value(row) { "true" } else { "false" }),
-            Col::Int32(a) => push_int(out, a.value(row)),
-            Col::Int64(a) => push_int(out, a.value(row)),
-            Col::UInt32(a) => push_int(out, a.value(row)),
-            Col::UInt64(a) => push_int(out, a.value(row)),
-            Col::Date32(a) => {
-                // A date's text is digits and dashes: nothing to escape.
-                let _ = write!(out, "\"{}\"", CivilDate::from_days(a.value(row)));
-            }
-            Col::Float64(a) => push_float(out, a.value(row)),
+            Col::Utf8(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_json_str(out, a.value(row)),
+            },
+            Col::Bool(a) => out.push_str(match (a.is_null(row), a.value(row)) {
+                (true, _) => "null",
+                (false, true) => "true",
+                (false, false) => "false",
+            }),
+            Col::Int32(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_i64(out, i64::from(a.value(row))),
+            },
+            Col::Int64(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_i64(out, a.value(row)),
+            },
+            Col::UInt32(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_u64(out, u64::from(a.value(row))),
+            },
+            Col::UInt64(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_u64(out, a.value(row)),
+            },
+            Col::Date32(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_date(out, a.value(row)),
+            },
+            Col::Float64(a) => match a.is_null(row) {
+                true => out.push_str("null"),
+                false => push_float(out, a.value(row)),
+            },
             Col::Utf8List(l, items) => {
+                if l.is_null(row) {
+                    out.push_str("null");
+                    return;
+                }
                 let offsets = l.value_offsets();
                 let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-                out.push('[');
+                if counting {
+                    // Brackets, and a comma between items.
+                    let mut len = 2 + (end - start).saturating_sub(1);
+                    for i in start..end {
+                        len += match items.is_null(i) {
+                            true => 4,
+                            false => json_str_len(items.value(i)),
+                        };
+                    }
+                    out.skip(len);
+                    return;
+                }
+                out.push_ascii(b'[');
                 for i in start..end {
                     if i > start {
-                        out.push(',');
+                        out.push_ascii(b',');
                     }
                     if items.is_null(i) {
                         out.push_str("null");
@@ -110,9 +151,14 @@ impl<'a> Col<'a> {
                         push_json_str(out, items.value(i));
                     }
                 }
-                out.push(']');
+                out.push_ascii(b']');
             }
-            Col::Other(a) => write_cell(out, a, row),
+            Col::Other(a) => {
+                // Types our tables do not use: rendered by the reference.
+                let mut text = String::new();
+                write_cell(&mut text, a, row);
+                out.push_str(&text);
+            }
         }
     }
 }
@@ -245,15 +291,79 @@ fn same_texts(
         })
 }
 
-/// Appends an integer's decimal text.
-fn push_int(out: &mut String, v: impl std::fmt::Display) {
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{v}");
+/// Appends an unsigned integer's decimal text.
+#[inline]
+fn push_u64<S: Sink>(out: &mut S, mut v: u64) {
+    if out.counting() {
+        out.skip(v.checked_ilog10().map_or(1, |d| d as usize + 1));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_ascii_bytes(&buf[at..]);
+}
+
+/// Appends a signed integer's decimal text.
+#[inline]
+fn push_i64<S: Sink>(out: &mut S, v: i64) {
+    if v < 0 {
+        out.push_ascii(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Day numbers of 0000-01-01 and 9999-12-31: dates between them are
+/// written as `"YYYY-MM-DD"`, twelve bytes with the quotes.
+const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i32> = -719_528..=2_932_896;
+
+/// Appends a date as a JSON string, `"YYYY-MM-DD"` as `CivilDate` shows it.
+#[inline]
+fn push_date<S: Sink>(out: &mut S, days: i32) {
+    let four_digits = FOUR_DIGIT_YEARS.contains(&days);
+    if four_digits && out.counting() {
+        out.skip(12);
+        return;
+    }
+    let d = CivilDate::from_days(days);
+    match u32::try_from(d.year) {
+        Ok(year) if four_digits && year <= 9999 => {
+            let digit = |v: u32| b'0' + (v % 10) as u8;
+            out.push_ascii_bytes(&[
+                b'"',
+                digit(year / 1000),
+                digit(year / 100),
+                digit(year / 10),
+                digit(year),
+                b'-',
+                digit(d.month / 10),
+                digit(d.month),
+                b'-',
+                digit(d.day / 10),
+                digit(d.day),
+                b'"',
+            ]);
+        }
+        // Years outside 0..=9999 as `CivilDate`'s own text shows them; a
+        // date's text is digits and dashes, nothing to escape.
+        _ => {
+            let mut text = String::with_capacity(16);
+            let _ = write!(text, "\"{d}\"");
+            out.push_str(&text);
+        }
+    }
 }
 
 /// Appends a float as serde_json writes it: its shortest text, or `null`
 /// for NaN and infinities (JSON has neither).
-pub(crate) fn push_float(out: &mut String, v: f64) {
+pub(crate) fn push_float<S: Sink>(out: &mut S, v: f64) {
     if !v.is_finite() {
         out.push_str("null");
         return;
@@ -265,8 +375,9 @@ pub(crate) fn push_float(out: &mut String, v: f64) {
         .write_f64(&mut cursor, v)
         .ok()
         .map(|()| 40 - cursor.len());
-    match written.and_then(|n| std::str::from_utf8(&buf[..n]).ok()) {
-        Some(text) => out.push_str(text),
+    match written {
+        // The formatter writes digits, a sign, a point and an exponent.
+        Some(n) => out.push_ascii_bytes(&buf[..n]),
         None => out.push_str(&serde_json::Value::from(v).to_string()),
     }
 }
@@ -329,7 +440,7 @@ mod tests {
                 Some(0),
                 Some(-800_000),
                 None,
-                Some(0),
+                Some(3_000_000),
             ])),
             Arc::new(Float64Array::from(vec![
                 Some(1e21),
@@ -365,6 +476,41 @@ mod tests {
                 write_cell(&mut reference, array.as_ref(), row);
                 assert_eq!(typed, reference, "{} row {row}", array.data_type());
                 assert_eq!(typed, cell(array.as_ref(), row).to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn four_digit_years_are_the_days_of_years_0_to_9999() {
+        let day = |year, month, day| CivilDate { year, month, day }.to_days();
+        assert_eq!(*FOUR_DIGIT_YEARS.start(), day(0, 1, 1));
+        assert_eq!(*FOUR_DIGIT_YEARS.end(), day(9999, 12, 31));
+        // Both ends and one day beyond each render as the reference does.
+        let ends = [
+            FOUR_DIGIT_YEARS.start() - 1,
+            *FOUR_DIGIT_YEARS.start(),
+            *FOUR_DIGIT_YEARS.end(),
+            FOUR_DIGIT_YEARS.end() + 1,
+        ];
+        let dates = Date32Array::from(ends.to_vec());
+        for row in 0..ends.len() {
+            let (mut typed, mut reference) = (String::new(), String::new());
+            Col::new(&dates).write(&mut typed, row);
+            write_cell(&mut reference, &dates, row);
+            assert_eq!(typed, reference);
+        }
+    }
+
+    #[test]
+    fn counted_lengths_are_the_lengths_written() {
+        for array in columns() {
+            let col = Col::new(array.as_ref());
+            for row in 0..array.len() {
+                let mut text = String::new();
+                col.write(&mut text, row);
+                let mut out = crate::text::Out::counting();
+                col.write(&mut out, row);
+                assert_eq!(out.len(), text.len(), "{} row {row}", array.data_type());
             }
         }
     }

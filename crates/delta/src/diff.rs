@@ -3,12 +3,12 @@
 use crate::DeltaError;
 use crate::column::{Col, mark_differing, same_cell};
 use crate::table::{ChangeType, delta_schema};
-use crate::text::par_text;
+use crate::text::{Sink, par_exact, runs};
 use crate::value::{cell, key_text, supported};
 use aidlink_vocab::Period;
 use aidlink_vocab::TextKey;
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -98,10 +98,10 @@ fn shown_bytes<'s>(side: &'s Side, row: usize) -> impl Iterator<Item = u8> + 's 
 }
 
 /// Appends the key as shown: its values joined by `|`.
-fn write_shown(out: &mut String, side: &Side, row: usize) {
+fn write_shown<S: Sink>(out: &mut S, side: &Side, row: usize) {
     for (i, p) in side.key.iter().enumerate() {
         if i > 0 {
-            out.push('|');
+            out.push_ascii(b'|');
         }
         out.push_str(p.get(row));
     }
@@ -230,26 +230,23 @@ impl<'a> Side<'a> {
 }
 
 /// Appends the row as a JSON object, columns in the diff's column order;
-/// `names` are the columns' names already written as JSON strings.
-fn write_values(out: &mut String, side: &Side, names: &[String], row: usize) {
-    out.push('{');
-    for (i, name) in names.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(name);
-        out.push(':');
+/// `prefixes` are the columns' names already written as JSON strings, with
+/// the comma before each but the first and the colon after each.
+fn write_values<S: Sink>(out: &mut S, side: &Side, prefixes: &[String], row: usize) {
+    out.push_ascii(b'{');
+    for (i, prefix) in prefixes.iter().enumerate() {
+        out.push_str(prefix);
         match &side.cols[i] {
             Some(c) => c.write(out, row),
             None => out.push_str("null"),
         }
     }
-    out.push('}');
+    out.push_ascii(b'}');
 }
 
 /// Appends the text of column `col` (`person_id`, `flag`) and says whether
 /// there is one: null when the side lacks the column or the cell is null.
-fn write_text_of(out: &mut String, side: &Side, col: Option<usize>, row: usize) -> bool {
+fn write_text_of<S: Sink>(out: &mut S, side: &Side, col: Option<usize>, row: usize) -> bool {
     let Some(a) = col.and_then(|c| side.arrays[c]) else {
         return false;
     };
@@ -298,6 +295,356 @@ pub fn diff(
     )
 }
 
+/// A diff's rows in the delta's order, before any column is written: the
+/// two sides, which row of which side each delta row shows, and the lists
+/// of changed columns. [`diff_with`] writes its columns; a first period's
+/// whole delta (`crate::first`) writes them into the combined table's.
+pub(crate) struct Plan<'a> {
+    /// The diff's columns: the current table's, then any only the previous has.
+    columns: Vec<String>,
+    /// The columns' JSON names, as [`write_values`] takes them.
+    prefixes: Vec<String>,
+    cur: Side<'a>,
+    prev: Option<Side<'a>>,
+    /// The delta's rows, in its order.
+    changes: Vec<Change>,
+    /// The changed columns of each update, as indices into `columns`.
+    changed_lists: Vec<Vec<usize>>,
+    person_col: Option<usize>,
+    flag_col: Option<usize>,
+}
+
+impl<'a> Plan<'a> {
+    /// Matches the rows of `previous` and `current` (see [`diff_with`]).
+    pub(crate) fn new(
+        entity: &str,
+        key_columns: &[&str],
+        previous: Option<&'a RecordBatch>,
+        current: &'a RecordBatch,
+        options: &DiffOptions,
+    ) -> Result<Plan<'a>, DeltaError> {
+        if key_columns.is_empty() {
+            return Err(DeltaError::NoKeyColumns {
+                entity: entity.to_string(),
+            });
+        }
+        // Columns in the current table's order, then any only the previous has.
+        let mut columns: Vec<String> = current
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        if let Some(p) = previous {
+            for f in p.schema_ref().fields() {
+                if !columns.contains(f.name()) {
+                    columns.push(f.name().clone());
+                }
+            }
+        }
+        let cur = Side::new(entity, "current", current, key_columns, &columns)?;
+        let prev = previous
+            .map(|p| Side::new(entity, "previous", p, key_columns, &columns))
+            .transpose()?;
+        // Flag evidence as `source:row` moves with the rows of a file; when both
+        // tables carry its stable stand-in, the stand-in is compared instead.
+        let has_digest = |b: &RecordBatch| b.column_by_name(EVIDENCE_DIGEST).is_some();
+        let evidence_stands_in = has_digest(current) && previous.is_none_or(has_digest);
+        // Columns the current table marks as shown but not compared.
+        let marked: Vec<&str> = current
+            .schema_ref()
+            .fields()
+            .iter()
+            .filter(|f| {
+                f.metadata()
+                    .get(aidlink_flag::NOT_COMPARED)
+                    .is_some_and(|v| v == "true")
+            })
+            .map(|f| f.name().as_str())
+            .collect();
+        let compared: Vec<usize> = (0..columns.len())
+            .filter(|i| {
+                let c = columns[*i].as_str();
+                let skipped =
+                    key_columns.contains(&c) || options.ignore.contains(&c) || marked.contains(&c);
+                let stood_in = evidence_stands_in && c == EVIDENCE;
+                !(skipped || stood_in)
+            })
+            .collect();
+        // Each column's name as JSON with what goes before and after it, so a
+        // row's object is written one piece per column.
+        let prefixes: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let sep = if i == 0 { "" } else { "," };
+                format!("{sep}{}:", Value::from(c.as_str()))
+            })
+            .collect();
+        let person_col = columns.iter().position(|c| c == "person_id");
+        let flag_col = columns.iter().position(|c| c == "flag");
+
+        // Unchanged when both sides lack the column or hold the same value.
+        let differs =
+            |p: &Side, r: usize, c: usize, col: usize| match (&p.cols[col], &cur.cols[col]) {
+                (None, None) => false,
+                (Some(a), Some(b)) => !same_cell(a, r, b, c),
+                (Some(a), None) => !a.is_null(r),
+                (None, Some(b)) => !b.is_null(c),
+            };
+        // Both sides in key order: a merge finds inserts, deletes and the rows
+        // present in both, without a hash of every key.
+        let mut changes: Vec<Change> = Vec::new();
+        // Rows in both tables (previous row, current row), with the number of
+        // inserts and deletes before them in key order.
+        let mut both: Vec<(usize, usize, usize)> = Vec::new();
+        let change = |change_type, current, row| Change {
+            change_type,
+            current,
+            row,
+            changed: None,
+        };
+        match &prev {
+            None => changes.extend(
+                cur.sorted
+                    .iter()
+                    .map(|c| change(ChangeType::Insert, true, *c)),
+            ),
+            Some(p) => {
+                let (mut i, mut j) = (0, 0);
+                while i < cur.sorted.len() || j < p.sorted.len() {
+                    let (c, r) = (cur.sorted.get(i), p.sorted.get(j));
+                    let order = match (c, r) {
+                        (Some(c), Some(r)) => key_cmp(&cur, *c, p, *r),
+                        (Some(_), None) => Ordering::Less,
+                        _ => Ordering::Greater,
+                    };
+                    match order {
+                        Ordering::Less => {
+                            changes.push(change(ChangeType::Insert, true, cur.sorted[i]));
+                            i += 1;
+                        }
+                        Ordering::Greater => {
+                            changes.push(change(ChangeType::Delete, false, p.sorted[j]));
+                            j += 1;
+                        }
+                        Ordering::Equal => {
+                            both.push((p.sorted[j], cur.sorted[i], changes.len()));
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let changed_lists: Vec<Vec<usize>> = match &prev {
+            None => Vec::new(),
+            Some(p) => {
+                let found: Vec<(usize, usize, usize, Vec<usize>)> = if compared.len() <= 64 {
+                    // A mask of differing columns per row, column by column
+                    // over chunks of rows.
+                    both.par_chunks(1 << 14)
+                        .flat_map_iter(|chunk| {
+                            let pairs: Vec<(usize, usize)> =
+                                chunk.iter().map(|&(r, c, _)| (r, c)).collect();
+                            let mut masks = vec![0u64; pairs.len()];
+                            for (bit, &col) in compared.iter().enumerate() {
+                                match (&p.cols[col], &cur.cols[col]) {
+                                    (Some(a), Some(b)) => {
+                                        mark_differing(a, b, &pairs, &mut masks, bit as u32)
+                                    }
+                                    _ => {
+                                        for (m, &(r, c)) in masks.iter_mut().zip(&pairs) {
+                                            if differs(p, r, c, col) {
+                                                *m |= 1 << bit;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            chunk
+                                .iter()
+                                .zip(masks)
+                                .filter(|(_, m)| *m != 0)
+                                .map(|(&(r, c, before), m)| {
+                                    let changed: Vec<usize> = compared
+                                        .iter()
+                                        .enumerate()
+                                        .filter(|(bit, _)| m & (1 << bit) != 0)
+                                        .map(|(_, col)| *col)
+                                        .collect();
+                                    (r, c, before, changed)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                } else {
+                    both.par_iter()
+                        .filter_map(|&(r, c, before)| {
+                            let changed: Vec<usize> = compared
+                                .iter()
+                                .copied()
+                                .filter(|col| differs(p, r, c, *col))
+                                .collect();
+                            (!changed.is_empty()).then_some((r, c, before, changed))
+                        })
+                        .collect()
+                };
+                // The updates go between the inserts and deletes where their
+                // keys are, so the rows stay in key order.
+                let single = std::mem::take(&mut changes);
+                changes.reserve(single.len() + 2 * found.len());
+                let mut single = single.into_iter();
+                let mut lists = Vec::with_capacity(found.len());
+                let mut placed = 0;
+                for (r, c, before, changed) in found {
+                    changes.extend(single.by_ref().take(before - placed));
+                    placed = before;
+                    let at = Some(lists.len());
+                    lists.push(changed);
+                    changes.push(Change {
+                        change_type: ChangeType::UpdatePreimage,
+                        current: false,
+                        row: r,
+                        changed: at,
+                    });
+                    changes.push(Change {
+                        change_type: ChangeType::UpdatePostimage,
+                        current: true,
+                        row: c,
+                        changed: at,
+                    });
+                }
+                changes.extend(single);
+                lists
+            }
+        };
+        drop(both);
+
+        // The delta's order (see `sort_batch`): key as shown, change type, then,
+        // for keys that only read the same, the values, person and flag.
+        let side_of = |ch: &Change| -> &Side {
+            match (&prev, ch.current) {
+                (Some(p), false) => p,
+                _ => &cur,
+            }
+        };
+        let text = |ch: &Change, col: Option<usize>| {
+            let mut out = String::new();
+            write_text_of(&mut out, side_of(ch), col, ch.row).then_some(out)
+        };
+        let order = |a: &Change, b: &Change| {
+            shown_cmp(side_of(a), a.row, side_of(b), b.row)
+                .then_with(|| a.change_type.rank().cmp(&b.change_type.rank()))
+                .then_with(|| {
+                    let values = |ch: &Change| {
+                        let mut out = String::new();
+                        write_values(&mut out, side_of(ch), &prefixes, ch.row);
+                        out
+                    };
+                    values(a)
+                        .cmp(&values(b))
+                        .then_with(|| text(a, person_col).cmp(&text(b, person_col)))
+                        .then_with(|| text(a, flag_col).cmp(&text(b, flag_col)))
+                })
+        };
+        // The merge leaves the rows in key order, which is the delta's order
+        // whenever no key's values contain `|` differently (always for one key
+        // column): a linear check then spares the sort.
+        let in_order = changes
+            .par_windows(2)
+            .all(|w| order(&w[0], &w[1]) != Ordering::Greater);
+        if !in_order {
+            changes.par_sort_unstable_by(order);
+        }
+
+        Ok(Plan {
+            columns,
+            prefixes,
+            cur,
+            prev,
+            changes,
+            changed_lists,
+            person_col,
+            flag_col,
+        })
+    }
+
+    /// Rows of the delta.
+    pub(crate) fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether every row is an insert (always so without a previous table).
+    pub(crate) fn all_inserts(&self) -> bool {
+        self.prev.is_none()
+    }
+
+    fn side_of(&self, ch: &Change) -> &Side<'a> {
+        match (&self.prev, ch.current) {
+            (Some(p), false) => p,
+            _ => &self.cur,
+        }
+    }
+
+    /// Writes row `i`'s `values`.
+    #[inline]
+    pub(crate) fn write_values<S: Sink>(&self, i: usize, out: &mut S) {
+        let ch = &self.changes[i];
+        write_values(out, self.side_of(ch), &self.prefixes, ch.row);
+    }
+
+    /// Writes row `i`'s `key`.
+    #[inline]
+    pub(crate) fn write_key<S: Sink>(&self, i: usize, out: &mut S) {
+        let ch = &self.changes[i];
+        write_shown(out, self.side_of(ch), ch.row);
+    }
+
+    /// Writes row `i`'s `person_id`, if it has one.
+    #[inline]
+    pub(crate) fn write_person<S: Sink>(&self, i: usize, out: &mut S) -> bool {
+        let ch = &self.changes[i];
+        write_text_of(out, self.side_of(ch), self.person_col, ch.row)
+    }
+
+    /// Writes row `i`'s `flag`, if it has one.
+    #[inline]
+    pub(crate) fn write_flag<S: Sink>(&self, i: usize, out: &mut S) -> bool {
+        let ch = &self.changes[i];
+        write_text_of(out, self.side_of(ch), self.flag_col, ch.row)
+    }
+
+    /// The person IDs of the rows as borrowed text, when the table's
+    /// `person_id` is a text column without nulls (else `None`).
+    pub(crate) fn person_texts(&self) -> Option<Vec<&'a str>> {
+        let Some(Col::Utf8(s)) = self.person_col.and_then(|c| self.cur.cols[c]) else {
+            return None;
+        };
+        if s.null_count() > 0 || !self.all_inserts() {
+            return None;
+        }
+        Some(self.changes.iter().map(|ch| s.value(ch.row)).collect())
+    }
+
+    /// The `changed_columns` list column.
+    fn changed_column(&self) -> ListArray {
+        let mut changed = ListBuilder::with_capacity(StringBuilder::new(), self.len());
+        for ch in &self.changes {
+            match ch.changed {
+                Some(i) => {
+                    for col in &self.changed_lists[i] {
+                        changed.values().append_value(&self.columns[*col]);
+                    }
+                    changed.append(true);
+                }
+                None => changed.append(false),
+            }
+        }
+        changed.finish()
+    }
+}
+
 /// The change feed from `previous` to `current` for one entity.
 ///
 /// Rows are matched on `key_columns`. A key only in `current` is an
@@ -324,281 +671,39 @@ pub fn diff_with(
     to: Period,
     options: &DiffOptions,
 ) -> Result<RecordBatch, DeltaError> {
-    if key_columns.is_empty() {
-        return Err(DeltaError::NoKeyColumns {
-            entity: entity.to_string(),
-        });
-    }
-    // Columns in the current table's order, then any only the previous has.
-    let mut columns: Vec<String> = current
-        .schema_ref()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    if let Some(p) = previous {
-        for f in p.schema_ref().fields() {
-            if !columns.contains(f.name()) {
-                columns.push(f.name().clone());
-            }
-        }
-    }
-    let cur = Side::new(entity, "current", current, key_columns, &columns)?;
-    let prev = previous
-        .map(|p| Side::new(entity, "previous", p, key_columns, &columns))
-        .transpose()?;
-    // Flag evidence as `source:row` moves with the rows of a file; when both
-    // tables carry its stable stand-in, the stand-in is compared instead.
-    let has_digest = |b: &RecordBatch| b.column_by_name(EVIDENCE_DIGEST).is_some();
-    let evidence_stands_in = has_digest(current) && previous.is_none_or(has_digest);
-    // Columns the current table marks as shown but not compared.
-    let marked: Vec<&str> = current
-        .schema_ref()
-        .fields()
-        .iter()
-        .filter(|f| {
-            f.metadata()
-                .get(aidlink_flag::NOT_COMPARED)
-                .is_some_and(|v| v == "true")
-        })
-        .map(|f| f.name().as_str())
-        .collect();
-    let compared: Vec<usize> = (0..columns.len())
-        .filter(|i| {
-            let c = columns[*i].as_str();
-            let skipped =
-                key_columns.contains(&c) || options.ignore.contains(&c) || marked.contains(&c);
-            let stood_in = evidence_stands_in && c == EVIDENCE;
-            !(skipped || stood_in)
-        })
-        .collect();
-    let names: Vec<String> = columns
-        .iter()
-        .map(|c| Value::from(c.as_str()).to_string())
-        .collect();
-    let person_col = columns.iter().position(|c| c == "person_id");
-    let flag_col = columns.iter().position(|c| c == "flag");
-
+    let plan = Plan::new(entity, key_columns, previous, current, options)?;
+    let n = plan.len();
     let from_period = from.map(|p| p.to_string());
     let to_period = to.to_string();
-
-    // Unchanged when both sides lack the column or hold the same value.
-    let differs = |p: &Side, r: usize, c: usize, col: usize| match (&p.cols[col], &cur.cols[col]) {
-        (None, None) => false,
-        (Some(a), Some(b)) => !same_cell(a, r, b, c),
-        (Some(a), None) => !a.is_null(r),
-        (None, Some(b)) => !b.is_null(c),
-    };
-    // Both sides in key order: a merge finds inserts, deletes and the rows
-    // present in both, without a hash of every key.
-    let mut changes: Vec<Change> = Vec::new();
-    // Rows in both tables (previous row, current row), with the number of
-    // inserts and deletes before them in key order.
-    let mut both: Vec<(usize, usize, usize)> = Vec::new();
-    let change = |change_type, current, row| Change {
-        change_type,
-        current,
-        row,
-        changed: None,
-    };
-    match &prev {
-        None => changes.extend(
-            cur.sorted
-                .iter()
-                .map(|c| change(ChangeType::Insert, true, *c)),
-        ),
-        Some(p) => {
-            let (mut i, mut j) = (0, 0);
-            while i < cur.sorted.len() || j < p.sorted.len() {
-                let (c, r) = (cur.sorted.get(i), p.sorted.get(j));
-                let order = match (c, r) {
-                    (Some(c), Some(r)) => key_cmp(&cur, *c, p, *r),
-                    (Some(_), None) => Ordering::Less,
-                    _ => Ordering::Greater,
-                };
-                match order {
-                    Ordering::Less => {
-                        changes.push(change(ChangeType::Insert, true, cur.sorted[i]));
-                        i += 1;
-                    }
-                    Ordering::Greater => {
-                        changes.push(change(ChangeType::Delete, false, p.sorted[j]));
-                        j += 1;
-                    }
-                    Ordering::Equal => {
-                        both.push((p.sorted[j], cur.sorted[i], changes.len()));
-                        i += 1;
-                        j += 1;
-                    }
-                }
-            }
-        }
-    }
-    let changed_lists: Vec<Vec<usize>> = match &prev {
-        None => Vec::new(),
-        Some(p) => {
-            let found: Vec<(usize, usize, usize, Vec<usize>)> = if compared.len() <= 64 {
-                // A mask of differing columns per row, column by column
-                // over chunks of rows.
-                both.par_chunks(1 << 14)
-                    .flat_map_iter(|chunk| {
-                        let pairs: Vec<(usize, usize)> =
-                            chunk.iter().map(|&(r, c, _)| (r, c)).collect();
-                        let mut masks = vec![0u64; pairs.len()];
-                        for (bit, &col) in compared.iter().enumerate() {
-                            match (&p.cols[col], &cur.cols[col]) {
-                                (Some(a), Some(b)) => {
-                                    mark_differing(a, b, &pairs, &mut masks, bit as u32)
-                                }
-                                _ => {
-                                    for (m, &(r, c)) in masks.iter_mut().zip(&pairs) {
-                                        if differs(p, r, c, col) {
-                                            *m |= 1 << bit;
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        chunk
-                            .iter()
-                            .zip(masks)
-                            .filter(|(_, m)| *m != 0)
-                            .map(|(&(r, c, before), m)| {
-                                let changed: Vec<usize> = compared
-                                    .iter()
-                                    .enumerate()
-                                    .filter(|(bit, _)| m & (1 << bit) != 0)
-                                    .map(|(_, col)| *col)
-                                    .collect();
-                                (r, c, before, changed)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
-            } else {
-                both.par_iter()
-                    .filter_map(|&(r, c, before)| {
-                        let changed: Vec<usize> = compared
-                            .iter()
-                            .copied()
-                            .filter(|col| differs(p, r, c, *col))
-                            .collect();
-                        (!changed.is_empty()).then_some((r, c, before, changed))
-                    })
-                    .collect()
-            };
-            // The updates go between the inserts and deletes where their
-            // keys are, so the rows stay in key order.
-            let single = std::mem::take(&mut changes);
-            changes.reserve(single.len() + 2 * found.len());
-            let mut single = single.into_iter();
-            let mut lists = Vec::with_capacity(found.len());
-            let mut placed = 0;
-            for (r, c, before, changed) in found {
-                changes.extend(single.by_ref().take(before - placed));
-                placed = before;
-                let at = Some(lists.len());
-                lists.push(changed);
-                changes.push(Change {
-                    change_type: ChangeType::UpdatePreimage,
-                    current: false,
-                    row: r,
-                    changed: at,
-                });
-                changes.push(Change {
-                    change_type: ChangeType::UpdatePostimage,
-                    current: true,
-                    row: c,
-                    changed: at,
-                });
-            }
-            changes.extend(single);
-            lists
-        }
-    };
-    drop(both);
-
-    // The delta's order (see `sort_batch`): key as shown, change type, then,
-    // for keys that only read the same, the values, person and flag.
-    let side_of = |ch: &Change| -> &Side {
-        match (&prev, ch.current) {
-            (Some(p), false) => p,
-            _ => &cur,
-        }
-    };
-    let text = |ch: &Change, col: Option<usize>| {
-        let mut out = String::new();
-        write_text_of(&mut out, side_of(ch), col, ch.row).then_some(out)
-    };
-    let order = |a: &Change, b: &Change| {
-        shown_cmp(side_of(a), a.row, side_of(b), b.row)
-            .then_with(|| a.change_type.rank().cmp(&b.change_type.rank()))
-            .then_with(|| {
-                let values = |ch: &Change| {
-                    let mut out = String::new();
-                    write_values(&mut out, side_of(ch), &names, ch.row);
-                    out
-                };
-                values(a)
-                    .cmp(&values(b))
-                    .then_with(|| text(a, person_col).cmp(&text(b, person_col)))
-                    .then_with(|| text(a, flag_col).cmp(&text(b, flag_col)))
-            })
-    };
-    // The merge leaves the rows in key order, which is the delta's order
-    // whenever no key's values contain `|` differently (always for one key
-    // column): a linear check then spares the sort.
-    let in_order = changes
-        .par_windows(2)
-        .all(|w| order(&w[0], &w[1]) != Ordering::Greater);
-    if !in_order {
-        changes.par_sort_unstable_by(order);
-    }
-
-    let n = changes.len();
-    let constant = |v: &str| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n)))
-    };
-    let mut changed = ListBuilder::with_capacity(StringBuilder::new(), n);
-    for ch in &changes {
-        match ch.changed {
-            Some(i) => {
-                for col in &changed_lists[i] {
-                    changed.values().append_value(&columns[*col]);
-                }
-                changed.append(true);
-            }
-            None => changed.append(false),
-        }
-    }
+    let constant = |v: &str, column| runs(&[(v, n)], column);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
-            changes.iter().map(|c| c.change_type.name()),
+            plan.changes.iter().map(|c| c.change_type.name()),
         )),
-        constant(entity),
-        Arc::new(par_text(n, crate::table::PERSON_ID, |i, out| {
-            write_text_of(out, side_of(&changes[i]), person_col, changes[i].row)
+        Arc::new(constant(entity, crate::table::ENTITY)?),
+        Arc::new(par_exact(n, crate::table::PERSON_ID, |i, out| {
+            plan.write_person(i, out)
         })?),
-        Arc::new(par_text(n, crate::table::KEY, |i, out| {
-            write_shown(out, side_of(&changes[i]), changes[i].row);
+        Arc::new(par_exact(n, crate::table::KEY, |i, out| {
+            plan.write_key(i, out);
             true
         })?),
-        Arc::new(par_text(n, crate::table::FLAG, |i, out| {
-            write_text_of(out, side_of(&changes[i]), flag_col, changes[i].row)
+        Arc::new(par_exact(n, crate::table::FLAG, |i, out| {
+            plan.write_flag(i, out)
         })?),
-        Arc::new(changed.finish()),
-        Arc::new(par_text(n, crate::table::VALUES, |i, out| {
-            write_values(out, side_of(&changes[i]), &names, changes[i].row);
+        Arc::new(plan.changed_column()),
+        Arc::new(par_exact(n, crate::table::VALUES, |i, out| {
+            plan.write_values(i, out);
             true
         })?),
         Arc::new(StringArray::new_null(n)),
         Arc::new(StringArray::new_null(n)),
         Arc::new(StringArray::new_null(n)),
         match &from_period {
-            Some(p) => constant(p),
+            Some(p) => Arc::new(constant(p, crate::table::FROM_PERIOD)?),
             None => Arc::new(StringArray::new_null(n)),
         },
-        constant(&to_period),
+        Arc::new(constant(&to_period, crate::table::TO_PERIOD)?),
     ];
     RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
         table: "delta",

@@ -20,7 +20,7 @@ use arrow_select::concat::concat_batches;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-fn event_strings<'a>(
+pub(crate) fn event_strings<'a>(
     events: &'a RecordBatch,
     column: &'static str,
 ) -> Result<&'a StringArray, DeltaError> {

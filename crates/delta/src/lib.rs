@@ -12,7 +12,8 @@
 //! [`diff`] compares two versions of one table, [`link_delta`] gives the
 //! link entity's rows straight from two registries, [`with_events`] writes the
 //! registry's merges, splits, new and retired persons onto the person rows,
-//! [`combine`] puts the entities into one table, and [`summarize`] counts a
+//! [`combine`] puts the entities into one table, [`first_period_delta`]
+//! builds a first period's whole delta in one go, and [`summarize`] counts a
 //! delta for people. The schema and the rules are documented in
 //! `docs/deltas.md`. The crate does no IO.
 
@@ -20,6 +21,7 @@ mod column;
 mod diff;
 mod error;
 mod events;
+mod first;
 mod link;
 mod link_delta;
 mod summary;
@@ -30,6 +32,7 @@ mod value;
 pub use diff::{DiffOptions, EVIDENCE, EVIDENCE_DIGEST, diff, diff_with};
 pub use error::DeltaError;
 pub use events::with_events;
+pub use first::first_period_delta;
 pub use link::{RECORD, SOURCE, link_schema, link_table, record_digest};
 pub use link_delta::link_delta;
 pub use summary::{ChangeCounts, DeltaSummary, FlagCounts, summarize};

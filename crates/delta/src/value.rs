@@ -5,6 +5,7 @@
 //! the Arrow types our tables use into JSON, in a form DuckDB and Polars read
 //! back easily (dates as `YYYY-MM-DD` text, lists as arrays).
 
+use crate::text::Sink;
 use aidlink_vocab::CivilDate;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -232,14 +233,56 @@ pub(crate) fn write_cell(out: &mut String, array: &dyn Array, row: usize) {
     out.push_str(&cell(array, row).to_string());
 }
 
+/// Whether byte `b` is escaped in a JSON string.
+#[inline]
+fn escaped(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The length of `s` as a JSON string, as [`push_json_str`] writes it.
+#[inline]
+pub(crate) fn json_str_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    // Counted without an early exit, so the loop runs on whole words.
+    let special = bytes
+        .iter()
+        .fold(0usize, |n, &b| n + usize::from(escaped(b)));
+    if special == 0 {
+        return bytes.len() + 2;
+    }
+    let extra: usize = bytes
+        .iter()
+        .map(|&b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            b if b < 0x20 => 5,
+            _ => 0,
+        })
+        .sum();
+    bytes.len() + 2 + extra
+}
+
 /// Appends `s` as a JSON string.
-pub(crate) fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
+#[inline]
+pub(crate) fn push_json_str<S: Sink>(out: &mut S, s: &str) {
+    if out.counting() {
+        out.skip(json_str_len(s));
+        return;
+    }
+    out.push_ascii(b'"');
+    if !s.bytes().fold(false, |any, b| any | escaped(b)) {
+        // Most texts need no escape: one copy.
+        out.push_str(s);
+        out.push_ascii(b'"');
+        return;
+    }
     // Only ASCII bytes need escaping (no byte of a multi-byte character is
     // below 0x80), so runs of other bytes are copied whole, split at
     // character boundaries only.
     let mut run = 0;
     for (i, b) in s.bytes().enumerate() {
+        if !escaped(b) {
+            continue;
+        }
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -248,19 +291,21 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            b if b < 0x20 => "",
-            _ => continue,
+            _ => "",
         };
         out.push_str(&s[run..i]);
         if escape.is_empty() {
-            let _ = write!(out, "\\u{:04x}", b);
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push_ascii(HEX[usize::from(b >> 4)]);
+            out.push_ascii(HEX[usize::from(b & 15)]);
         } else {
             out.push_str(escape);
         }
         run = i + 1;
     }
     out.push_str(&s[run..]);
-    out.push('"');
+    out.push_ascii(b'"');
 }
 
 #[cfg(test)]

@@ -579,3 +579,197 @@ fn combine_owned_gives_the_rows_of_combine() {
         combine(&[]).unwrap()
     );
 }
+
+/// A first period's delta by the calls `first_period_delta` replaces.
+fn first_by_parts(
+    persons: &RecordBatch,
+    events: &RecordBatch,
+    flags: &RecordBatch,
+    registry: &aidlink_registry::Registry,
+    from: Option<Period>,
+    to: Period,
+) -> Result<RecordBatch, DeltaError> {
+    let person = with_events(
+        &diff("person", &["person_id"], None, persons, from, to)?,
+        events,
+        from,
+        to,
+    )?;
+    let flag = diff("flag", &["person_id", "flag"], None, flags, from, to)?;
+    let link = aidlink_delta::link_delta(None, registry, from, to)?;
+    aidlink_delta::combine_owned(vec![person, flag, link])
+}
+
+/// Asserts that `first_period_delta` gives the table, or the error, of the
+/// calls it replaces, and returns the table.
+fn same_first(
+    persons: &RecordBatch,
+    events: &RecordBatch,
+    flags: &RecordBatch,
+    registry: &aidlink_registry::Registry,
+    from: Option<Period>,
+) -> Option<RecordBatch> {
+    let to = p("2026-11");
+    let direct = aidlink_delta::first_period_delta(persons, events, flags, registry, from, to);
+    let parts = first_by_parts(persons, events, flags, registry, from, to);
+    match (direct, parts) {
+        (Ok(d), Ok(e)) => {
+            assert_eq!(d, e);
+            Some(d)
+        }
+        (Err(d), Err(e)) => {
+            assert_eq!(d.to_string(), e.to_string());
+            None
+        }
+        (d, e) => panic!("first_period_delta gave {d:?}, the parts {e:?}"),
+    }
+}
+
+/// A persons table with every type a persons table uses, rows out of
+/// order, and texts JSON must escape.
+fn rich_persons(ids: &[&str]) -> RecordBatch {
+    use arrow_array::builder::{ListBuilder, StringBuilder};
+    use arrow_array::{BooleanArray, Date32Array, Int32Array, UInt64Array};
+    let n = ids.len();
+    let mut sources = ListBuilder::new(StringBuilder::new());
+    for i in 0..n {
+        for s in 0..i % 3 {
+            sources
+                .values()
+                .append_option((s != 1).then_some("enroll\"ment"));
+        }
+        sources.append(i % 4 != 3);
+    }
+    let names = ["张三", "a\"b\\c\n\u{1}", "", "李\t四"];
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("record_count", DataType::UInt64, false),
+        Field::new(
+            "sources",
+            DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("id_valid", DataType::Boolean, true),
+        Field::new("birth_date", DataType::Date32, true),
+        Field::new("age", DataType::Int32, true),
+        Field::new("aid_total", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(ids)),
+        Arc::new(UInt64Array::from_iter_values(
+            (0..n as u64).map(|i| i * 1_000_003),
+        )),
+        Arc::new(sources.finish()),
+        Arc::new(StringArray::from_iter(
+            (0..n).map(|i| (i % 5 != 4).then_some(names[i % 4])),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            (0..n).map(|i| (i % 3 != 2).then_some(i % 2 == 0)),
+        )),
+        Arc::new(Date32Array::from_iter((0..n as i32).map(|i| {
+            (i % 4 != 1).then_some([0, -800_000, 3_000_000, 19_000][i as usize % 4] + i)
+        }))),
+        Arc::new(Int32Array::from_iter(
+            (0..n as i32).map(|i| (i % 3 != 0).then_some(-i)),
+        )),
+        Arc::new(Float64Array::from_iter((0..n).map(|i| {
+            (i % 6 != 5).then_some([0.0, 1e21, f64::NAN, 0.1, -500.5][i % 5])
+        }))),
+    ];
+    RecordBatch::try_new(schema, columns).unwrap()
+}
+
+/// An events table of (event, person, other person, detail) rows.
+fn events_of(rows: &[(&str, &str, Option<&str>)]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| format!("{} of {}", r.0, r.1)),
+        )),
+    ];
+    RecordBatch::try_new(events_schema(), columns).unwrap()
+}
+
+#[test]
+fn first_period_delta_gives_the_rows_of_the_calls_it_replaces() {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = assign(
+        None,
+        &keys(&[
+            "enrollment|sno:A",
+            "subsidy|hh:1/id:A",
+            "enrollment|sno:B",
+            "household|id:C",
+            "disability|cert:\"D\"",
+            "enrollment|sno:E",
+        ]),
+        &[0, 0, 1, 2, 3, 3],
+    );
+    let ids = ["P00000003", "P00000001", "P00000004", "P00000002"];
+    let people = rich_persons(&ids);
+    let flagged = flags(&[
+        ("P00000002", "exit_review", "e:1", "z"),
+        ("P00000001", "id_conflict", "e:\"2\"", "y"),
+        ("P00000002", "eligible_unaided", "e:3", "x"),
+    ]);
+    for from in [None, Some(p("2026-10"))] {
+        let d = same_first(&people, &first.events, &flagged, &first.registry, from).unwrap();
+        assert_eq!(d.num_rows(), 4 + 3 + 6);
+        assert_eq!(
+            strings(&d, "event").iter().flatten().count(),
+            4,
+            "every person has its event"
+        );
+    }
+
+    // Cases the direct path leaves to the calls it replaces: a merge with
+    // no delete to land on, two events on one person, an event of a person
+    // with no row, persons whose IDs are not text, flag keys that read the
+    // same as text.
+    let new = |p| ("new", p, None);
+    for events in [
+        events_of(&[new("P00000001"), ("merge", "P00000002", Some("P00000001"))]),
+        events_of(&[new("P00000001"), ("split", "P00000001", Some("P00000002"))]),
+        events_of(&[new("P00000009"), ("return", "P00000003", None)]),
+        events_of(&[("retire", "P00000004", None)]),
+        events_of(&[]),
+    ] {
+        same_first(&people, &events, &flagged, &first.registry, None).unwrap();
+    }
+    let numbered = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new(
+            "person_id",
+            DataType::Int64,
+            false,
+        )])),
+        vec![Arc::new(arrow_array::Int64Array::from(vec![3, 1, 2]))],
+    )
+    .unwrap();
+    same_first(&numbered, &events_of(&[]), &flagged, &first.registry, None).unwrap();
+    let piped = flags(&[
+        ("P1|a", "b", "e:1", "z"),
+        ("P1", "a|b", "e:2", "y"),
+        ("P1", "a", "e:3", "x"),
+    ]);
+    same_first(&people, &first.events, &piped, &first.registry, None).unwrap();
+
+    // Empty tables, and the errors of the calls replaced.
+    let none = assign(None, &[], &[]);
+    let d = same_first(
+        &persons(&[]),
+        &events_of(&[]),
+        &flags(&[]),
+        &none.registry,
+        None,
+    );
+    assert_eq!(d.unwrap().num_rows(), 0);
+    let twice = rich_persons(&["P00000001", "P00000001"]);
+    assert!(same_first(&twice, &first.events, &flagged, &first.registry, None).is_none());
+    let bad = events_of(&[new("P00000001"), ("explode", "P00000002", None)]);
+    assert!(same_first(&people, &bad, &flagged, &first.registry, None).is_none());
+    let dup_flags = flags(&[("P1", "a", "e:1", "z"), ("P1", "a", "e:2", "y")]);
+    assert!(same_first(&people, &first.events, &dup_flags, &first.registry, None).is_none());
+}
