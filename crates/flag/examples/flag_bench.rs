@@ -12,7 +12,13 @@
 //! cargo build --release -p aidlink-flag --example flag_bench
 //! RAYON_NUM_THREADS=2 target/release/examples/flag_bench --check
 //! target/release/examples/flag_bench --out DIR --config CONFIG --from P1 --to P2 --repeat 3
+//! target/release/examples/flag_bench --from none --to 2026-01 --check
 //! ```
+//!
+//! `--from none` makes `--to` a first period: `stabilize` gets no previous
+//! flags. The person IDs and record keys are given as Arrow string arrays
+//! (`evaluate_array`, `stabilize_array`); `--strings` gives them as one
+//! `String` per record (`evaluate`, `stabilize`) instead.
 //!
 //! `stabilize` needs each record's key (`aidlink_registry::record_keys`,
 //! which this crate does not depend on). The example builds the same keys
@@ -24,7 +30,7 @@
 
 use aidlink_benchkit::{cpu_seconds, read_parquet, status_kib};
 use aidlink_config::Config;
-use aidlink_flag::{FlagRules, evaluate, stabilize};
+use aidlink_flag::{FlagRules, evaluate, evaluate_array, stabilize, stabilize_array};
 use aidlink_vocab::{CivilDate, Period, Role};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt64Array,
@@ -213,16 +219,23 @@ fn compare(what: &str, built: &RecordBatch, published: &RecordBatch) -> bool {
 fn main() {
     let mut out = PathBuf::from("/tmp/bench/out-1m");
     let mut config = PathBuf::from("/tmp/bench/city-1m/aidlink.toml");
-    let mut from: Period = "2026-01".parse().unwrap();
+    let mut from: Option<Period> = Some("2026-01".parse().unwrap());
     let mut to: Period = "2026-02".parse().unwrap();
     let mut repeat = 1usize;
     let mut check = false;
+    let mut strings_api = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().unwrap().into(),
             "--config" => config = args.next().unwrap().into(),
-            "--from" => from = args.next().unwrap().parse().unwrap(),
+            "--from" => {
+                from = match args.next().unwrap().as_str() {
+                    "none" => None,
+                    p => Some(p.parse().unwrap()),
+                }
+            }
+            "--strings" => strings_api = true,
             "--to" => to = args.next().unwrap().parse().unwrap(),
             "--repeat" => repeat = args.next().unwrap().parse().unwrap(),
             "--check" => check = true,
@@ -240,10 +253,15 @@ fn main() {
 
     let t = Instant::now();
     let published = read_parquet(&dir(to).join("records.parquet")).unwrap();
-    let person_ids: Vec<String> = text(&published, "person_id")
-        .iter()
-        .map(|p| p.unwrap_or("").to_string())
-        .collect();
+    let id_array = text(&published, "person_id").clone();
+    let person_ids: Vec<String> = if strings_api {
+        id_array
+            .iter()
+            .map(|p| p.unwrap_or("").to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let keep: Vec<usize> = published
         .schema()
         .fields()
@@ -254,13 +272,18 @@ fn main() {
         .collect();
     let records = published.project(&keep).unwrap();
     drop(published);
-    let previous = read_parquet(&dir(from).join("flags.parquet")).unwrap();
-    let keys = record_keys(&records);
+    let previous = from.map(|p| read_parquet(&dir(p).join("flags.parquet")).unwrap());
+    let mut keys = record_keys(&records);
+    let key_array = StringArray::from_iter_values(&keys);
+    if !strings_api {
+        keys = Vec::new();
+    }
     println!(
-        "loaded {} records, {} previous flags in {:.2} s",
+        "loaded {} records, {} previous flags in {:.2} s ({} form)",
         records.num_rows(),
-        previous.num_rows(),
-        t.elapsed().as_secs_f64()
+        previous.as_ref().map_or(0, RecordBatch::num_rows),
+        t.elapsed().as_secs_f64(),
+        if strings_api { "String" } else { "array" }
     );
 
     let threads = rayon::current_num_threads();
@@ -271,11 +294,19 @@ fn main() {
         let _ = std::fs::write("/proc/self/clear_refs", "5");
         let before = status_kib("VmRSS") / 1024;
         let (t, cpu) = (Instant::now(), cpu_seconds());
-        let flagged = evaluate(&records, &person_ids, &roles, &rules, to).unwrap();
+        let flagged = if strings_api {
+            evaluate(&records, &person_ids, &roles, &rules, to).unwrap()
+        } else {
+            evaluate_array(&records, &id_array, &roles, &rules, to).unwrap()
+        };
         let evaluate_s = t.elapsed().as_secs_f64();
         let evaluate_cpu = cpu_seconds() - cpu;
         let (t, cpu) = (Instant::now(), cpu_seconds());
-        let flags = stabilize(&flagged.flags, Some(&previous), &records, &keys).unwrap();
+        let flags = if strings_api {
+            stabilize(&flagged.flags, previous.as_ref(), &records, &keys).unwrap()
+        } else {
+            stabilize_array(&flagged.flags, previous.as_ref(), &records, &key_array).unwrap()
+        };
         let stabilize_s = t.elapsed().as_secs_f64();
         let stabilize_cpu = cpu_seconds() - cpu;
         let peak = status_kib("VmHWM") / 1024;

@@ -7,6 +7,7 @@
 //! rows through a bitmap of the rows in any group and a sorted row index.
 
 use crate::columns::{Columns, bool_at, str_at};
+use crate::texts::Texts;
 use aidlink_vocab::mask_id_text;
 use rayon::prelude::*;
 
@@ -51,7 +52,7 @@ fn packed(id: &str) -> Option<u64> {
 impl<'a> Conflicts<'a> {
     /// `person_of` is each row's person as a number (any numbering that
     /// tells persons apart).
-    pub fn find(cols: &Columns<'a>, person_ids: &'a [String], person_of: &[u32]) -> Conflicts<'a> {
+    pub fn find(cols: &Columns<'a>, person_ids: Texts<'a>, person_of: &[u32]) -> Conflicts<'a> {
         let n = person_ids.len();
         let valid = |row: usize| {
             (bool_at(cols.id_check_ok, row) == Some(true))
@@ -90,7 +91,7 @@ impl<'a> Conflicts<'a> {
             if rows.iter().all(|r| person_of[*r] == first) {
                 return None;
             }
-            let mut persons: Vec<&str> = rows.iter().map(|r| person_ids[*r].as_str()).collect();
+            let mut persons: Vec<&str> = rows.iter().map(|r| person_ids.get(*r)).collect();
             persons.sort_unstable();
             persons.dedup();
             let id = valid(rows[0]).unwrap_or_default();

@@ -8,6 +8,7 @@
 
 use crate::FlagError;
 use crate::tables::EVIDENCE;
+use crate::texts::Texts;
 use aidlink_vocab::schema::{SOURCE, SOURCE_ROW};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
@@ -41,6 +42,24 @@ pub fn add_evidence_digest(
     flags: &RecordBatch,
     records: &RecordBatch,
     keys: &[String],
+) -> Result<RecordBatch, FlagError> {
+    digest_with(flags, records, Texts::Strings(keys))
+}
+
+/// [`add_evidence_digest`] with the record keys as one Arrow string array
+/// (`aidlink_registry::record_key_array`); a null key reads as empty.
+pub fn add_evidence_digest_array(
+    flags: &RecordBatch,
+    records: &RecordBatch,
+    keys: &StringArray,
+) -> Result<RecordBatch, FlagError> {
+    digest_with(flags, records, Texts::Array(keys))
+}
+
+fn digest_with(
+    flags: &RecordBatch,
+    records: &RecordBatch,
+    keys: Texts,
 ) -> Result<RecordBatch, FlagError> {
     let bad = |message: String| FlagError::BadFlagsTable { message };
     let source = records
@@ -103,7 +122,7 @@ pub fn add_evidence_digest(
                 let key = cited[j]
                     .and_then(|c| wanted.get(&c).copied())
                     .filter(|r| *r != usize::MAX)
-                    .map(|r| keys[r].as_str())
+                    .map(|r| keys.get(r))
                     .ok_or_else(|| {
                         bad(format!(
                             "flag row {i} cites record `{}`, which the record table lacks",

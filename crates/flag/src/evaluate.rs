@@ -11,11 +11,12 @@ use crate::columns::{Columns, Fields};
 use crate::conflict::Conflicts;
 use crate::person::{Context, Gathered, Roles, Scratch, row_facts};
 use crate::tables::{FlagRow, PersonsBuilder, build, flags_batch, persons_schema};
+use crate::texts::Texts;
 use crate::{FlagError, FlagKind, FlagRules};
 use aidlink_vocab::TextKey;
 use aidlink_vocab::schema::{ID_BIRTH_DATE, ID_GENDER};
 use aidlink_vocab::{Period, Role};
-use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -60,13 +61,28 @@ pub fn evaluate(
     rules: &FlagRules,
     period: Period,
 ) -> Result<FlagOutput, FlagError> {
-    evaluate_in_runs(records, person_ids, roles, rules, period, PERSONS_PER_RUN)
+    let ids = Texts::Strings(person_ids);
+    evaluate_in_runs(records, ids, roles, rules, period, PERSONS_PER_RUN)
+}
+
+/// [`evaluate`] with the person IDs as one Arrow string array (the
+/// registry's `assign_array` gives them so): the same tables, without a
+/// `String` per record. A null person ID reads as the empty ID.
+pub fn evaluate_array(
+    records: &RecordBatch,
+    person_ids: &StringArray,
+    roles: &BTreeMap<String, Vec<Role>>,
+    rules: &FlagRules,
+    period: Period,
+) -> Result<FlagOutput, FlagError> {
+    let ids = Texts::Array(person_ids);
+    evaluate_in_runs(records, ids, roles, rules, period, PERSONS_PER_RUN)
 }
 
 /// [`evaluate`] with `per_run` persons per parallel run.
 fn evaluate_in_runs(
     records: &RecordBatch,
-    person_ids: &[String],
+    person_ids: Texts,
     roles: &BTreeMap<String, Vec<Role>>,
     rules: &FlagRules,
     period: Period,
@@ -167,7 +183,7 @@ fn evaluate_in_runs(
             };
             let mut scratch = Scratch::default();
             for p in first..last {
-                let person = person_ids[order[starts[p]]].as_str();
+                let person = person_ids.get(order[starts[p]]);
                 let local = starts[p] - base..starts[p + 1] - base;
                 ctx.person(&g, person, local, &mut scratch, &mut out, &mut flags);
             }
@@ -243,7 +259,7 @@ struct Grouping {
 }
 
 /// Groups rows by person. Fails when there are 2^32 persons or more.
-fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
+fn group_by_person(person_ids: Texts) -> Result<Grouping, usize> {
     let n = person_ids.len();
     let (order, mut starts, numbers): (Vec<usize>, Vec<usize>, Option<Vec<u32>>) =
         match numbered(person_ids) {
@@ -251,30 +267,19 @@ fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
             // their numbers do: a sort of plain integers, number and row
             // packed into one.
             Some(numbers) => {
-                let mut keys: Vec<u64> = numbers
-                    .par_iter()
-                    .enumerate()
-                    .map(|(row, number)| (u64::from(*number) << 32) | row as u64)
-                    .collect();
-                keys.par_sort_unstable();
-                let starts = (0..keys.len())
-                    .into_par_iter()
-                    .filter(|i| *i == 0 || keys[i - 1] >> 32 != keys[*i] >> 32)
-                    .collect();
-                let order = keys
-                    .into_par_iter()
-                    .map(|k| (k & 0xffff_ffff) as usize)
-                    .collect();
+                let (order, starts) = match count_by_number(&numbers) {
+                    Some(grouped) => grouped,
+                    None => sort_by_number(&numbers),
+                };
                 (order, starts, Some(numbers))
             }
             None => {
-                let mut keys: Vec<(TextKey, usize)> = person_ids
-                    .par_iter()
-                    .enumerate()
-                    .map(|(row, p)| (TextKey::new(p), row))
+                let mut keys: Vec<(TextKey, usize)> = (0..n)
+                    .into_par_iter()
+                    .map(|row| (TextKey::new(person_ids.get(row)), row))
                     .collect();
                 keys.par_sort_unstable_by(|a, b| {
-                    a.0.cmp_with(b.0, || &person_ids[a.1], || &person_ids[b.1])
+                    a.0.cmp_with(b.0, || person_ids.get(a.1), || person_ids.get(b.1))
                         .then(a.1.cmp(&b.1))
                 });
                 let starts = (0..keys.len())
@@ -283,7 +288,7 @@ fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
                         let (a, b) = (keys[i.saturating_sub(1)], keys[*i]);
                         *i == 0
                             || a.0 != b.0
-                            || (!a.0.exact() && person_ids[a.1] != person_ids[b.1])
+                            || (!a.0.exact() && person_ids.get(a.1) != person_ids.get(b.1))
                     })
                     .collect();
                 let order = keys.into_par_iter().map(|(_, row)| row).collect();
@@ -314,18 +319,20 @@ fn group_by_person(person_ids: &[String]) -> Result<Grouping, usize> {
 /// The number in each person ID when every ID is one prefix (without
 /// digits) followed by the same count of digits, at most nine (so the
 /// number fits 32 bits), and there are fewer than 2^32 rows; else `None`.
-fn numbered(person_ids: &[String]) -> Option<Vec<u32>> {
-    let first = person_ids.first()?.as_bytes();
+fn numbered(person_ids: Texts) -> Option<Vec<u32>> {
+    let first = (person_ids.len() > 0)
+        .then(|| person_ids.get(0))?
+        .as_bytes();
     let prefix = first.iter().take_while(|b| !b.is_ascii_digit()).count();
     let width = first.len() - prefix;
     if !(1..=9).contains(&width) || u32::try_from(person_ids.len()).is_err() {
         return None;
     }
     let prefix = &first[..prefix];
-    person_ids
-        .par_iter()
-        .map(|p| {
-            let b = p.as_bytes();
+    (0..person_ids.len())
+        .into_par_iter()
+        .map(|row| {
+            let b = person_ids.get(row).as_bytes();
             if b.len() != prefix.len() + width || !b.starts_with(prefix) {
                 return None;
             }
@@ -334,6 +341,59 @@ fn numbered(person_ids: &[String]) -> Option<Vec<u32>> {
             })
         })
         .collect()
+}
+
+/// Rows grouped by number (each number's rows in row order) and where each
+/// number's rows start, by counting: when the numbers span not much more
+/// than the rows, as the registry's do, else `None`.
+fn count_by_number(numbers: &[u32]) -> Option<(Vec<usize>, Vec<usize>)> {
+    let n = numbers.len();
+    let (lo, hi) = numbers
+        .par_iter()
+        .fold(|| (u32::MAX, 0), |(lo, hi), x| (lo.min(*x), hi.max(*x)))
+        .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if n == 0 || (hi - lo) as usize >= 4 * n + 1024 {
+        return None;
+    }
+    let span = (hi - lo) as usize + 1;
+    let mut at = vec![0usize; span + 1];
+    for x in numbers {
+        at[(x - lo) as usize + 1] += 1;
+    }
+    for i in 0..span {
+        at[i + 1] += at[i];
+    }
+    let starts: Vec<usize> = (0..span)
+        .filter(|i| at[*i] != at[i + 1])
+        .map(|i| at[i])
+        .collect();
+    let mut order = vec![0usize; n];
+    for (row, x) in numbers.iter().enumerate() {
+        let slot = &mut at[(x - lo) as usize];
+        order[*slot] = row;
+        *slot += 1;
+    }
+    Some((order, starts))
+}
+
+/// What [`count_by_number`] gives, by a sort of number and row packed
+/// into one integer.
+fn sort_by_number(numbers: &[u32]) -> (Vec<usize>, Vec<usize>) {
+    let mut keys: Vec<u64> = numbers
+        .par_iter()
+        .enumerate()
+        .map(|(row, number)| (u64::from(*number) << 32) | row as u64)
+        .collect();
+    keys.par_sort_unstable();
+    let starts = (0..keys.len())
+        .into_par_iter()
+        .filter(|i| *i == 0 || keys[i - 1] >> 32 != keys[*i] >> 32)
+        .collect();
+    let order = keys
+        .into_par_iter()
+        .map(|k| (k & 0xffff_ffff) as usize)
+        .collect();
+    (order, starts)
 }
 
 /// Joins the runs' columns into one column each, in run order.
@@ -419,9 +479,21 @@ mod tests {
         let whole = evaluate(&records, &person_ids, &roles, &rules, period).unwrap();
         assert_eq!(whole.persons.num_rows(), 40);
         assert!(whole.flags.num_rows() > 0);
+        // The person IDs as an array give the same tables.
+        let array = StringArray::from_iter_values(&person_ids);
+        let from_array = evaluate_array(&records, &array, &roles, &rules, period).unwrap();
+        assert_eq!(from_array.persons, whole.persons);
+        assert_eq!(from_array.flags, whole.flags);
         for per_run in [1, 2, 7, 39] {
-            let runs =
-                evaluate_in_runs(&records, &person_ids, &roles, &rules, period, per_run).unwrap();
+            let runs = evaluate_in_runs(
+                &records,
+                Texts::Array(&array),
+                &roles,
+                &rules,
+                period,
+                per_run,
+            )
+            .unwrap();
             assert_eq!(runs.persons, whole.persons, "{per_run} persons per run");
             assert_eq!(runs.flags, whole.flags, "{per_run} persons per run");
         }
@@ -429,6 +501,35 @@ mod tests {
 
     fn ids(texts: &[&str]) -> Vec<String> {
         texts.iter().map(|t| t.to_string()).collect()
+    }
+
+    fn numbered(ids: &[String]) -> Option<Vec<u32>> {
+        super::numbered(Texts::Strings(ids))
+    }
+
+    fn group_by_person(ids: &[String]) -> Result<Grouping, usize> {
+        super::group_by_person(Texts::Strings(ids))
+    }
+
+    #[test]
+    fn counting_groups_as_sorting_does() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m) as u32
+        };
+        for (rows, spread, base) in [(1, 1, 0), (5, 3, 7), (5_000, 4_000, 1), (3_000, 90_000, 9)] {
+            let numbers: Vec<u32> = (0..rows).map(|_| base + next(spread)).collect();
+            let sorted = sort_by_number(&numbers);
+            match count_by_number(&numbers) {
+                Some(counted) => assert_eq!(counted, sorted, "{rows} rows over {spread}"),
+                // Numbers spread far wider than the rows are sorted.
+                None => assert!(spread as usize >= 4 * rows + 1024),
+            }
+        }
+        assert_eq!(count_by_number(&[]), None);
     }
 
     #[test]

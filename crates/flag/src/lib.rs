@@ -30,13 +30,14 @@ mod person;
 mod rules;
 mod since;
 mod tables;
+mod texts;
 
-pub use digest::{EVIDENCE_DIGEST, add_evidence_digest};
+pub use digest::{EVIDENCE_DIGEST, add_evidence_digest, add_evidence_digest_array};
 pub use error::FlagError;
-pub use evaluate::{FlagOutput, evaluate};
+pub use evaluate::{FlagOutput, evaluate, evaluate_array};
 pub use kind::FlagKind;
 pub use rules::FlagRules;
-pub use since::{carry_since, stabilize};
+pub use since::{carry_since, stabilize, stabilize_array};
 pub use tables::{
     DETAILS, EVIDENCE, FLAG, NOT_COMPARED, PERSON_ID, RULE, SINCE, flags_schema, not_compared,
     persons_schema,

@@ -107,3 +107,18 @@ pub fn stabilize(
         None => Ok(digested),
     }
 }
+
+/// [`stabilize`] with the record keys as one Arrow string array
+/// (`aidlink_registry::record_key_array`): the same table.
+pub fn stabilize_array(
+    flags: &RecordBatch,
+    previous: Option<&RecordBatch>,
+    records: &RecordBatch,
+    keys: &StringArray,
+) -> Result<RecordBatch, FlagError> {
+    let digested = crate::add_evidence_digest_array(flags, records, keys)?;
+    match previous {
+        Some(prev) => carry_since(prev, &digested),
+        None => Ok(digested),
+    }
+}

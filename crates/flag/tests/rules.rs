@@ -3,7 +3,10 @@
 // Test helpers build fixed tables; a failed unwrap there is a broken test.
 #![allow(clippy::unwrap_used)]
 
-use aidlink_flag::{FlagError, FlagRules, add_evidence_digest, carry_since, evaluate, stabilize};
+use aidlink_flag::{
+    FlagError, FlagRules, add_evidence_digest, add_evidence_digest_array, carry_since, evaluate,
+    stabilize, stabilize_array,
+};
 use aidlink_vocab::schema::record_schema;
 use aidlink_vocab::{CivilDate, Period, ResidentId, Role};
 use arrow_array::{
@@ -561,10 +564,18 @@ fn evidence_digest_follows_records_not_rows() {
             .unwrap()
             .flags;
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-        strings(
-            &add_evidence_digest(&flags, &batch, &keys).unwrap(),
-            "evidence_digest",
-        )
+        let digested = add_evidence_digest(&flags, &batch, &keys).unwrap();
+        // The keys as one array give the same table, and so does stabilize.
+        let array = StringArray::from_iter_values(&keys);
+        assert_eq!(
+            add_evidence_digest_array(&flags, &batch, &array).unwrap(),
+            digested
+        );
+        assert_eq!(
+            stabilize_array(&flags, None, &batch, &array).unwrap(),
+            digested
+        );
+        strings(&digested, "evidence_digest")
     };
     let this_month = digest(
         &[
