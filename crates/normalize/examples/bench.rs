@@ -1,4 +1,5 @@
-//! Throughput of `normalize_source` on synthetic enrollment rows.
+//! Throughput of `normalize_source` on synthetic enrollment rows, and of
+//! ingest plus normalize on a whole city's extracts.
 //!
 //! Usage: `cargo run --release -p aidlink-normalize --example bench -- [ROWS]`
 //! (default 1,000,000). Rows are made in code from a fixed seed, with the
@@ -7,6 +8,18 @@
 //! `configs/demo.toml`'s shape. Prints rows per second over the best of
 //! three runs, the thread count rayon used, and rows per CPU second (which a
 //! busy shared machine distorts less than wall time).
+//!
+//! `bench city --config FILE --period YYYY-MM [--repeat K] [--digest FILE]`
+//! reads and normalizes every source of a config one after another, as
+//! `aidlink run` does, and concatenates the record and reject parts the way
+//! the pipeline does. It prints each source's milliseconds, the total wall
+//! and CPU time of the best run and the peak resident memory; `--digest`
+//! writes a SHA-256 of every column of every output (raw, records, rejects,
+//! the concatenated tables) and every stat and count, one per line, so that
+//! `diff` of the files of two builds proves their outputs identical.
+//! `--combined` reads every source first and normalizes them together with
+//! `normalize_sources` (no concatenation of records); its digest has no
+//! per-source `records` lines, and every other line equals the default's.
 
 use aidlink_benchkit::cpu_seconds;
 use aidlink_config::Config;
@@ -181,6 +194,14 @@ fn synth(rows: usize) -> RecordBatch {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("city") {
+        if let Err(e) = city::run(&args[1..]) {
+            eprintln!("bench city: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let rows: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -242,5 +263,284 @@ fn per_field(config: &Config, raw: &RecordBatch) {
             f.name(),
             (t - base) * 1e9 / raw.num_rows() as f64
         );
+    }
+}
+
+mod city {
+    //! The `city` mode: ingest and normalize a config's sources as the pipeline does.
+
+    use aidlink_benchkit::{cpu_seconds, status_kib};
+    use aidlink_config::Config;
+    use aidlink_normalize::normalize_source;
+    use aidlink_vocab::{Period, schema};
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Date32Type, Float64Type, UInt64Type};
+    use arrow_array::{Array, ArrayRef, RecordBatch};
+    use arrow_schema::DataType;
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    use std::path::Path;
+    use std::time::Instant;
+
+    type Error = Box<dyn std::error::Error>;
+
+    fn option<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    }
+
+    /// Everything one pass over the sources produced.
+    struct Pass {
+        /// Per source: name, milliseconds, and the lines of its digest.
+        sources: Vec<(String, u128, Vec<String>)>,
+        records: RecordBatch,
+        rejects: RecordBatch,
+        concat_ms: u128,
+        /// Seconds spent digesting, left out of the pass's times.
+        digest_seconds: f64,
+    }
+
+    pub fn run(args: &[String]) -> Result<(), Error> {
+        let config = Config::load(Path::new(option(args, "--config").ok_or("needs --config")?))?;
+        let period = Period::parse(option(args, "--period").ok_or("needs --period")?)?;
+        let repeat: usize = option(args, "--repeat").map_or(Ok(1), str::parse)?;
+        let digest = option(args, "--digest");
+        let combined = args.iter().any(|a| a == "--combined");
+        let (mut best, mut best_cpu) = (f64::INFINITY, f64::INFINITY);
+        let mut last = None;
+        for _ in 0..repeat.max(1) {
+            drop(last.take());
+            let (t, cpu) = (Instant::now(), cpu_seconds());
+            let pass = if combined {
+                combined_pass(&config, period, digest.is_some())?
+            } else {
+                one_pass(&config, period, digest.is_some())?
+            };
+            let wall = t.elapsed().as_secs_f64() - pass.digest_seconds;
+            let cpu = cpu_seconds() - cpu - pass.digest_seconds;
+            let per: Vec<String> = pass
+                .sources
+                .iter()
+                .map(|(n, ms, _)| format!("{n}={ms}"))
+                .collect();
+            println!(
+                "pass: {wall:.3} s wall, {cpu:.2} CPU s, ms: {} concat={}",
+                per.join(" "),
+                pass.concat_ms
+            );
+            best = best.min(wall);
+            best_cpu = best_cpu.min(cpu);
+            last = Some(pass);
+        }
+        let pass = last.ok_or("no run")?;
+        println!(
+            "best: {best:.3} s wall, {best_cpu:.2} CPU s; peak RSS {:.0} MiB; records {} rows, rejects {} rows; {} threads",
+            status_kib("VmHWM") as f64 / 1024.0,
+            pass.records.num_rows(),
+            pass.rejects.num_rows(),
+            rayon::current_num_threads()
+        );
+        if let Some(path) = digest {
+            let mut text = String::new();
+            for (name, _, lines) in &pass.sources {
+                for l in lines {
+                    let _ = writeln!(text, "{name} {l}");
+                }
+            }
+            for l in digest_batch(&pass.records) {
+                let _ = writeln!(text, "all records {l}");
+            }
+            for l in digest_batch(&pass.rejects) {
+                let _ = writeln!(text, "all rejects {l}");
+            }
+            std::fs::write(path, text)?;
+            println!("digest written to {path}");
+        }
+        Ok(())
+    }
+
+    fn one_pass(config: &Config, period: Period, digest: bool) -> Result<Pass, Error> {
+        let mut sources = Vec::new();
+        let mut record_parts = Vec::new();
+        let mut reject_parts = Vec::new();
+        let mut digest_seconds = 0.0;
+        for name in config.sources.keys() {
+            let t = Instant::now();
+            let ingested = aidlink_ingest::read_source(config, name, period)?;
+            let normalized = normalize_source(config, name, &ingested.raw)?;
+            let ms = t.elapsed().as_millis();
+            let mut lines = Vec::new();
+            if digest {
+                let t = Instant::now();
+                lines.push(format!("stats {:?}", ingested.stats));
+                lines.push(format!(
+                    "counts {:?} id_check_failed={} id_present={}",
+                    normalized.note_counts, normalized.id_check_failed, normalized.id_present
+                ));
+                for (what, batch) in [
+                    ("raw", &ingested.raw),
+                    ("ingest_rejects", &ingested.rejects),
+                    ("records", &normalized.records),
+                    ("normalize_rejects", &normalized.rejects),
+                ] {
+                    lines.extend(
+                        digest_batch(batch)
+                            .into_iter()
+                            .map(|l| format!("{what} {l}")),
+                    );
+                }
+                // The digest runs on one thread, so its wall time is its CPU time.
+                digest_seconds += t.elapsed().as_secs_f64();
+            }
+            sources.push((name.clone(), ms, lines));
+            record_parts.push(normalized.records);
+            reject_parts.push(ingested.rejects);
+            reject_parts.push(normalized.rejects);
+        }
+        let t = Instant::now();
+        let records = concat_parallel(&schema::record_schema(&config.extra_fields), &record_parts)?;
+        drop(record_parts);
+        let rejects =
+            arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)?;
+        Ok(Pass {
+            sources,
+            records,
+            rejects,
+            concat_ms: t.elapsed().as_millis(),
+            digest_seconds,
+        })
+    }
+
+    /// Every source read first, then normalized together.
+    fn combined_pass(config: &Config, period: Period, digest: bool) -> Result<Pass, Error> {
+        let mut ingested = Vec::new();
+        let mut digest_seconds = 0.0;
+        for name in config.sources.keys() {
+            let t = Instant::now();
+            let cpu = cpu_seconds();
+            ingested.push((
+                name.clone(),
+                aidlink_ingest::read_source(config, name, period)?,
+            ));
+            println!(
+                "  read {name} {} ms, {:.2} CPU s",
+                t.elapsed().as_millis(),
+                cpu_seconds() - cpu
+            );
+        }
+        let (t, cpu) = (Instant::now(), cpu_seconds());
+        let list: Vec<(&str, &RecordBatch)> =
+            ingested.iter().map(|(n, i)| (n.as_str(), &i.raw)).collect();
+        let all = aidlink_normalize::normalize_sources(config, &list)?;
+        println!(
+            "  normalize_sources {} ms, {:.2} CPU s",
+            t.elapsed().as_millis(),
+            cpu_seconds() - cpu
+        );
+        let mut sources = Vec::new();
+        let mut reject_parts = Vec::new();
+        for ((name, ing), out) in ingested.iter().zip(&all.sources) {
+            let mut lines = Vec::new();
+            if digest {
+                let t = Instant::now();
+                lines.push(format!("stats {:?}", ing.stats));
+                lines.push(format!(
+                    "counts {:?} id_check_failed={} id_present={}",
+                    out.note_counts, out.id_check_failed, out.id_present
+                ));
+                for (what, batch) in [
+                    ("raw", &ing.raw),
+                    ("ingest_rejects", &ing.rejects),
+                    ("normalize_rejects", &out.rejects),
+                ] {
+                    lines.extend(
+                        digest_batch(batch)
+                            .into_iter()
+                            .map(|l| format!("{what} {l}")),
+                    );
+                }
+                digest_seconds += t.elapsed().as_secs_f64();
+            }
+            sources.push((name.clone(), 0, lines));
+            reject_parts.push(ing.rejects.clone());
+            reject_parts.push(out.rejects.clone());
+        }
+        drop(ingested);
+        let t = Instant::now();
+        let rejects =
+            arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)?;
+        Ok(Pass {
+            sources,
+            records: all.records,
+            rejects,
+            concat_ms: t.elapsed().as_millis(),
+            digest_seconds,
+        })
+    }
+
+    /// The pipeline's concatenation: one column per rayon task.
+    fn concat_parallel(
+        schema: &arrow_schema::SchemaRef,
+        parts: &[RecordBatch],
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        use rayon::prelude::*;
+        let columns: Vec<ArrayRef> = (0..schema.fields().len())
+            .into_par_iter()
+            .map(|c| {
+                let arrays: Vec<&dyn Array> = parts.iter().map(|b| b.column(c).as_ref()).collect();
+                arrow_select::concat::concat(&arrays)
+            })
+            .collect::<Result<_, _>>()?;
+        let rows = parts.iter().map(RecordBatch::num_rows).sum();
+        RecordBatch::try_new_with_options(
+            schema.clone(),
+            columns,
+            &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+    }
+
+    /// One line per column: its name, type, null count and a SHA-256 of its
+    /// values (each row's validity and value), so equal lines mean equal columns.
+    fn digest_batch(batch: &RecordBatch) -> Vec<String> {
+        let mut lines = vec![format!("rows={}", batch.num_rows())];
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            let mut h = Sha256::new();
+            let c = column.as_ref();
+            for row in 0..c.len() {
+                if c.is_null(row) {
+                    h.update([0u8]);
+                    continue;
+                }
+                h.update([1u8]);
+                match c.data_type() {
+                    DataType::Utf8 => {
+                        let v = c.as_string::<i32>().value(row);
+                        h.update((v.len() as u64).to_le_bytes());
+                        h.update(v.as_bytes());
+                    }
+                    DataType::UInt64 => {
+                        h.update(c.as_primitive::<UInt64Type>().value(row).to_le_bytes())
+                    }
+                    DataType::Date32 => {
+                        h.update(c.as_primitive::<Date32Type>().value(row).to_le_bytes())
+                    }
+                    DataType::Float64 => {
+                        h.update(c.as_primitive::<Float64Type>().value(row).to_le_bytes())
+                    }
+                    DataType::Boolean => h.update([u8::from(c.as_boolean().value(row))]),
+                    other => panic!("no digest for {other}"),
+                }
+            }
+            lines.push(format!(
+                "{} {} nulls={} {}",
+                field.name(),
+                field.data_type(),
+                c.null_count(),
+                hex::encode(h.finalize())
+            ));
+        }
+        lines
     }
 }

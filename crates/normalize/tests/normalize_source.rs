@@ -578,3 +578,76 @@ proptest::proptest! {
         proptest::prop_assert!(out.id_check_failed <= out.id_present);
     }
 }
+
+/// A subsidy roster: mapped and unmapped types, months, a row without
+/// name or ID, and no birth date or gender column at all.
+fn subsidy_extract(n: usize) -> RecordBatch {
+    let names: Vec<Option<String>> = (0..n)
+        .map(|i| (i % 50 != 7).then(|| format!("{}娜", ["王", "劉", "欧阳"][i % 3])))
+        .collect();
+    let ids: Vec<Option<String>> = (0..n)
+        .map(|i| {
+            (i % 40 != 7).then(|| {
+                let d = CivilDate::from_days(15_000 + i as i32);
+                ResidentId::from_parts("440104", d, (i % 900) as u32 + 1)
+                    .unwrap()
+                    .as_str()
+                    .to_string()
+            })
+        })
+        .collect();
+    let types: Vec<Option<&str>> = (0..n)
+        .map(|i| [Some("城市低保"), Some("特困"), None, Some("别的")][i % 4])
+        .collect();
+    let months: Vec<Option<String>> = (0..n)
+        .map(|i| Some(format!("2025{:02}", 1 + i % 12)))
+        .collect();
+    raw(&[
+        ("id_number", ids.iter().map(Option::as_deref).collect()),
+        ("name", names.iter().map(Option::as_deref).collect()),
+        ("start_month", months.iter().map(Option::as_deref).collect()),
+        ("subsidy_type", types),
+    ])
+}
+
+#[test]
+fn several_sources_together_equal_each_alone_concatenated() {
+    let (school, _) = school_extract();
+    let big = many_rows(CHUNK_ROWS + 777);
+    let subsidy = subsidy_extract(2_000);
+    let inputs: Vec<(&str, &RecordBatch)> =
+        vec![("school", &school), ("subsidy", &subsidy), ("school", &big)];
+    let schema = record_schema(&config().extra_fields);
+    let alone: Vec<Normalized> = inputs.iter().map(|(s, b)| run(s, b)).collect();
+    let concatenated =
+        arrow_select::concat::concat_batches(&schema, alone.iter().map(|n| &n.records)).unwrap();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let together = pool
+            .install(|| aidlink_normalize::normalize_sources(&config(), &inputs))
+            .unwrap();
+        assert_eq!(together.records, concatenated, "{threads} threads");
+        assert_eq!(together.sources.len(), inputs.len());
+        for ((one, (name, _)), part) in alone.iter().zip(&inputs).zip(&together.sources) {
+            assert_eq!(part.source, *name);
+            assert_eq!(part.rows_accepted, one.records.num_rows() as u64);
+            assert_eq!(part.rejects, one.rejects);
+            assert_eq!(part.note_counts, one.note_counts);
+            assert_eq!(
+                (part.id_check_failed, part.id_present),
+                (one.id_check_failed, one.id_present)
+            );
+        }
+    }
+    // Every source rejected some rows, so skipping them was exercised.
+    assert!(alone.iter().all(|n| n.rejects.num_rows() > 0));
+    assert!(alone[1].note_counts.contains_key("subsidy_type_unmapped"));
+    let empty = aidlink_normalize::normalize_sources(&config(), &[]).unwrap();
+    assert_eq!(
+        (empty.records.num_rows(), empty.records.schema()),
+        (0, schema)
+    );
+}
