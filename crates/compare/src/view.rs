@@ -251,20 +251,21 @@ impl<'a> RecordView<'a> {
     ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let keys = KeyColumns::new(batch, &[])?;
-        let ids: Vec<[u128; 3]> = (0..rows)
-            .into_par_iter()
-            .map(|i| {
-                let (v, n) = keys.ids(i);
-                let mut out = [NO_ID; 3];
-                for (o, t) in out.iter_mut().zip(v[..n].iter().flatten()) {
-                    if let Some(d) = id_code::digits(t) {
-                        *o = id_code::pack(&d);
+        let ids_of = || -> Vec<[u128; 3]> {
+            (0..rows)
+                .into_par_iter()
+                .map(|i| {
+                    let (v, n) = keys.ids(i);
+                    let mut out = [NO_ID; 3];
+                    for (o, t) in out.iter_mut().zip(v[..n].iter().flatten()) {
+                        if let Some(d) = id_code::digits(t) {
+                            *o = id_code::pack(&d);
+                        }
                     }
-                }
-                out
-            })
-            .collect();
-        let row_ids = RowIds::new(batch)?;
+                    out
+                })
+                .collect()
+        };
         let name = columns::opt_utf8(batch, "name")?;
         let name_pinyin = columns::opt_utf8(batch, &schema::pinyin_column("name"))?;
         let mut extra_text = Vec::new();
@@ -295,52 +296,63 @@ impl<'a> RecordView<'a> {
         let phone = columns::opt_utf8(batch, "phone")?;
         let address = columns::opt_utf8(batch, "address")?;
         let student_no = columns::opt_utf8(batch, "student_no")?;
-        let facts = (0..rows)
-            .into_par_iter()
-            .map(|i| {
-                let py = columns::text(name_pinyin, i);
-                let (sur, given) = match py {
-                    Some(p) => match p.split_once(' ') {
-                        Some((s, g)) => (Some(s), (!g.is_empty()).then_some(g)),
-                        None => (Some(p), None),
-                    },
-                    None => (None, None),
-                };
-                let first = |t: Option<&str>| t.and_then(|t| t.bytes().next()).unwrap_or(0);
-                Facts {
-                    name: h64(columns::text(name, i)),
-                    pinyin: h64(py),
-                    surname: h64(sur),
-                    given: h64(given),
-                    birth: columns::date(birth, i).unwrap_or(i32::MIN),
-                    id_birth: columns::date(id_birth, i).unwrap_or(i32::MIN),
-                    gender: first(columns::text(gender, i)),
-                    id_gender: first(columns::text(id_gender, i)),
-                    guardian_ids: [
-                        h32(columns::text(guardian_id, i)),
-                        h32(columns::text(head_id, i)),
-                    ],
-                    guardian_names: [
-                        h32(columns::text(guardian_pinyin, i)),
-                        h32(columns::text(head_pinyin, i)),
-                    ],
-                    phone: h32(columns::text(phone, i)),
-                    address: h32(columns::text(address, i)),
-                    student_no: h32(columns::text(student_no, i)
-                        .filter(|s| !(s.len() == 19 && s.starts_with(['G', 'g'])))),
-                }
-            })
-            .collect();
-        let ((name_tf, name_tf_counts), (pinyin_tf, pinyin_tf_counts)) = match tf {
-            TermFrequencies::Count => (
-                term_frequencies(name, rows),
-                term_frequencies(name_pinyin, rows),
+        let facts_of = || -> Vec<Facts> {
+            (0..rows)
+                .into_par_iter()
+                .map(|i| {
+                    let py = columns::text(name_pinyin, i);
+                    let (sur, given) = match py {
+                        Some(p) => match p.split_once(' ') {
+                            Some((s, g)) => (Some(s), (!g.is_empty()).then_some(g)),
+                            None => (Some(p), None),
+                        },
+                        None => (None, None),
+                    };
+                    let first = |t: Option<&str>| t.and_then(|t| t.bytes().next()).unwrap_or(0);
+                    Facts {
+                        name: h64(columns::text(name, i)),
+                        pinyin: h64(py),
+                        surname: h64(sur),
+                        given: h64(given),
+                        birth: columns::date(birth, i).unwrap_or(i32::MIN),
+                        id_birth: columns::date(id_birth, i).unwrap_or(i32::MIN),
+                        gender: first(columns::text(gender, i)),
+                        id_gender: first(columns::text(id_gender, i)),
+                        guardian_ids: [
+                            h32(columns::text(guardian_id, i)),
+                            h32(columns::text(head_id, i)),
+                        ],
+                        guardian_names: [
+                            h32(columns::text(guardian_pinyin, i)),
+                            h32(columns::text(head_pinyin, i)),
+                        ],
+                        phone: h32(columns::text(phone, i)),
+                        address: h32(columns::text(address, i)),
+                        student_no: h32(columns::text(student_no, i)
+                            .filter(|s| !(s.len() == 19 && s.starts_with(['G', 'g'])))),
+                    }
+                })
+                .collect()
+        };
+        let tf_of = || match tf {
+            TermFrequencies::Count => rayon::join(
+                || term_frequencies(name, rows),
+                || term_frequencies(name_pinyin, rows),
             ),
             TermFrequencies::Frozen { name: n, pinyin: p } => (
                 (frozen_frequencies(name, rows, n), Vec::new()),
                 (frozen_frequencies(name_pinyin, rows, p), Vec::new()),
             ),
         };
+        // The four parts are independent, and each has serial stretches (the
+        // term frequencies' walk over sorted runs): computed side by side,
+        // one part's serial stretch leaves the other core to the rest.
+        let ((ids, row_ids), (facts, tfs)) = rayon::join(
+            || rayon::join(ids_of, || RowIds::new(batch)),
+            || rayon::join(facts_of, tf_of),
+        );
+        let row_ids = row_ids?;
+        let ((name_tf, name_tf_counts), (pinyin_tf, pinyin_tf_counts)) = tfs;
         Ok(RecordView {
             facts,
             rows,

@@ -638,19 +638,6 @@ pub fn finish(
         })
         .collect();
     let rule_names: Vec<String> = f.rules.iter().map(|r| r.name.clone()).collect();
-    let links = links::build(
-        f.records,
-        LinkTable {
-            pairs: f.pairs,
-            rule_masks: f.masks,
-            rule_names: &rule_names,
-            comparisons,
-            match_weight: Some(weights),
-            probability,
-            linked,
-        },
-    )?;
-    clock.lap("links_table");
     let model = Model {
         format: MODEL_FORMAT,
         mode: Mode::Probabilistic,
@@ -663,23 +650,46 @@ pub fn finish(
     };
     let decided: Vec<u8> = f
         .decided
-        .iter()
+        .par_iter()
         .map(|&d| crate::state::rule_code(d))
         .collect();
-    let state = crate::state::build(crate::state::StateParts {
-        digest: state_digest(&model, settings),
-        fingerprints: f.fingerprints,
-        pairs: f.pairs,
-        masks: f.masks,
-        levels: &vectors.levels,
-        width: vectors.width,
-        tf: &vectors.tf,
-        tf_width: vectors.tf_width,
-        decided: &decided,
-        capped: f.capped,
-        row_keys: f.row_keys,
-    })?;
-    clock.lap("state");
+    let digest = state_digest(&model, settings);
+    // The links table and the state read the same inputs and not each
+    // other: built side by side, the serial stretches of one leave the
+    // other core to the other.
+    let (links, state) = rayon::join(
+        || {
+            links::build(
+                f.records,
+                LinkTable {
+                    pairs: f.pairs,
+                    rule_masks: f.masks,
+                    rule_names: &rule_names,
+                    comparisons,
+                    match_weight: Some(weights),
+                    probability,
+                    linked,
+                },
+            )
+        },
+        || {
+            crate::state::build(crate::state::StateParts {
+                digest,
+                fingerprints: f.fingerprints,
+                pairs: f.pairs,
+                masks: f.masks,
+                levels: &vectors.levels,
+                width: vectors.width,
+                tf: &vectors.tf,
+                tf_width: vectors.tf_width,
+                decided: &decided,
+                capped: f.capped,
+                row_keys: f.row_keys,
+            })
+        },
+    );
+    let (links, state) = (links?, state?);
+    clock.lap("links_and_state");
     Ok(Linkage {
         cluster: clustering.cluster,
         links,
