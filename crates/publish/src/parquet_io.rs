@@ -3,9 +3,11 @@
 //! The writer settings are fixed here, so the same table always gives the
 //! same bytes: snappy compression, row groups of [`ROW_GROUP_ROWS`] rows
 //! (several per file for DuckDB and Polars to read in parallel, few enough to
-//! keep the footer small), min/max statistics per row group, dictionary
+//! keep the footer small), pages cut by size only, min/max statistics per
+//! row group where they can prune (numbers, dates, sorted text), dictionary
 //! encoding only on columns whose values repeat, and key-value metadata that
-//! names the table and tier but holds no time or host.
+//! names the table and tier but holds no time or host (see the "Parquet
+//! files" section of `docs/schema.md`).
 //!
 //! A table is encoded row group by row group, the columns of a few row
 //! groups at a time in parallel (rayon), and the finished column chunks are
@@ -42,6 +44,14 @@ const SAMPLE_ROWS: usize = 8192;
 /// on repeating values (school, county, levels, codes) it makes the file
 /// smaller and lets DuckDB and Polars filter on codes.
 const DICTIONARY_MAX_DISTINCT_SHARE: f64 = 0.5;
+
+/// The same share for fixed-width numbers and dates, which a dictionary
+/// helps less: plain values of a few bytes that rise through the table
+/// (record indices, ranks) compress well, while dictionary indices of a
+/// column with tens of thousands of values per row group do not. At a 1M
+/// run, `match_state.left` and `right` (42% distinct in the sample) took
+/// four times the CPU with a dictionary and came out 30% larger.
+const DICTIONARY_MAX_DISTINCT_SHARE_NUMBERS: f64 = 0.25;
 
 /// Encodes a table as Parquet bytes, with `metadata` as key-value pairs.
 pub(crate) fn encode(
@@ -201,6 +211,11 @@ fn properties_of_sample(sample: &RecordBatch, metadata: &[(&str, String)]) -> Wr
         // index (per-page statistics) costs encoding time and footer bytes
         // that neither reads.
         .set_statistics_enabled(EnabledStatistics::Chunk)
+        // Pages end at the size limit only (1 MiB before compression), not
+        // also every 20,000 rows: the row limit serves the page index,
+        // which is off, and only multiplied the pages of narrow columns
+        // (seven per row group), each with its own buffers and header.
+        .set_data_page_row_count_limit(usize::MAX)
         .set_dictionary_enabled(false)
         .set_key_value_metadata(Some(kv));
     // Each leaf column's path, from the same conversion the writer makes.
@@ -211,12 +226,16 @@ fn properties_of_sample(sample: &RecordBatch, metadata: &[(&str, String)]) -> Wr
             };
             let path = descr.column(leaf).path().clone();
             if repeats(column.as_ref()) {
-                builder = builder.set_column_dictionary_enabled(path, true);
-            } else if is_text(column.as_ref()) && !sorted_text(column.as_ref()) {
-                // The min and max of unsorted, nearly unique text (names,
-                // addresses, pseudonyms, JSON) span almost everything in
-                // every row group, so they prune nothing, and comparing
-                // every value to keep them is a tenth of the encoding time.
+                builder = builder.set_column_dictionary_enabled(path.clone(), true);
+            }
+            if is_bytes(column.as_ref()) && !sorted_bytes(column.as_ref()) {
+                // The min and max of unsorted text or binary (names,
+                // addresses, pseudonyms, JSON, schools, change types, match
+                // levels) span almost every value in every row group, so
+                // they prune nothing; comparing every value to keep them
+                // cost up to a seventh of the encoding time at 1M, much of
+                // it on short repeating codes, whose dictionary does not
+                // spare the comparisons.
                 builder = builder.set_column_statistics_enabled(path, EnabledStatistics::None);
             }
         }
@@ -224,22 +243,47 @@ fn properties_of_sample(sample: &RecordBatch, metadata: &[(&str, String)]) -> Wr
     builder.build()
 }
 
-/// Whether a column holds text (or lists of text).
-fn is_text(column: &dyn Array) -> bool {
-    match column.data_type() {
-        DataType::Utf8 => true,
-        DataType::List(item) => item.data_type() == &DataType::Utf8,
-        _ => false,
+/// Whether a column holds text or binary values (also as lists, or
+/// dictionary-encoded in memory): the types whose statistics compare bytes.
+fn is_bytes(column: &dyn Array) -> bool {
+    fn bytes_type(t: &DataType) -> bool {
+        match t {
+            DataType::Utf8 | DataType::Binary | DataType::FixedSizeBinary(_) => true,
+            DataType::Dictionary(_, values) => bytes_type(values),
+            DataType::List(item) => bytes_type(item.data_type()),
+            _ => false,
+        }
     }
+    bytes_type(column.data_type())
 }
 
-/// Whether a text column's non-null values are in ascending order (a key a
-/// table is sorted by, whose row-group min and max do prune).
-fn sorted_text(column: &dyn Array) -> bool {
-    let Some(strings) = column.as_string_opt::<i32>() else {
-        return false;
-    };
-    let mut values = strings.iter().flatten();
+/// Whether a text or binary column's non-null values are in ascending
+/// order (a key a table is sorted by, whose row-group min and max do
+/// prune). Lists count as unsorted.
+fn sorted_bytes(column: &dyn Array) -> bool {
+    if let Some(strings) = column.as_string_opt::<i32>() {
+        return ascending(strings.iter().flatten().map(str::as_bytes));
+    }
+    if let Some(binary) = column.as_fixed_size_binary_opt() {
+        return ascending(binary.iter().flatten());
+    }
+    if let Some(dictionary) = column.as_any_dictionary_opt() {
+        let keys = dictionary.normalized_keys();
+        let values = dictionary.values();
+        if let Some(strings) = values.as_string_opt::<i32>() {
+            return ascending(
+                keys.iter()
+                    .enumerate()
+                    .filter(|&(i, _)| column.is_valid(i))
+                    .map(|(_, &k)| strings.value(k).as_bytes()),
+            );
+        }
+    }
+    false
+}
+
+/// Whether `values` are in ascending order and not empty.
+fn ascending<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> bool {
     let Some(mut previous) = values.next() else {
         return false;
     };
@@ -253,7 +297,8 @@ fn sorted_text(column: &dyn Array) -> bool {
 }
 
 /// Whether a column's non-null values repeat enough for a dictionary (see
-/// [`DICTIONARY_MAX_DISTINCT_SHARE`]); list columns are judged by their
+/// [`DICTIONARY_MAX_DISTINCT_SHARE`] and
+/// [`DICTIONARY_MAX_DISTINCT_SHARE_NUMBERS`]); list columns are judged by their
 /// items, dictionary arrays always keep theirs. Booleans and other types
 /// never get one.
 fn repeats(column: &dyn Array) -> bool {
@@ -303,6 +348,7 @@ fn repeats(column: &dyn Array) -> bool {
                     values += 1;
                 }
             }
+            return seen.len() as f64 <= values as f64 * DICTIONARY_MAX_DISTINCT_SHARE_NUMBERS;
         }
         _ => return false,
     }
@@ -500,6 +546,78 @@ mod tests {
                 "rules".into()
             ]))
         );
+    }
+
+    /// Min/max statistics are kept where they can prune (numbers, dates,
+    /// sorted text) and dropped on unsorted text, lists and binary, also
+    /// when the values repeat; numbers get a dictionary only when few of
+    /// their values are distinct.
+    #[test]
+    fn statistics_only_where_they_prune_and_dictionaries_for_few_numbers() {
+        use parquet::schema::types::ColumnPath;
+        let batch = table(700);
+        let props = parquet_writer_properties(&batch, &[]);
+        let stats = |p: &[&str]| {
+            props.statistics_enabled(&ColumnPath::new(p.iter().map(|s| s.to_string()).collect()))
+        };
+        assert_eq!(stats(&["person_id"]), EnabledStatistics::Chunk);
+        assert_eq!(stats(&["name"]), EnabledStatistics::None);
+        assert_eq!(stats(&["schools", "list", "item"]), EnabledStatistics::None);
+        assert_eq!(stats(&["birth_date"]), EnabledStatistics::Chunk);
+        assert_eq!(stats(&["record_count"]), EnabledStatistics::Chunk);
+
+        let n = 1000u32;
+        let codes: arrow_array::DictionaryArray<arrow_array::types::UInt16Type> =
+            (0..n).map(|i| ["b", "a", "c"][i as usize % 3]).collect();
+        let sorted_codes: arrow_array::DictionaryArray<arrow_array::types::UInt16Type> = (0..n)
+            .map(|i| ["a", "b", "c"][(i * 3 / n) as usize])
+            .collect();
+        let tags = arrow_array::FixedSizeBinaryArray::try_from_iter(
+            (0..n).map(|i| (i.wrapping_mul(2_654_435_761)).to_le_bytes()),
+        )
+        .unwrap();
+        let batch = RecordBatch::try_from_iter([
+            ("codes", Arc::new(codes) as ArrayRef),
+            ("sorted_codes", Arc::new(sorted_codes) as ArrayRef),
+            ("tags", Arc::new(tags) as ArrayRef),
+            // 40% distinct: plain; 10% distinct: a dictionary.
+            (
+                "left",
+                Arc::new(arrow_array::UInt32Array::from_iter_values(
+                    (0..n).map(|i| i * 2 / 5),
+                )) as ArrayRef,
+            ),
+            (
+                "rank",
+                Arc::new(arrow_array::UInt32Array::from_iter_values(
+                    (0..n).map(|i| i % 100),
+                )) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let props = parquet_writer_properties(&batch, &[]);
+        let column = |name: &str| ColumnPath::new(vec![name.to_string()]);
+        assert_eq!(
+            props.statistics_enabled(&column("codes")),
+            EnabledStatistics::None
+        );
+        assert_eq!(
+            props.statistics_enabled(&column("sorted_codes")),
+            EnabledStatistics::Chunk
+        );
+        assert_eq!(
+            props.statistics_enabled(&column("tags")),
+            EnabledStatistics::None
+        );
+        assert!(!props.dictionary_enabled(&column("left")));
+        assert!(props.dictionary_enabled(&column("rank")));
+        // Whatever the settings, the table reads back as it was.
+        let identity = |rows: &RecordBatch, _: usize| Ok(rows.clone());
+        let bytes = encode_groups(&batch, &identity, &[], Path::new("t"), Vec::new(), 300).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read(&path).unwrap(), batch);
     }
 
     /// A leak found in a later row group names its row in the whole table.
