@@ -193,7 +193,7 @@ fn tally(bytes: &[u8], truncated: bool) -> (usize, usize) {
 }
 
 /// A file decoded from another encoding.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Decoded {
     /// The text, after any BOM.
     pub text: String,
@@ -202,7 +202,7 @@ pub struct Decoded {
 }
 
 /// Bytes per piece when decoding in parallel.
-const PIECE_BYTES: usize = 4 << 20;
+pub const PIECE_BYTES: usize = 4 << 20;
 
 /// Decodes `bytes` with encoding_rs, in parallel pieces cut at newlines when
 /// the encoding allows it, recording where decoding failed.
@@ -214,17 +214,55 @@ const PIECE_BYTES: usize = 4 << 20;
 /// The pieces are returned apart, so that the caller can free the file's
 /// bytes before [`join`] puts them together: the bytes, the pieces and the
 /// joined text are then never all held at once.
+#[cfg(test)]
 pub fn transcode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Vec<Decoded> {
     transcode_in_pieces(bytes, encoding, PIECE_BYTES)
 }
 
+#[cfg(test)]
 fn transcode_in_pieces(
     bytes: &[u8],
     encoding: &'static encoding_rs::Encoding,
     piece_bytes: usize,
 ) -> Vec<Decoded> {
+    let mut pool = Vec::new();
+    let n = transcode_into(bytes, encoding, piece_bytes, &mut pool);
+    pool.truncate(n);
+    pool
+}
+
+/// [`transcode`] into the first pieces of `pool` (grown when too short),
+/// whose buffers are reused from one block of a file to the next: fresh
+/// buffers for every block were faulted in and zeroed by the kernel each
+/// time. Returns how many pieces of `pool` hold the text.
+pub fn transcode_into(
+    bytes: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    piece_bytes: usize,
+    pool: &mut Vec<Decoded>,
+) -> usize {
+    let cuts = piece_cuts(bytes, encoding, piece_bytes);
+    let n = cuts.len() - 1;
+    if pool.len() < n {
+        pool.resize_with(n, Decoded::default);
+    }
+    pool[..n]
+        .par_iter_mut()
+        .zip(cuts.par_windows(2))
+        .for_each(|(piece, w)| transcode_piece_into(&bytes[w[0]..w[1]], encoding, piece));
+    n
+}
+
+/// Where `bytes` is cut into pieces decoded apart: after a newline about
+/// every `piece_bytes` in GB18030, nowhere in other encodings. The first
+/// cut is 0 and the last `bytes.len()`.
+fn piece_cuts(
+    bytes: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    piece_bytes: usize,
+) -> Vec<usize> {
     if encoding != GB18030 || bytes.len() <= piece_bytes {
-        return vec![transcode_piece(bytes, encoding)];
+        return vec![0, bytes.len()];
     }
     let mut cuts = vec![0];
     let mut at = 0;
@@ -236,9 +274,7 @@ fn transcode_in_pieces(
     if *cuts.last().unwrap_or(&0) < bytes.len() {
         cuts.push(bytes.len());
     }
-    cuts.par_windows(2)
-        .map(|w| transcode_piece(&bytes[w[0]..w[1]], encoding))
-        .collect()
+    cuts
 }
 
 /// Puts decoded pieces together, in order, freeing each once copied.
@@ -260,7 +296,7 @@ pub fn join(mut pieces: Vec<Decoded>) -> Decoded {
 
 /// Appends decoded pieces to `text`, in order, with their bad offsets moved
 /// to where they land in it.
-pub fn append_decoded(text: &mut String, bad: &mut Vec<usize>, pieces: Vec<Decoded>) {
+pub fn append_decoded(text: &mut String, bad: &mut Vec<usize>, pieces: &[Decoded]) {
     text.reserve(pieces.iter().map(|p| p.text.len()).sum());
     for piece in pieces {
         bad.extend(piece.bad.iter().map(|o| o + text.len()));
@@ -269,13 +305,28 @@ pub fn append_decoded(text: &mut String, bad: &mut Vec<usize>, pieces: Vec<Decod
 }
 
 /// Decodes one piece with encoding_rs, recording where it failed.
+#[cfg(test)]
 fn transcode_piece(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Decoded {
+    let mut piece = Decoded::default();
+    transcode_piece_into(bytes, encoding, &mut piece);
+    piece
+}
+
+/// Decodes one piece into `piece`'s buffers (emptied first), recording
+/// where decoding failed.
+fn transcode_piece_into(
+    bytes: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    piece: &mut Decoded,
+) {
     let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut text = String::with_capacity(bytes.len() + bytes.len() / 2 + 16);
-    let mut bad = Vec::new();
+    let Decoded { text, bad } = piece;
+    text.clear();
+    bad.clear();
+    text.reserve(bytes.len() + bytes.len() / 2 + 16);
     let mut src = bytes;
     loop {
-        let (result, read) = decoder.decode_to_string_without_replacement(src, &mut text, true);
+        let (result, read) = decoder.decode_to_string_without_replacement(src, text, true);
         src = &src[read..];
         match result {
             DecoderResult::InputEmpty => break,
@@ -289,7 +340,6 @@ fn transcode_piece(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> De
             }
         }
     }
-    Decoded { text, bad }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! block size. Raw text held at once is about two blocks plus the longest
 //! record; the columns are the rest of the memory.
 
-use crate::decode::{Plan, append_decoded, detect_stream, transcode};
+use crate::decode::{Decoded, PIECE_BYTES, Plan, append_decoded, detect_stream, transcode_into};
 use crate::error::IngestError;
 use crate::header::{ColumnMap, map_columns};
 use crate::records::{Ending, Record, sniff_delimiter, split_complete};
@@ -148,6 +148,8 @@ struct Source<R> {
     eof: bool,
     /// Bytes of BOM still to drop from the text.
     skip: usize,
+    /// The decoder's buffers, reused from block to block.
+    pool: Vec<Decoded>,
 }
 
 impl<R: Read> Source<R> {
@@ -185,7 +187,7 @@ impl<R: Read> Source<R> {
             Text::Bytes(b) => self.read(b, n),
             Text::Str(s) => {
                 self.read(raw, n)?;
-                decode_ready(plan, raw, self.eof, s, bad);
+                decode_ready(plan, raw, self.eof, s, bad, &mut self.pool);
                 Ok(())
             }
         }
@@ -195,8 +197,15 @@ impl<R: Read> Source<R> {
 /// Decodes the raw bytes that can be decoded apart from what follows: up to
 /// the last newline in GB18030 (a `\n` byte is never inside a character
 /// there), everything at the end of the file; UTF-16 has no such byte and is
-/// decoded at the end, whole.
-fn decode_ready(plan: Plan, raw: &mut Vec<u8>, eof: bool, text: &mut String, bad: &mut Vec<usize>) {
+/// decoded at the end, whole. `pool` holds the decoder's reused buffers.
+fn decode_ready(
+    plan: Plan,
+    raw: &mut Vec<u8>,
+    eof: bool,
+    text: &mut String,
+    bad: &mut Vec<usize>,
+    pool: &mut Vec<Decoded>,
+) {
     let Plan::Transcode { encoding, .. } = plan else {
         return;
     };
@@ -210,7 +219,8 @@ fn decode_ready(plan: Plan, raw: &mut Vec<u8>, eof: bool, text: &mut String, bad
     if cut == 0 {
         return;
     }
-    append_decoded(text, bad, transcode(&raw[..cut], encoding));
+    let pieces = transcode_into(&raw[..cut], encoding, PIECE_BYTES, pool);
+    append_decoded(text, bad, &pool[..pieces]);
     raw.drain(..cut);
 }
 
@@ -252,6 +262,7 @@ fn read_delimited_with_block<R: Read + Send>(
         bytes: 0,
         eof: false,
         skip: plan.skip(),
+        pool: Vec::new(),
     };
     let mut text = match plan {
         Plan::Utf8 { .. } => Text::Bytes(Vec::new()),
@@ -353,7 +364,7 @@ fn read_delimited_with_block<R: Read + Send>(
             }
         } else if let Text::Str(s) = &mut text {
             s.drain(..complete);
-            decode_ready(plan, &mut raw, src.eof, s, &mut bad);
+            decode_ready(plan, &mut raw, src.eof, s, &mut bad, &mut src.pool);
         }
         start = 0;
     }

@@ -82,6 +82,26 @@ pub fn read_source(
     read_file(name, source, &config.source_path(source, period))
 }
 
+/// Reads sources `names` of `config` for `period`, several at once (each is
+/// parallel inside too, but its file is hashed, decoded and stitched in
+/// steps one thread does alone, which another source's work fills), and
+/// returns their outputs in the order of `names`: each the same as
+/// [`read_source`]'s. When sources fail, the error is the first failing
+/// source's in that order, so it does not depend on timing.
+pub fn read_sources(
+    config: &Config,
+    names: &[&str],
+    period: Period,
+) -> Result<Vec<IngestOutput>, IngestError> {
+    use rayon::prelude::*;
+    let results: Vec<Result<IngestOutput, IngestError>> = names
+        .par_iter()
+        .with_max_len(1)
+        .map(|name| read_source(config, name, period))
+        .collect();
+    results.into_iter().collect()
+}
+
 /// Reads source `name`'s file at an already resolved `path`.
 pub fn read_file(
     name: &str,

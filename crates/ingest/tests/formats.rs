@@ -402,3 +402,39 @@ fn a_workbook_saved_as_csv_is_read_as_a_workbook_when_the_format_is_auto() {
         assert_eq!(dump(&out.raw), expected(&rows));
     }
 }
+
+#[test]
+fn sources_read_at_once_equal_each_read_alone_and_fail_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = extract(300);
+    write(dir.path(), "a.csv", delimited(&rows, b',', true).as_bytes());
+    write(
+        dir.path(),
+        "b.tsv",
+        &gb18030(&delimited(&rows[..120], b'\t', false)),
+    );
+    let config = config(
+        dir.path(),
+        &[
+            ("a", "{period}/a.csv", ""),
+            ("b", "{period}/b.tsv", ""),
+            ("missing1", "{period}/none1.csv", ""),
+            ("missing2", "{period}/none2.csv", ""),
+        ],
+    );
+    let together = aidlink_ingest::read_sources(&config, &["b", "a"], period()).unwrap();
+    let alone = ["b", "a"].map(|n| read_source(&config, n, period()).unwrap());
+    for (t, a) in together.iter().zip(&alone) {
+        assert_eq!(t.raw, a.raw);
+        assert_eq!(t.rejects, a.rejects);
+        assert_eq!(format!("{:?}", t.stats), format!("{:?}", a.stats));
+    }
+    assert_eq!(together[0].stats.encoding, "gb18030");
+    // The error is always the first failing source's, in the order asked.
+    for _ in 0..5 {
+        let err = aidlink_ingest::read_sources(&config, &["a", "missing2", "missing1"], period())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("none2.csv"), "{err}");
+    }
+}

@@ -20,6 +20,8 @@
 //! `--combined` reads every source first and normalizes them together with
 //! `normalize_sources` (no concatenation of records); its digest has no
 //! per-source `records` lines, and every other line equals the default's.
+//! `--concurrent` (with `--combined`) reads the sources at once with
+//! `aidlink_ingest::read_sources`.
 
 use aidlink_benchkit::cpu_seconds;
 use aidlink_config::Config;
@@ -308,13 +310,14 @@ mod city {
         let repeat: usize = option(args, "--repeat").map_or(Ok(1), str::parse)?;
         let digest = option(args, "--digest");
         let combined = args.iter().any(|a| a == "--combined");
+        let concurrent = args.iter().any(|a| a == "--concurrent");
         let (mut best, mut best_cpu) = (f64::INFINITY, f64::INFINITY);
         let mut last = None;
         for _ in 0..repeat.max(1) {
             drop(last.take());
             let (t, cpu) = (Instant::now(), cpu_seconds());
             let pass = if combined {
-                combined_pass(&config, period, digest.is_some())?
+                combined_pass(&config, period, digest.is_some(), concurrent)?
             } else {
                 one_pass(&config, period, digest.is_some())?
             };
@@ -414,10 +417,26 @@ mod city {
     }
 
     /// Every source read first, then normalized together.
-    fn combined_pass(config: &Config, period: Period, digest: bool) -> Result<Pass, Error> {
+    fn combined_pass(
+        config: &Config,
+        period: Period,
+        digest: bool,
+        concurrent: bool,
+    ) -> Result<Pass, Error> {
         let mut ingested = Vec::new();
         let mut digest_seconds = 0.0;
-        for name in config.sources.keys() {
+        if concurrent {
+            let (t, cpu) = (Instant::now(), cpu_seconds());
+            let names: Vec<&str> = config.sources.keys().map(String::as_str).collect();
+            let outs = aidlink_ingest::read_sources(config, &names, period)?;
+            ingested.extend(names.iter().map(|n| n.to_string()).zip(outs));
+            println!(
+                "  read_sources {} ms, {:.2} CPU s",
+                t.elapsed().as_millis(),
+                cpu_seconds() - cpu
+            );
+        }
+        for name in config.sources.keys().filter(|_| !concurrent) {
             let t = Instant::now();
             let cpu = cpu_seconds();
             ingested.push((
