@@ -326,6 +326,14 @@ impl PeriodStage {
     pub fn table(&mut self, name: &str, batch: RecordBatch) -> Result<(), PublishError> {
         self.check_open()?;
         self.take_name(name, format!("{name}.parquet"))?;
+        if self.key.is_some()
+            && let Err(e) = self.aggregate_inputs.keep(name, &batch)
+        {
+            // The name is taken but the table will never be written: the
+            // stage must not publish without it.
+            self.status = Status::Failed;
+            return Err(e);
+        }
         self.tables.push(name.to_string());
         let analyst = match &self.key {
             Some(key) if policy::has_analyst_form(name) => Some(Arc::clone(key)),
@@ -335,9 +343,6 @@ impl PeriodStage {
             }
             None => None,
         };
-        if self.key.is_some() {
-            self.aggregate_inputs.keep(name, &batch)?;
-        }
         if analyst.is_some() {
             for column in policy::undecided_columns(name, &batch.schema()) {
                 self.dropped_by_default.push(format!("{name}.{column}"));
