@@ -56,7 +56,7 @@ pub fn normalize_name(text: &str) -> NameOutcome {
     } else {
         Cow::Borrowed(&folded)
     };
-    let value = if spaced.is_ascii() {
+    let value = if !spaced.chars().any(may_simplify) {
         spaced.into_owned()
     } else {
         let simplified = fast2s::convert(&spaced);
@@ -74,6 +74,37 @@ pub fn normalize_name(text: &str) -> NameOutcome {
         value: Some(value),
         notes,
     }
+}
+
+/// Characters that `fast2s::convert` (0.3) rewrites only next to certain
+/// other characters (`藉口`, `看著`, `苧麻`), so that converting each alone
+/// does not find them.
+const CONVERTED_IN_CONTEXT: [char; 3] = ['藉', '著', '苧'];
+
+/// Whether `fast2s::convert` may change `c` in some name: it converts only
+/// characters of three UTF-8 bytes, and these were found once per process
+/// by converting each alone (a few milliseconds), plus
+/// [`CONVERTED_IN_CONTEXT`]. A name without any such character is its own
+/// simplified form, which spares most names the conversion and its copy.
+fn may_simplify(c: char) -> bool {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    let u = c as usize;
+    if !(0x800..=0xFFFF).contains(&u) {
+        return false;
+    }
+    let table = TABLE.get_or_init(|| {
+        let mut bits = vec![0u64; 0x10000 / 64];
+        let mut buf = [0u8; 4];
+        for u in 0x800..=0xFFFFu32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let alone: &str = c.encode_utf8(&mut buf);
+            if fast2s::convert(alone) != alone || CONVERTED_IN_CONTEXT.contains(&c) {
+                bits[u as usize / 64] |= 1 << (u % 64);
+            }
+        }
+        bits
+    });
+    table[u / 64] >> (u % 64) & 1 == 1
 }
 
 /// Whether `text` may hold a space or a dot variant. Every whitespace and
@@ -156,6 +187,38 @@ mod tests {
     fn name(text: &str) -> (Option<String>, Vec<Note>) {
         let o = normalize_name(text);
         (o.value, o.notes.iter().collect())
+    }
+
+    #[test]
+    fn skipping_the_conversion_changes_nothing() {
+        for c in CONVERTED_IN_CONTEXT {
+            assert!(may_simplify(c), "{c}");
+        }
+        // Listed characters are rewritten next to certain others only.
+        assert_eq!(fast2s::convert("著"), "著");
+        assert_ne!(fast2s::convert("看著"), "看著");
+        assert!(may_simplify('劉') && may_simplify('國') && !may_simplify('刘'));
+        // Every common character of a name, next to every other.
+        let chars: Vec<char> = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+            .chars()
+            .collect();
+        for a in &chars {
+            for b in &chars {
+                let name = format!("{a}{b}");
+                if !name.chars().any(may_simplify) {
+                    assert_eq!(fast2s::convert(&name), name);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unflagged_text_converts_to_itself(text in "[\u{4e00}-\u{9fff}\u{f900}-\u{faff}·a ]{1,6}") {
+            if !text.chars().any(may_simplify) {
+                proptest::prop_assert_eq!(fast2s::convert(&text), text);
+            }
+        }
     }
 
     #[test]

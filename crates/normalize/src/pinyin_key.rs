@@ -72,6 +72,11 @@ fn push_syllable(out: &mut String, syllable: &str) {
     if !out.is_empty() {
         out.push(' ');
     }
+    // Only a syllable with `ü` (lead byte 0xC3) needs a character loop.
+    if !syllable.as_bytes().contains(&0xC3) {
+        out.push_str(syllable);
+        return;
+    }
     for c in syllable.chars() {
         out.push(if c == 'ü' { 'v' } else { c });
     }

@@ -48,7 +48,13 @@ pub fn is_placeholder(text: &str) -> bool {
         Some(b'-' | b'/' | b'\\' | b'?' | b'*' | b'n' | b'N' | b'#' | 0xE2 | 0xE4..=0xE7)
             if text.len() <= 9 =>
         {
-            PLACEHOLDERS.contains(&text)
+            // Comparing the length and first byte before the text keeps a
+            // name of two or three characters from calling memcmp on
+            // every placeholder of its length.
+            let first = text.as_bytes()[0];
+            PLACEHOLDERS
+                .iter()
+                .any(|p| p.len() == text.len() && p.as_bytes()[0] == first && *p == text)
         }
         _ => false,
     }
