@@ -14,6 +14,52 @@
 /// Length of a resident ID.
 pub const ID_LEN: usize = 18;
 
+/// No ID in a slot of [`RowIdCodes::packed`].
+pub const NO_ID: u128 = u128::MAX;
+
+/// Every row's IDs (as [`crate::id_codes`] lists them: its own ID number,
+/// the ID inside its student number, the ID of its certificate number),
+/// read once for the whole match stage: blocking, the comparisons and the
+/// deterministic rules all need them, and reading the texts is the costly
+/// part.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowIdCodes {
+    /// Per row, up to three IDs packed ([`pack`]), [`NO_ID`] where absent.
+    pub packed: Vec<[u128; 3]>,
+    /// Per row, whether its own `id_number` is an ID (then it is slot 0).
+    pub own: Vec<bool>,
+}
+
+impl RowIdCodes {
+    /// Reads them from the columns of `rows` rows, in parallel.
+    pub fn new(cols: &crate::KeyColumns<'_>, rows: usize) -> Self {
+        use rayon::prelude::*;
+        let (packed, own) = (0..rows)
+            .into_par_iter()
+            .map(|i| {
+                let (v, n) = cols.ids(i);
+                let mut out = [NO_ID; 3];
+                for (o, t) in out.iter_mut().zip(v[..n].iter().flatten()) {
+                    if let Some(d) = digits(t) {
+                        *o = pack(&d);
+                    }
+                }
+                (out, cols.own_id_is_id(i))
+            })
+            .unzip();
+        RowIdCodes { packed, own }
+    }
+
+    /// Row `i`'s own ID code ([`code`]), `u64::MAX` when it has none.
+    pub fn own_code(&self, i: usize) -> u64 {
+        if self.own[i] {
+            code(&unpack(self.packed[i][0]))
+        } else {
+            u64::MAX
+        }
+    }
+}
+
 fn digit(b: u8) -> Option<u64> {
     match b {
         b'0'..=b'9' => Some(u64::from(b - b'0')),

@@ -33,5 +33,5 @@ mod pairs;
 mod rules;
 
 pub use columns::ColumnError;
-pub use pairs::{Candidates, RuleStats, candidates, pack};
+pub use pairs::{Candidates, RuleStats, candidates, candidates_with_ids, pack};
 pub use rules::{BlockingRule, KeyColumns, KeyPart, hash_str, id_codes};

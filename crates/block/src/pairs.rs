@@ -219,15 +219,34 @@ pub(crate) fn one_edit_pairs(
     cols: &KeyColumns<'_>,
     rows: usize,
     failing_rows: &mut [bool],
+    ids: Option<&id_code::RowIdCodes>,
 ) -> Vec<u64> {
     // Every pair of this rule has an ID whose check fails (two check-valid
     // IDs are never one typing error apart), so only the rows whose ID
     // fails or is a neighbour of one that fails take part: a few thousand
     // at a million students. Every row's IDs are read and coded once, in
     // row order; the later passes filter those codes, not the texts.
-    let codes: Vec<(u64, u32, bool)> = row_codes(cols, rows, |d, i, out| {
-        out.push((id_code::code(d), i, id_code::check_ok(d)));
-    });
+    let from_ids = |ids: &id_code::RowIdCodes| -> Vec<(u64, u32, bool)> {
+        ids.packed
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, slots)| {
+                slots
+                    .iter()
+                    .filter(|&&p| p != id_code::NO_ID)
+                    .map(move |&p| {
+                        let d = id_code::unpack(p);
+                        (id_code::code(&d), i as u32, id_code::check_ok(&d))
+                    })
+            })
+            .collect()
+    };
+    let codes: Vec<(u64, u32, bool)> = match ids {
+        Some(ids) if ids.packed.len() == rows => from_ids(ids),
+        _ => row_codes(cols, rows, |d, i, out| {
+            out.push((id_code::code(d), i, id_code::check_ok(d)));
+        }),
+    };
     let mut failed: Vec<u64> = Vec::new();
     for &(c, i, ok) in &codes {
         if !ok {
@@ -387,6 +406,18 @@ pub fn candidates(
     rules: &[BlockingRule],
     cap: usize,
 ) -> Candidates {
+    candidates_with_ids(cols, rows, rules, cap, None)
+}
+
+/// [`candidates`] with the rows' IDs already read ([`id_code::RowIdCodes`]
+/// of the same rows), which the ID-typo rule then does not read again.
+pub fn candidates_with_ids(
+    cols: &KeyColumns<'_>,
+    rows: usize,
+    rules: &[BlockingRule],
+    cap: usize,
+    ids: Option<&id_code::RowIdCodes>,
+) -> Candidates {
     let mut per_rule = Vec::with_capacity(rules.len());
     let mut lists: Vec<Vec<u64>> = Vec::with_capacity(rules.len());
     let mut row_keys = crate::incremental::RowKeys::new(rows, rules.len());
@@ -396,7 +427,7 @@ pub fn candidates(
             ..RuleStats::default()
         };
         let pairs = if rule.is_id_one_edit() {
-            one_edit_pairs(cols, rows, &mut row_keys.failing)
+            one_edit_pairs(cols, rows, &mut row_keys.failing, ids)
         } else {
             key_rule_pairs(cols, rule, rows, cap, &mut stats, (&mut row_keys, r))
         };

@@ -175,6 +175,12 @@ impl<'a> KeyColumns<'a> {
         &self.households
     }
 
+    /// Whether row `i`'s own `id_number` is an ID (18 characters, digits and
+    /// `X`): then it is the first of [`KeyColumns::ids`].
+    pub fn own_id_is_id(&self, i: usize) -> bool {
+        columns::text(self.id, i).is_some_and(|t| crate::id_code::digits(t).is_some())
+    }
+
     /// The ID texts of row `i` (see [`id_codes`]).
     pub fn ids(&self, i: usize) -> ([Option<&'a str>; 3], usize) {
         id_codes(

@@ -116,7 +116,7 @@ impl Comparator {
         batch: &'a RecordBatch,
         tf: TermFrequencies<'_>,
     ) -> Result<RecordView<'a>, ColumnError> {
-        RecordView::new(batch, &self.extra, None, tf)
+        RecordView::new(batch, &self.extra, (None, None), tf)
     }
 
     /// [`Comparator::view`] reusing household keys blocking already computed
@@ -128,7 +128,19 @@ impl Comparator {
         households: Vec<[u64; 3]>,
         tf: TermFrequencies<'_>,
     ) -> Result<RecordView<'a>, ColumnError> {
-        RecordView::new(batch, &self.extra, Some(households), tf)
+        RecordView::new(batch, &self.extra, (Some(households), None), tf)
+    }
+
+    /// [`Comparator::view_with_households`] also reusing the IDs blocking
+    /// already read ([`aidlink_block::id_code::RowIdCodes`] of the same batch).
+    pub fn view_with_parts<'a>(
+        &self,
+        batch: &'a RecordBatch,
+        households: Vec<[u64; 3]>,
+        ids: aidlink_block::id_code::RowIdCodes,
+        tf: TermFrequencies<'_>,
+    ) -> Result<RecordView<'a>, ColumnError> {
+        RecordView::new(batch, &self.extra, (Some(households), Some(ids)), tf)
     }
 
     /// The extra columns compared (name, whether a date, whether a Chinese

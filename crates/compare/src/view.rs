@@ -16,7 +16,7 @@ use arrow_array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
 use rayon::prelude::*;
 
 /// No ID in this slot.
-pub const NO_ID: u128 = u128::MAX;
+pub const NO_ID: u128 = id_code::NO_ID;
 
 /// What the comparisons read of a row, hashed and packed into one struct so
 /// that comparing a pair touches two cache lines instead of twenty Arrow
@@ -101,16 +101,30 @@ pub struct RowIds<'a> {
 impl<'a> RowIds<'a> {
     /// Reads them from `batch`.
     pub fn new(batch: &'a RecordBatch) -> Result<Self, ColumnError> {
+        Self::with_ids(batch, None)
+    }
+
+    /// Reads them from `batch`, taking the own ID codes from `ids` (the
+    /// batch's IDs, already read) when given.
+    pub fn with_ids(
+        batch: &'a RecordBatch,
+        ids: Option<&id_code::RowIdCodes>,
+    ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let id_col = columns::opt_utf8(batch, "id_number")?;
-        let own_id = (0..rows)
-            .into_par_iter()
-            .map(|i| {
-                columns::text(id_col, i)
-                    .and_then(id_code::digits)
-                    .map_or(u64::MAX, |d| id_code::code(&d))
-            })
-            .collect();
+        let own_id = match ids {
+            Some(ids) if ids.packed.len() == rows => {
+                (0..rows).into_par_iter().map(|i| ids.own_code(i)).collect()
+            }
+            _ => (0..rows)
+                .into_par_iter()
+                .map(|i| {
+                    columns::text(id_col, i)
+                        .and_then(id_code::digits)
+                        .map_or(u64::MAX, |d| id_code::code(&d))
+                })
+                .collect(),
+        };
         let bm = columns::opt_bool(batch, schema::BIRTH_MATCHES_ID)?;
         let gm = columns::opt_bool(batch, schema::GENDER_MATCHES_ID)?;
         let id_contradicted = (0..rows)
@@ -242,15 +256,17 @@ impl<'a> RecordView<'a> {
     /// Borrows the columns of `batch` and precomputes per-row values.
     /// `extra` names the extra columns compared, with whether each is a
     /// date and whether a Chinese name; `households`, when given, are the
-    /// batch's household keys; `tf` says where term frequencies come from.
+    /// batch's household keys, and `ids` its IDs already read; `tf` says
+    /// where term frequencies come from.
     pub fn new(
         batch: &'a RecordBatch,
         extra: &[(String, bool, bool)],
-        households: Option<Vec<[u64; 3]>>,
+        (households, ids): (Option<Vec<[u64; 3]>>, Option<id_code::RowIdCodes>),
         tf: TermFrequencies<'_>,
     ) -> Result<Self, ColumnError> {
         let rows = batch.num_rows();
         let keys = KeyColumns::new(batch, &[])?;
+        let given_ids = ids.filter(|x| x.packed.len() == rows);
         let ids_of = || -> Vec<[u128; 3]> {
             (0..rows)
                 .into_par_iter()
@@ -347,11 +363,18 @@ impl<'a> RecordView<'a> {
         // The four parts are independent, and each has serial stretches (the
         // term frequencies' walk over sorted runs): computed side by side,
         // one part's serial stretch leaves the other core to the rest.
-        let ((ids, row_ids), (facts, tfs)) = rayon::join(
-            || rayon::join(ids_of, || RowIds::new(batch)),
+        let ((read_ids, row_ids), (facts, tfs)) = rayon::join(
+            || match &given_ids {
+                Some(given) => (Vec::new(), RowIds::with_ids(batch, Some(given))),
+                None => rayon::join(ids_of, || RowIds::new(batch)),
+            },
             || rayon::join(facts_of, tf_of),
         );
         let row_ids = row_ids?;
+        let ids = match given_ids {
+            Some(given) => given.packed,
+            None => read_ids,
+        };
         let ((name_tf, name_tf_counts), (pinyin_tf, pinyin_tf_counts)) = tfs;
         Ok(RecordView {
             facts,

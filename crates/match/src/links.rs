@@ -130,8 +130,22 @@ pub fn build(records: &RecordBatch, t: LinkTable<'_>) -> Result<RecordBatch, Mat
     let left_row = rows_of(&l);
     let right_row = rows_of(&r);
     // Rule sets as a dictionary over the distinct masks.
-    let mut masks: Vec<u32> = t.rule_masks.to_vec();
-    masks.par_sort_unstable();
+    // Few distinct masks among millions of pairs: each chunk lists its
+    // distinct ones, instead of sorting a copy of every pair's mask.
+    let mut masks: Vec<u32> = t
+        .rule_masks
+        .par_chunks(ROW_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut seen: Vec<u32> = Vec::new();
+            for &m in chunk {
+                if seen.last() != Some(&m) && !seen.contains(&m) {
+                    seen.push(m);
+                }
+            }
+            seen
+        })
+        .collect();
+    masks.sort_unstable();
     masks.dedup();
     let mask_values: Vec<String> = masks
         .iter()

@@ -438,13 +438,17 @@ pub fn link(
     let n = records.num_rows();
     let rules = settings.blocking_rules();
     let mut keys = KeyColumns::new(records, &rules)?;
-    let cand = aidlink_block::candidates(&keys, n, &rules, settings.max_block_size);
+    // Every row's IDs are read once: blocking's ID-typo rule, the
+    // comparisons and the deterministic rules all use them.
+    let ids = aidlink_block::id_code::RowIdCodes::new(&keys, n);
+    let cand =
+        aidlink_block::candidates_with_ids(&keys, n, &rules, settings.max_block_size, Some(&ids));
     clock.lap("block");
     let households = households(records, &mut keys)?;
     let fingerprints = crate::fingerprint::fingerprints(records, &cmp, &rules, &households)?;
     clock.lap("fingerprint");
     let shares = given_fs.map(|fs| fs.term_frequencies.shares());
-    let view = cmp.view_with_households(records, households, tf_source(shares.as_ref()))?;
+    let view = cmp.view_with_parts(records, households, ids, tf_source(shares.as_ref()))?;
     clock.lap("view");
     let mut vectors = cmp.compare_pairs(&view, &cand.pairs);
     clock.lap("compare");
