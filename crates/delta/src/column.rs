@@ -163,6 +163,124 @@ impl<'a> Col<'a> {
     }
 }
 
+impl Col<'_> {
+    /// The bytes [`Col::write`] writes for rows `start..end` together, a
+    /// column at a time: text is counted over the rows' bytes at once
+    /// rather than a string at a time. `None` for a type counted row by row.
+    pub(crate) fn json_len_range(&self, start: usize, end: usize) -> Option<usize> {
+        let rows = end - start;
+        let nulls_in = |a: &dyn Array| {
+            a.logical_nulls()
+                .map_or(0, |n| n.slice(start, rows).null_count())
+        };
+        let each = |f: &dyn Fn(usize) -> usize| (start..end).map(f).sum::<usize>();
+        let len = match *self {
+            Col::Utf8(a) => match nulls_in(a) {
+                0 => {
+                    let o = a.value_offsets();
+                    let bytes = &a.value_data()[o[start] as usize..o[end] as usize];
+                    bytes.len() + 2 * rows + escapes(bytes)
+                }
+                _ => each(&|r| match a.is_null(r) {
+                    true => 4,
+                    false => json_str_len(a.value(r)),
+                }),
+            },
+            Col::Bool(a) => each(&|r| match (a.is_null(r), a.value(r)) {
+                (false, false) => 5,
+                _ => 4,
+            }),
+            Col::Int32(a) => each(&|r| match a.is_null(r) {
+                true => 4,
+                false => i64_len(i64::from(a.value(r))),
+            }),
+            Col::Int64(a) => each(&|r| match a.is_null(r) {
+                true => 4,
+                false => i64_len(a.value(r)),
+            }),
+            Col::UInt32(a) => each(&|r| match a.is_null(r) {
+                true => 4,
+                false => u64_len(u64::from(a.value(r))),
+            }),
+            Col::UInt64(a) => each(&|r| match a.is_null(r) {
+                true => 4,
+                false => u64_len(a.value(r)),
+            }),
+            Col::Date32(a) => {
+                let mut len = 0;
+                for r in start..end {
+                    len += match (a.is_null(r), FOUR_DIGIT_YEARS.contains(&a.value(r))) {
+                        (true, _) => 4,
+                        (false, true) => 12,
+                        (false, false) => return None,
+                    };
+                }
+                len
+            }
+            Col::Float64(a) => {
+                let mut out = crate::text::Out::counting();
+                for r in start..end {
+                    match a.is_null(r) {
+                        true => out.push_str("null"),
+                        false => push_float(&mut out, a.value(r)),
+                    }
+                }
+                out.counted()
+            }
+            Col::Utf8List(l, items) => {
+                if nulls_in(l) > 0 {
+                    return None;
+                }
+                let o = l.value_offsets();
+                let (first, last) = (o[start] as usize, o[end] as usize);
+                let item_nulls = items
+                    .logical_nulls()
+                    .map_or(0, |n| n.slice(first, last - first).null_count());
+                if item_nulls > 0 {
+                    return None;
+                }
+                let io = items.value_offsets();
+                let bytes = &items.value_data()[io[first] as usize..io[last] as usize];
+                let filled = (start..end).filter(|&r| o[r + 1] > o[r]).count();
+                let count = last - first;
+                // Brackets per row, quotes per item, commas between items.
+                2 * rows + bytes.len() + 2 * count + escapes(bytes) + (count - filled)
+            }
+            Col::Other(_) => return None,
+        };
+        Some(len)
+    }
+}
+
+/// The bytes escaping adds to texts whose bytes are `bytes` (escapes never
+/// span two texts, so texts laid end to end count as each alone).
+fn escapes(bytes: &[u8]) -> usize {
+    let special = bytes.iter().fold(0usize, |n, &b| {
+        n + usize::from(b < 0x20 || b == b'"' || b == b'\\')
+    });
+    if special == 0 {
+        return 0;
+    }
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            b if b < 0x20 => 5,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Digits of `v`.
+fn u64_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// Digits of `v`, and its sign.
+fn i64_len(v: i64) -> usize {
+    usize::from(v < 0) + u64_len(v.unsigned_abs())
+}
+
 /// Whether two cells hold the same value, as [`same`] decides.
 pub(crate) fn same_cell(a: &Col, ra: usize, b: &Col, rb: usize) -> bool {
     match (a.is_null(ra), b.is_null(rb)) {
@@ -295,7 +413,7 @@ fn same_texts(
 #[inline]
 fn push_u64<S: Sink>(out: &mut S, mut v: u64) {
     if out.counting() {
-        out.skip(v.checked_ilog10().map_or(1, |d| d as usize + 1));
+        out.skip(u64_len(v));
         return;
     }
     let mut buf = [0u8; 20];
@@ -511,6 +629,22 @@ mod tests {
                 let mut out = crate::text::Out::counting();
                 col.write(&mut out, row);
                 assert_eq!(out.len(), text.len(), "{} row {row}", array.data_type());
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_of_row_ranges_are_the_lengths_written() {
+        for array in columns() {
+            let col = Col::new(array.as_ref());
+            for start in 0..array.len() {
+                for end in start..=array.len() {
+                    let mut text = String::new();
+                    (start..end).for_each(|row| col.write(&mut text, row));
+                    if let Some(len) = col.json_len_range(start, end) {
+                        assert_eq!(len, text.len(), "{} rows {start}..{end}", array.data_type());
+                    }
+                }
             }
         }
     }

@@ -263,16 +263,21 @@ fn write_text_of<S: Sink>(out: &mut S, side: &Side, col: Option<usize>, row: usi
     true
 }
 
-/// One row of a diff's output: which change, of which side's row.
+/// One row of a diff's output: which change, of which side's row (16
+/// bytes: a first period plans millions).
 #[derive(Clone, Copy)]
 struct Change {
     change_type: ChangeType,
     /// Whether `row` is a row of the current table (else of the previous).
     current: bool,
+    /// Index into the diff's lists of changed columns, for updates
+    /// ([`NOT_UPDATED`] for other rows).
+    changed: u32,
     row: usize,
-    /// Index into the diff's lists of changed columns, for updates.
-    changed: Option<usize>,
 }
+
+/// [`Change::changed`] of a row that is not an update.
+const NOT_UPDATED: u32 = u32::MAX;
 
 /// The change feed from `previous` to `current` for one entity, with the
 /// default [`DiffOptions`]; see [`diff_with`].
@@ -312,6 +317,9 @@ pub(crate) struct Plan<'a> {
     changed_lists: Vec<Vec<usize>>,
     person_col: Option<usize>,
     flag_col: Option<usize>,
+    /// Whether row `i` of the delta is row `i` of the current table, for
+    /// every row (a first period's table already in key order).
+    identity: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -342,8 +350,8 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        let cur = Side::new(entity, "current", current, key_columns, &columns)?;
-        let prev = previous
+        let mut cur = Side::new(entity, "current", current, key_columns, &columns)?;
+        let mut prev = previous
             .map(|p| Side::new(entity, "previous", p, key_columns, &columns))
             .transpose()?;
         // Flag evidence as `source:row` moves with the rows of a file; when both
@@ -402,7 +410,7 @@ impl<'a> Plan<'a> {
             change_type,
             current,
             row,
-            changed: None,
+            changed: NOT_UPDATED,
         };
         match &prev {
             None => changes.extend(
@@ -500,7 +508,16 @@ impl<'a> Plan<'a> {
                 for (r, c, before, changed) in found {
                     changes.extend(single.by_ref().take(before - placed));
                     placed = before;
-                    let at = Some(lists.len());
+                    let at = u32::try_from(lists.len())
+                        .ok()
+                        .filter(|at| *at != NOT_UPDATED)
+                        .ok_or_else(|| DeltaError::BadTable {
+                            table: "delta",
+                            column: crate::table::CHANGED_COLUMNS,
+                            problem: format!(
+                                "would list the columns of more than {NOT_UPDATED} updates"
+                            ),
+                        })?;
                     lists.push(changed);
                     changes.push(Change {
                         change_type: ChangeType::UpdatePreimage,
@@ -520,6 +537,11 @@ impl<'a> Plan<'a> {
             }
         };
         drop(both);
+        // The rows in key order were for matching; the changes hold them now.
+        cur.sorted = Vec::new();
+        if let Some(p) = prev.as_mut() {
+            p.sorted = Vec::new();
+        }
 
         // The delta's order (see `sort_batch`): key as shown, change type, then,
         // for keys that only read the same, the values, person and flag.
@@ -558,6 +580,11 @@ impl<'a> Plan<'a> {
             changes.par_sort_unstable_by(order);
         }
 
+        let identity = prev.is_none()
+            && changes
+                .par_iter()
+                .enumerate()
+                .all(|(i, ch)| ch.current && ch.row == i);
         Ok(Plan {
             columns,
             prefixes,
@@ -567,6 +594,7 @@ impl<'a> Plan<'a> {
             changed_lists,
             person_col,
             flag_col,
+            identity,
         })
     }
 
@@ -592,6 +620,26 @@ impl<'a> Plan<'a> {
     pub(crate) fn write_values<S: Sink>(&self, i: usize, out: &mut S) {
         let ch = &self.changes[i];
         write_values(out, self.side_of(ch), &self.prefixes, ch.row);
+    }
+
+    /// The bytes [`Plan::write_values`] writes for rows `start..end`
+    /// together, counted a column at a time, when those rows are the
+    /// current table's rows in order; `None` to count them row by row.
+    pub(crate) fn values_len(&self, start: usize, end: usize) -> Option<usize> {
+        if !self.identity {
+            return None;
+        }
+        let rows = end - start;
+        // Braces and the columns' names, then the cells.
+        let names: usize = self.prefixes.iter().map(String::len).sum();
+        let mut len = (2 + names) * rows;
+        for col in &self.cur.cols {
+            len += match col {
+                Some(c) => c.json_len_range(start, end)?,
+                None => 4 * rows,
+            };
+        }
+        Some(len)
     }
 
     /// Writes row `i`'s `key`.
@@ -631,9 +679,9 @@ impl<'a> Plan<'a> {
     fn changed_column(&self) -> ListArray {
         let mut changed = ListBuilder::with_capacity(StringBuilder::new(), self.len());
         for ch in &self.changes {
-            match ch.changed {
-                Some(i) => {
-                    for col in &self.changed_lists[i] {
+            match self.changed_lists.get(ch.changed as usize) {
+                Some(list) => {
+                    for col in list {
                         changed.values().append_value(&self.columns[*col]);
                     }
                     changed.append(true);

@@ -19,8 +19,8 @@ use crate::table::{
     CHANGE_TYPE, ENTITY, EVENT, EVENT_DETAIL, FLAG, FROM_PERIOD, KEY, OTHER_PERSON_ID, PERSON_ID,
     TO_PERIOD, VALUES, delta_schema, sort_batch,
 };
-use crate::text::{Out, Sink, par_exact, runs};
-use crate::value::push_json_str;
+use crate::text::{Out, Sink, par_exact, par_exact_with, runs};
+use crate::value::{json_str_len, push_json_str};
 use aidlink_registry::{
     DETAIL, EVENT as EVENT_KIND, OTHER_PERSON_ID as EVENT_OTHER, PERSON_ID as EVENT_PERSON,
     Registry,
@@ -76,19 +76,8 @@ pub fn first_period_delta(
     // link rows are gone before the rest is written.
     // Each column is written in parallel chunks, and the columns side by
     // side too: checking a column's text is UTF-8 (as an Arrow array must
-    // be) is one thread's work, which the others' writing overlaps.
-    let write_values = || {
-        par_exact(n, VALUES, |r, out| {
-            if r < np {
-                person.write_values(r, out);
-            } else if r < np + nf {
-                flag.write_values(r - np, out);
-            } else {
-                links.write_values(r - np - nf, out);
-            }
-            true
-        })
-    };
+    // be) is one thread's work, which the others' writing overlaps. The
+    // keys and person IDs come first: a link row's values repeat them.
     let write_key = || {
         par_exact(n, KEY, |r, out| {
             if r < np {
@@ -113,11 +102,47 @@ pub fn first_period_delta(
             }
         })
     };
-    let (values, (key, person_id)) =
-        rayon::join(write_values, || rayon::join(write_key, write_person));
-    let (values, key, person_id) = (values?, key?, person_id?);
-    // The link rows are not needed any more.
-    drop(links);
+    let (key, person_id) = rayon::join(write_key, write_person);
+    let (key, person_id) = (key?, person_id?);
+    // A link row's values are its record (the key), source and person.
+    let source_len: Vec<usize> = links.names.iter().map(|s| json_str_len(s)).collect();
+    let link_values = |r: usize, out: &mut Out| {
+        out.push_str("{\"record\":\"");
+        out.push_str(key.value(r));
+        out.push_str("\",\"source\":");
+        push_json_str(out, links.names[links.rows[r - np - nf].2 as usize]);
+        out.push_str(",\"person_id\":\"");
+        out.push_str(person_id.value(r));
+        out.push_str("\"}");
+    };
+    // Persons and flags in table order are counted a column at a time,
+    // link rows from their key and person ID lengths.
+    let count_values = |rows: std::ops::Range<usize>| {
+        let part = |from: usize, to: usize| (rows.start.clamp(from, to), rows.end.clamp(from, to));
+        let ((ps, pe), (fs, fe), (ls, le)) = (part(0, np), part(np, np + nf), part(np + nf, n));
+        let texts = |a: &StringArray| (a.value_offsets()[le] - a.value_offsets()[ls]) as usize;
+        let sources: usize = (ls..le)
+            .map(|r| source_len[links.rows[r - np - nf].2 as usize])
+            .sum();
+        let fixed = r#"{"record":"","source":,"person_id":""}"#.len() * (le - ls);
+        let bytes = person.values_len(ps, pe)? + flag.values_len(fs - np, fe - np)?;
+        Some((
+            bytes + fixed + texts(&key) + texts(&person_id) + sources,
+            rows.len(),
+        ))
+    };
+    let write_values = || {
+        par_exact_with(n, VALUES, count_values, |r, out| {
+            if r < np {
+                person.write_values(r, out);
+            } else if r < np + nf {
+                flag.write_values(r - np, out);
+            } else {
+                link_values(r, out);
+            }
+            true
+        })
+    };
     let kind = event_strings(events, EVENT_KIND)?;
     let other = event_strings(events, EVENT_OTHER)?;
     let detail = event_strings(events, DETAIL)?;
@@ -139,22 +164,26 @@ pub fn first_period_delta(
             }
         })
     };
-    let ((flag_col, event), (other_person, event_detail)) = rayon::join(
-        || {
-            rayon::join(write_flag, || {
-                par_exact(n, EVENT, |r, out| event_text(kind, r, out))
-            })
-        },
-        || {
+    let (values, ((flag_col, event), (other_person, event_detail))) =
+        rayon::join(write_values, || {
             rayon::join(
-                || par_exact(n, OTHER_PERSON_ID, |r, out| event_text(other, r, out)),
-                || par_exact(n, EVENT_DETAIL, |r, out| event_text(detail, r, out)),
+                || {
+                    rayon::join(write_flag, || {
+                        par_exact(n, EVENT, |r, out| event_text(kind, r, out))
+                    })
+                },
+                || {
+                    rayon::join(
+                        || par_exact(n, OTHER_PERSON_ID, |r, out| event_text(other, r, out)),
+                        || par_exact(n, EVENT_DETAIL, |r, out| event_text(detail, r, out)),
+                    )
+                },
             )
-        },
-    );
+        });
+    let values = values?;
     let (flag_col, event) = (flag_col?, event?);
     let (other_person, event_detail) = (other_person?, event_detail?);
-    drop((person, flag, event_of));
+    drop((person, flag, event_of, links));
 
     // The item field of `delta_schema`'s `changed_columns`.
     let item = Arc::new(Field::new_list_field(DataType::Utf8, true));
@@ -335,16 +364,5 @@ impl LinkRows<'_> {
         let mut id = [0u8; 24];
         write_person_id(&mut id[..len], self.rows[i].1);
         out.push_ascii_bytes(&id[..len]);
-    }
-
-    /// The link table's columns in order: record, source, person_id.
-    fn write_values<S: Sink>(&self, i: usize, out: &mut S) {
-        out.push_str("{\"record\":\"");
-        self.write_key(i, out);
-        out.push_str("\",\"source\":");
-        push_json_str(out, self.names[self.rows[i].2 as usize]);
-        out.push_str(",\"person_id\":\"");
-        self.write_person(i, out);
-        out.push_str("\"}");
     }
 }

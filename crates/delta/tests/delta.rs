@@ -715,8 +715,15 @@ fn first_period_delta_gives_the_rows_of_the_calls_it_replaces() {
         ("P00000001", "id_conflict", "e:\"2\"", "y"),
         ("P00000002", "eligible_unaided", "e:3", "x"),
     ]);
-    for from in [None, Some(p("2026-10"))] {
-        let d = same_first(&people, &first.events, &flagged, &first.registry, from).unwrap();
+    // Persons in key order are counted a column at a time, others a row
+    // at a time.
+    let in_order = rich_persons(&["P00000001", "P00000002", "P00000003", "P00000004"]);
+    for (people, from) in [
+        (&people, None),
+        (&people, Some(p("2026-10"))),
+        (&in_order, None),
+    ] {
+        let d = same_first(people, &first.events, &flagged, &first.registry, from).unwrap();
         assert_eq!(d.num_rows(), 4 + 3 + 6);
         assert_eq!(
             strings(&d, "event").iter().flatten().count(),
