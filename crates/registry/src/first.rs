@@ -18,7 +18,7 @@ use crate::order::text_order;
 use crate::place::NONE;
 use crate::table::Registry;
 use crate::text_array::build_texts;
-use arrow_array::{UInt32Array, UInt64Array};
+use arrow_array::{Array, StringArray, UInt32Array, UInt64Array};
 use rayon::prelude::*;
 
 /// Persons for a period without previous record keys, numbered from
@@ -34,9 +34,7 @@ pub(crate) fn first_period(
     let order = text_order(keys);
     // The registry's keys: every key, in key order. Equal keys are next to
     // each other there, and compared in memory order.
-    let sorted_keys = build_texts(n, 40, |i, out| {
-        out.extend_from_slice(keys.get(order[i] as usize).as_bytes());
-    });
+    let sorted_keys = gather(keys, &order);
     let repeated = (1..n)
         .into_par_iter()
         .with_min_len(1 << 12)
@@ -90,5 +88,33 @@ pub(crate) fn first_period(
         person_ids: numbers,
         registry,
         events,
+    })
+}
+
+/// The keys of `order`'s rows, in that order, as one array.
+fn gather(keys: KeyList, order: &[u32]) -> StringArray {
+    let KeyList::Array(array) = keys else {
+        return build_texts(order.len(), 40, |i, out| {
+            out.extend_from_slice(keys.get(order[i] as usize).as_bytes());
+        });
+    };
+    // Rows in key order are scattered over memory: where each key's text
+    // lies is read first, in one pass whose reads do not wait on each
+    // other, and the texts are copied after. A null reads as empty.
+    let (offsets, values) = (array.value_offsets(), array.value_data());
+    let spans: Vec<(u32, u32)> = order
+        .par_iter()
+        .with_min_len(1 << 12)
+        .map(|r| {
+            let r = *r as usize;
+            match array.is_null(r) {
+                true => (0, 0),
+                false => (offsets[r] as u32, offsets[r + 1] as u32),
+            }
+        })
+        .collect();
+    build_texts(order.len(), 40, |i, out| {
+        let (from, to) = spans[i];
+        out.extend_from_slice(&values[from as usize..to as usize]);
     })
 }
