@@ -59,8 +59,8 @@ use thiserror::Error;
 
 pub use notes::{Note, NoteSet, note_code};
 
-/// Rows per block of work where rows are split (and entries of a name
-/// column's cache of results before it is emptied).
+/// Rows per block where work is split by rows (a name column's blocks);
+/// fixed, so that the blocks do not depend on the number of threads.
 pub const CHUNK_ROWS: usize = 64 * 1024;
 
 /// A source's normalized rows.
