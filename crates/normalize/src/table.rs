@@ -188,7 +188,8 @@ pub fn build(
         .map(|o| o.unwrap_or(FieldOut::Absent))
         .collect();
 
-    let (derived, (notes, source_rows)) = rayon::join(
+    // The columns that need every field's output, side by side.
+    let (derived, ((notes, notes_col), (source_rows, source_col))) = rayon::join(
         || derived_columns(first, &scans, &outs, total),
         || {
             rayon::join(
@@ -196,9 +197,17 @@ pub fn build(
                     let mut all: Vec<u64> = notes.concat();
                     all.par_sort_unstable();
                     all.dedup();
-                    all
+                    let column = notes_column(first, &all, total);
+                    (all, column)
                 },
-                || source_row_column(sources, &scans, total),
+                || {
+                    let source = StringArray::from_iter_values(
+                        sources.iter().zip(&scans).flat_map(|((plan, _), scan)| {
+                            std::iter::repeat_n(plan.source.as_str(), scan.kept)
+                        }),
+                    );
+                    (source_row_column(sources, &scans, total), source)
+                },
             )
         },
     );
@@ -206,12 +215,7 @@ pub fn build(
 
     let schema = first.schema.clone();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    columns.push(Arc::new(StringArray::from_iter_values(
-        sources
-            .iter()
-            .zip(&scans)
-            .flat_map(|((plan, _), scan)| std::iter::repeat_n(plan.source.as_str(), scan.kept)),
-    )));
+    columns.push(Arc::new(source_col));
     columns.push(Arc::new(source_rows));
     let mut derived = Some(derived);
     for (i, out) in outs.iter().enumerate() {
@@ -235,7 +239,7 @@ pub fn build(
             columns.extend(d);
         }
     }
-    columns.push(Arc::new(notes_column(first, &notes, total)));
+    columns.push(Arc::new(notes_col));
     let records = RecordBatch::try_new_with_options(
         schema,
         columns,
