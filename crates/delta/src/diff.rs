@@ -3,7 +3,7 @@
 use crate::DeltaError;
 use crate::column::{Col, mark_differing, same_cell};
 use crate::table::{ChangeType, delta_schema};
-use crate::text::{Sink, par_exact, runs};
+use crate::text::{Sink, par_exact, par_exact_with, par_text, runs};
 use crate::value::{cell, key_text, supported};
 use aidlink_vocab::Period;
 use aidlink_vocab::TextKey;
@@ -724,6 +724,25 @@ pub fn diff_with(
     let from_period = from.map(|p| p.to_string());
     let to_period = to.to_string();
     let constant = |v: &str, column| runs(&[(v, n)], column);
+    // A table's rows in order (a first period's, as published) are counted
+    // a column at a time and written once in place; the few changed rows of
+    // a later period are written once, a chunk at a time, and appended.
+    let values = if plan.identity {
+        par_exact_with(
+            n,
+            crate::table::VALUES,
+            |rows| Some((plan.values_len(rows.start, rows.end)?, rows.len())),
+            |i, out| {
+                plan.write_values(i, out);
+                true
+            },
+        )
+    } else {
+        par_text(n, crate::table::VALUES, |i, out| {
+            plan.write_values(i, out);
+            true
+        })
+    };
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             plan.changes.iter().map(|c| c.change_type.name()),
@@ -740,10 +759,7 @@ pub fn diff_with(
             plan.write_flag(i, out)
         })?),
         Arc::new(plan.changed_column()),
-        Arc::new(par_exact(n, crate::table::VALUES, |i, out| {
-            plan.write_values(i, out);
-            true
-        })?),
+        Arc::new(values?),
         Arc::new(StringArray::new_null(n)),
         Arc::new(StringArray::new_null(n)),
         Arc::new(StringArray::new_null(n)),

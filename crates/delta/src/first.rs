@@ -187,9 +187,28 @@ pub fn first_period_delta(
 
     // The item field of `delta_schema`'s `changed_columns`.
     let item = Arc::new(Field::new_list_field(DataType::Utf8, true));
+    // The columns of one text per run, side by side.
+    let (from_text, to_text) = (from.map(|p| p.to_string()), to.to_string());
+    let ((change_type, entity), (from_period, to_period)) = rayon::join(
+        || {
+            rayon::join(
+                || runs(&[("insert", n)], CHANGE_TYPE),
+                || runs(&[("person", np), ("flag", nf), ("link", nl)], ENTITY),
+            )
+        },
+        || {
+            rayon::join(
+                || match &from_text {
+                    Some(p) => runs(&[(p, n)], FROM_PERIOD),
+                    None => Ok(StringArray::new_null(n)),
+                },
+                || runs(&[(&to_text, n)], TO_PERIOD),
+            )
+        },
+    );
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(runs(&[("insert", n)], CHANGE_TYPE)?),
-        Arc::new(runs(&[("person", np), ("flag", nf), ("link", nl)], ENTITY)?),
+        Arc::new(change_type?),
+        Arc::new(entity?),
         Arc::new(person_id),
         Arc::new(key),
         Arc::new(flag_col),
@@ -198,11 +217,8 @@ pub fn first_period_delta(
         Arc::new(event),
         Arc::new(other_person),
         Arc::new(event_detail),
-        match from {
-            Some(p) => Arc::new(runs(&[(&p.to_string(), n)], FROM_PERIOD)?),
-            None => Arc::new(StringArray::new_null(n)),
-        },
-        Arc::new(runs(&[(&to.to_string(), n)], TO_PERIOD)?),
+        Arc::new(from_period?),
+        Arc::new(to_period?),
     ];
     let delta =
         RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
