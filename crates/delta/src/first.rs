@@ -72,9 +72,9 @@ pub fn first_period_delta(
     let (np, nf, nl) = (person.len(), flag.len(), links.rows.len());
     let n = np + nf + nl;
 
-    // The columns that need the parts' rows, the largest first, so the
-    // link rows are gone before the rest is written.
-    // Each column is written in parallel chunks, and the columns side by
+    // The columns that need the parts' rows come first, the one-text
+    // columns last, once the plans and link rows are freed: the peak is
+    // then the delta table itself. Each column is written in parallel chunks, and the columns side by
     // side too: checking a column's text is UTF-8 (as an Arrow array must
     // be) is one thread's work, which the others' writing overlaps. The
     // keys and person IDs come first: a link row's values repeat them.
@@ -230,9 +230,8 @@ pub fn first_period_delta(
     // strictly within each part is the delta's order; otherwise (flag keys
     // that read the same as text, say) the combined table's sort decides.
     let keys = delta
-        .column(3)
-        .as_any()
-        .downcast_ref::<StringArray>()
+        .column_by_name(KEY)
+        .and_then(|k| k.as_any().downcast_ref::<StringArray>())
         .map(|k| {
             [(0, np), (np, np + nf), (np + nf, n)]
                 .iter()
