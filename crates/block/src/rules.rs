@@ -135,6 +135,26 @@ pub struct KeyColumns<'a> {
 impl<'a> KeyColumns<'a> {
     /// Borrows the columns the rules need; absent columns give no keys.
     pub fn new(batch: &'a RecordBatch, rules: &[BlockingRule]) -> Result<Self, ColumnError> {
+        let mut cols = Self::without_households(batch, rules)?;
+        if Self::need_households(rules) {
+            cols.households = crate::household::household_keys(batch)?;
+        }
+        Ok(cols)
+    }
+
+    /// Whether a rule keys on households.
+    pub fn need_households(rules: &[BlockingRule]) -> bool {
+        rules.iter().any(|r| r.parts.contains(&KeyPart::Household))
+    }
+
+    /// [`KeyColumns::new`] without the household keys, which the caller
+    /// computes ([`crate::household::household_keys`], meanwhile doing
+    /// something else) and gives with [`KeyColumns::set_households`] before
+    /// blocking with a rule that needs them.
+    pub fn without_households(
+        batch: &'a RecordBatch,
+        rules: &[BlockingRule],
+    ) -> Result<Self, ColumnError> {
         let mut other = Vec::new();
         for rule in rules {
             for part in &rule.parts {
@@ -145,11 +165,7 @@ impl<'a> KeyColumns<'a> {
                 }
             }
         }
-        let households = if rules.iter().any(|r| r.parts.contains(&KeyPart::Household)) {
-            crate::household::household_keys(batch)?
-        } else {
-            Vec::new()
-        };
+        let households = Vec::new();
         Ok(KeyColumns {
             id: columns::opt_utf8(batch, "id_number")?,
             student_no: columns::opt_utf8(batch, "student_no")?,
@@ -162,6 +178,11 @@ impl<'a> KeyColumns<'a> {
             other,
             households,
         })
+    }
+
+    /// Sets the household keys (those of every row of the batch).
+    pub fn set_households(&mut self, households: Vec<[u64; 3]>) {
+        self.households = households;
     }
 
     /// The household keys computed for the rules (empty when no rule uses

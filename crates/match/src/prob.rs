@@ -437,10 +437,23 @@ pub fn link(
     }
     let n = records.num_rows();
     let rules = settings.blocking_rules();
-    let mut keys = KeyColumns::new(records, &rules)?;
-    // Every row's IDs are read once: blocking's ID-typo rule, the
-    // comparisons and the deterministic rules all use them.
-    let ids = aidlink_block::id_code::RowIdCodes::new(&keys, n);
+    // Every row's IDs are read once (blocking's ID-typo rule, the
+    // comparisons and the deterministic rules all use them), while the
+    // household keys, whose join has a serial stretch, are computed.
+    let mut keys = KeyColumns::without_households(records, &rules)?;
+    let (household_keys, ids) = rayon::join(
+        || {
+            if KeyColumns::need_households(&rules) {
+                aidlink_block::household::household_keys(records).map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        || aidlink_block::id_code::RowIdCodes::new(&keys, n),
+    );
+    if let Some(h) = household_keys? {
+        keys.set_households(h);
+    }
     let cand =
         aidlink_block::candidates_with_ids(&keys, n, &rules, settings.max_block_size, Some(&ids));
     clock.lap("block");
