@@ -157,20 +157,31 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     })?;
     let _lock = aidlink_publish::lock_with_timeout(&opts.out, opts.wait).exit(Exit::Output)?;
 
-    // Ingest and normalize every source.
+    // Ingest and normalize every source: the files are read side by side
+    // (each one's serial steps leave a core to the others), and normalized
+    // into one record table written column by column.
+    let t = Instant::now();
+    let names: Vec<&str> = config.sources.keys().map(String::as_str).collect();
+    let ingested = aidlink_ingest::read_sources(&config, &names, opts.period).exit(Exit::Input)?;
+    let raws: Vec<(&str, &RecordBatch)> = names
+        .iter()
+        .zip(&ingested)
+        .map(|(name, i)| (*name, &i.raw))
+        .collect();
+    let normalized = aidlink_normalize::normalize_sources(&config, &raws).exit(Exit::Internal)?;
+    drop(raws);
     let mut sources = Vec::new();
-    let mut record_parts = Vec::new();
     let mut reject_parts = Vec::new();
     let mut inputs = Vec::new();
     let mut roles: BTreeMap<String, Vec<Role>> = BTreeMap::new();
-    for (name, source) in &config.sources {
-        let t = Instant::now();
-        let ingested = aidlink_ingest::read_source(&config, name, opts.period).exit(Exit::Input)?;
-        let normalized = aidlink_normalize::normalize_source(&config, name, &ingested.raw)
-            .exit(Exit::Internal)?;
+    for ((ingested, normalized), (name, source)) in ingested
+        .into_iter()
+        .zip(normalized.sources)
+        .zip(&config.sources)
+    {
         let stats = &ingested.stats;
         let rows_rejected = stats.rows_rejected + normalized.rejects.num_rows() as u64;
-        let rows_accepted = normalized.records.num_rows() as u64;
+        let rows_accepted = normalized.rows_accepted;
         if rows_accepted + rows_rejected != stats.rows_read {
             return Err(fail(
                 Exit::Internal,
@@ -185,7 +196,6 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
             rows = stats.rows_read,
             rejected = rows_rejected,
             encoding = stats.encoding.as_str(),
-            ms = t.elapsed().as_millis() as u64,
             "source read"
         );
         inputs.push(aidlink_publish::InputEntry {
@@ -205,13 +215,15 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
             rows_rejected,
         });
         roles.insert(name.clone(), source.roles.clone());
-        record_parts.push(normalized.records);
         reject_parts.push(ingested.rejects);
         reject_parts.push(normalized.rejects);
     }
-    let record_schema = schema::record_schema(&config.extra_fields);
-    let records = concat_parallel(&record_schema, &record_parts).exit(Exit::Internal)?;
-    drop(record_parts);
+    let records = normalized.records;
+    info!(
+        ms = t.elapsed().as_millis() as u64,
+        rows = records.num_rows(),
+        "sources read and normalized"
+    );
     let rejects = arrow_select::concat::concat_batches(&schema::rejects_schema(), &reject_parts)
         .exit(Exit::Internal)?;
     drop(reject_parts);
@@ -287,8 +299,11 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
         None => None,
     };
     let t = Instant::now();
-    let keys = aidlink_registry::record_keys(&records);
-    let assignment = aidlink_registry::assign(prev_registry.as_ref(), &keys, &linkage.cluster);
+    // Record keys and person IDs stay Arrow string arrays from here to the
+    // published records: no String per record.
+    let keys = aidlink_registry::record_key_array(&records);
+    let assignment =
+        aidlink_registry::assign_array(prev_registry.as_ref(), &keys, &linkage.cluster);
     drop(linkage.cluster);
     info!(ms = t.elapsed().as_millis() as u64, "person ids assigned");
     stage
@@ -297,7 +312,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
 
     // Flag persons.
     let t = Instant::now();
-    let flagged = aidlink_flag::evaluate(
+    let flagged = aidlink_flag::evaluate_array(
         &records,
         &assignment.person_ids,
         &roles,
@@ -319,7 +334,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     let prev_flags = load_prev("flags")?;
     // A flag keeps the period it was first raised in, and carries a digest of
     // its evidence that is stable when source rows are renumbered.
-    let flags = aidlink_flag::stabilize(&flagged.flags, prev_flags.as_ref(), &records, &keys)
+    let flags = aidlink_flag::stabilize_array(&flagged.flags, prev_flags.as_ref(), &records, &keys)
         .exit(Exit::Internal)?;
     drop(keys);
     // The records are final once the flags are: hand them over with their
@@ -337,43 +352,62 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     stage.table("flags", flags.clone()).exit(Exit::Output)?;
     // The diff alone is dropped as soon as the events are added to it, so
     // `combine_owned` below can extend its buffers instead of copying them.
-    let person_delta = {
-        let changes = aidlink_delta::diff(
-            "person",
-            &["person_id"],
-            prev_persons.as_ref(),
+    let delta = if previous.is_none() {
+        // A first period: every person, flag and link is an insert, written
+        // straight into one table.
+        let delta = aidlink_delta::first_period_delta(
             &flagged.persons,
+            &assignment.events,
+            &flags,
+            &assignment.registry,
             previous,
             opts.period,
         )
         .exit(Exit::Internal)?;
-        aidlink_delta::with_events(&changes, &assignment.events, previous, opts.period)
+        drop((flagged, flags, assignment.registry));
+        stage
+            .table("person_events", assignment.events)
+            .exit(Exit::Output)?;
+        delta
+    } else {
+        let person_delta = {
+            let changes = aidlink_delta::diff(
+                "person",
+                &["person_id"],
+                prev_persons.as_ref(),
+                &flagged.persons,
+                previous,
+                opts.period,
+            )
+            .exit(Exit::Internal)?;
+            aidlink_delta::with_events(&changes, &assignment.events, previous, opts.period)
+                .exit(Exit::Internal)?
+        };
+        drop((prev_persons, flagged));
+        stage
+            .table("person_events", assignment.events)
+            .exit(Exit::Output)?;
+        let flag_delta = aidlink_delta::diff(
+            "flag",
+            &["person_id", "flag"],
+            prev_flags.as_ref(),
+            &flags,
+            previous,
+            opts.period,
+        )
+        .exit(Exit::Internal)?;
+        drop((prev_flags, flags));
+        let link_delta = aidlink_delta::link_delta(
+            prev_registry.as_ref(),
+            &assignment.registry,
+            previous,
+            opts.period,
+        )
+        .exit(Exit::Internal)?;
+        drop((prev_registry, assignment.registry));
+        aidlink_delta::combine_owned(vec![person_delta, flag_delta, link_delta])
             .exit(Exit::Internal)?
     };
-    drop((prev_persons, flagged));
-    stage
-        .table("person_events", assignment.events)
-        .exit(Exit::Output)?;
-    let flag_delta = aidlink_delta::diff(
-        "flag",
-        &["person_id", "flag"],
-        prev_flags.as_ref(),
-        &flags,
-        previous,
-        opts.period,
-    )
-    .exit(Exit::Internal)?;
-    drop((prev_flags, flags));
-    let link_delta = aidlink_delta::link_delta(
-        prev_registry.as_ref(),
-        &assignment.registry,
-        previous,
-        opts.period,
-    )
-    .exit(Exit::Internal)?;
-    drop((prev_registry, assignment.registry));
-    let delta = aidlink_delta::combine_owned(vec![person_delta, flag_delta, link_delta])
-        .exit(Exit::Internal)?;
 
     info!(ms = t.elapsed().as_millis() as u64, "changes computed");
     let mut changes = BTreeMap::new();
@@ -474,7 +508,7 @@ fn choose_model(
 /// Appends the `person_id` column to the record table.
 fn with_person_id(
     records: &RecordBatch,
-    person_ids: &[String],
+    person_ids: &StringArray,
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let mut fields: Vec<ArrowField> = records
         .schema()
@@ -485,36 +519,8 @@ fn with_person_id(
     let mut columns: Vec<ArrayRef> = records.columns().to_vec();
     // Place person_id right after source and source_row, where analysts look first.
     fields.insert(2, ArrowField::new("person_id", DataType::Utf8, false));
-    columns.insert(2, Arc::new(StringArray::from_iter_values(person_ids)));
+    columns.insert(2, Arc::new(person_ids.clone()));
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-}
-
-/// Concatenates `parts` (batches of `schema`) into one batch, one column per
-/// rayon task: at a million students the record table is 3.4M rows by 40
-/// columns, and concatenating it column after column on one thread took
-/// most of a second.
-fn concat_parallel(
-    schema: &arrow_schema::SchemaRef,
-    parts: &[RecordBatch],
-) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    use rayon::prelude::*;
-    let columns: Vec<ArrayRef> = (0..schema.fields().len())
-        .into_par_iter()
-        .map(|c| {
-            let arrays: Vec<&dyn Array> = parts.iter().map(|b| b.column(c).as_ref()).collect();
-            if arrays.is_empty() {
-                Ok(arrow_array::new_empty_array(schema.field(c).data_type()))
-            } else {
-                arrow_select::concat::concat(&arrays)
-            }
-        })
-        .collect::<Result<_, _>>()?;
-    let rows = parts.iter().map(RecordBatch::num_rows).sum();
-    RecordBatch::try_new_with_options(
-        schema.clone(),
-        columns,
-        &arrow_array::RecordBatchOptions::new().with_row_count(Some(rows)),
-    )
 }
 
 /// Counts the values of a string column into `counts`.
