@@ -26,7 +26,7 @@ pub(crate) enum KeyRules {
 
 impl KeyRules {
     /// An identity of the rules (the address of their static data).
-    fn id(self) -> usize {
+    pub(crate) fn id(self) -> usize {
         match self {
             KeyRules::List(rules) => rules.as_ptr() as usize,
             KeyRules::Table(table) => table.as_ptr() as usize,
@@ -37,7 +37,7 @@ impl KeyRules {
     /// policy's rule lists; JSON rows repeat the same few keys millions of
     /// times, so answers are remembered per thread, in one table keyed by a
     /// hash of the rules and the key (no allocation on a hit).
-    fn treatment(self, key: &str) -> (Treatment, Rc<str>) {
+    pub(crate) fn treatment(self, key: &str) -> (Treatment, Rc<str>) {
         use std::hash::{BuildHasher, Hasher};
         let id = self.id();
         let mut hasher = Fnv.build_hasher();

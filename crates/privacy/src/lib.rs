@@ -24,6 +24,7 @@ mod aggregate;
 mod coarsen;
 mod error;
 mod json;
+mod json_pass;
 mod key;
 pub mod policy;
 mod settings;

@@ -3,7 +3,8 @@
 use crate::coarsen::{county_prefix, year_month_bytes, year_month_of_text};
 use crate::error::PrivacyError;
 use crate::json::{KeyRules, transform_text};
-use crate::key::PseudonymKey;
+use crate::json_pass::{Pass, Rewriter};
+use crate::key::{PseudonymKey, PseudonymKind};
 use crate::policy::{self, Treatment};
 use aidlink_vocab::{ResidentId, mask_id_text};
 use arrow_array::builder::StringBuilder;
@@ -28,19 +29,34 @@ pub fn analyst_view(
 ) -> Result<RecordBatch, PrivacyError> {
     let mut fields = Vec::new();
     let mut columns = Vec::new();
+    // The rows' person numbers and their pseudonyms, once computed: a JSON
+    // row names its own person again.
+    let mut persons: Option<(ArrayRef, ArrayRef)> = None;
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         let (treatment, out_name) = policy::treatment(table, field.name());
         let out = if treatment == Treatment::RowJson {
-            Some(row_json(table, batch, field, column, key)?)
+            let persons = persons
+                .as_ref()
+                .and_then(|(i, o)| Some((i.as_string_opt::<i32>()?, o.as_string_opt::<i32>()?)));
+            let (out, rows) = row_json(table, batch, field, column, persons, key)?;
+            scan_rows(table, field.name(), &out, &rows)?;
+            Arc::new(out) as ArrayRef
         } else {
-            apply(table, field, column, treatment, key)?
+            let Some(out) = apply(table, field, column, treatment, key)? else {
+                continue;
+            };
+            // Whatever is not replaced by a pseudonym (hex, which can hold
+            // long digit runs by chance) is scanned for surviving ID numbers.
+            if !matches!(treatment, Treatment::Pseudonymize(_)) {
+                scan_for_ids(table, field.name(), &out)?;
+            }
+            if field.name() == "person_id"
+                && treatment == Treatment::Pseudonymize(PseudonymKind::Person)
+            {
+                persons = Some((column.clone(), out.clone()));
+            }
+            out
         };
-        let Some(out) = out else { continue };
-        // Whatever is not replaced by a pseudonym (hex, which can hold long
-        // digit runs by chance) is scanned for surviving ID numbers.
-        if !matches!(treatment, Treatment::Pseudonymize(_)) {
-            scan_for_ids(table, field.name(), &out)?;
-        }
         fields.push(Field::new(out_name, out.data_type().clone(), true));
         columns.push(out);
     }
@@ -131,14 +147,18 @@ pub(crate) fn apply(
 }
 
 /// A `values` column of JSON rows, each treated by the policy of the table
-/// its row's `entity` names; rows of an unknown entity become null.
+/// its row's `entity` names; rows of an unknown entity become null. Also
+/// the rows (in order) the ID scan must look at: every row whose text holds
+/// enough digits copied from the input to hold an ID; the others hold
+/// nothing the scan could find.
 fn row_json(
     table: &str,
     batch: &RecordBatch,
     field: &Field,
     column: &ArrayRef,
+    persons: Option<(&StringArray, &StringArray)>,
     key: &PseudonymKey,
-) -> Result<ArrayRef, PrivacyError> {
+) -> Result<(StringArray, Vec<usize>), PrivacyError> {
     let type_error = |column: &str, found: &DataType| PrivacyError::ColumnType {
         table: table.to_string(),
         column: column.to_string(),
@@ -165,24 +185,70 @@ fn row_json(
         .as_string_opt::<i32>()
         .ok_or_else(|| type_error("entity", entity.data_type()))?;
     let n = values.len();
-    // Parsing and rewriting JSON per row is the slowest treatment; chunks
-    // run in parallel and are put back in order.
-    let parts: Vec<Vec<Option<String>>> = (0..n.div_ceil(CHUNK_ROWS))
-        .into_par_iter()
-        .map(|c| {
-            (c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n))
-                .map(|i| {
-                    if values.is_null(i) || entities.is_null(i) {
-                        return None;
+    // A row group is rewritten in one piece (publish runs row groups in
+    // parallel); a whole large table in chunks that run in parallel and are
+    // put back in order, so the output does not depend on the thread count.
+    let rewrite = |rows: std::ops::Range<usize>| {
+        let first = rows.start;
+        let bytes = values.value_offsets()[rows.end] - values.value_offsets()[rows.start];
+        // The analyst form is about as long as the row (pseudonyms are
+        // longer than what they replace, dropped keys shorter).
+        let mut builder =
+            StringBuilder::with_capacity(rows.len(), bytes.max(0) as usize + rows.len() * 32);
+        let mut scan = Vec::new();
+        let mut pass = Rewriter::new(key);
+        let mut row = String::new();
+        for i in rows {
+            if values.is_null(i) || entities.is_null(i) {
+                builder.append_null();
+                continue;
+            }
+            let Some(table) = policy::entity_table(entities.value(i)) else {
+                builder.append_null();
+                continue;
+            };
+            let text = values.value(i);
+            let person = persons.and_then(|(numbers, pseudonyms)| {
+                (numbers.is_valid(i) && pseudonyms.is_valid(i))
+                    .then(|| (numbers.value(i), pseudonyms.value(i)))
+            });
+            row.clear();
+            match pass.rewrite(text, KeyRules::Table(table), person, &mut row) {
+                Pass::Written { scan: needed } => {
+                    builder.append_value(&row);
+                    if needed {
+                        scan.push(i - first);
                     }
-                    let table = policy::entity_table(entities.value(i))?;
-                    transform_text(values.value(i), KeyRules::Table(table), key)
-                })
-                .collect()
-        })
+                }
+                Pass::Declined => {
+                    match transform_text(text, KeyRules::Table(table), key) {
+                        Some(t) => builder.append_value(&t),
+                        None => builder.append_null(),
+                    }
+                    scan.push(i - first);
+                }
+            }
+        }
+        (builder.finish(), scan)
+    };
+    if n <= PARALLEL_MIN_ROWS {
+        return Ok(rewrite(0..n));
+    }
+    let parts: Vec<(StringArray, Vec<usize>)> = (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|c| rewrite(c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n)))
         .collect();
-    let out: StringArray = parts.into_iter().flatten().collect();
-    Ok(Arc::new(out))
+    let scan = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(c, (_, rows))| rows.iter().map(move |r| c * CHUNK_ROWS + r))
+        .collect();
+    let arrays: Vec<&dyn Array> = parts.iter().map(|(p, _)| p as &dyn Array).collect();
+    let out = arrow_select::concat::concat(&arrays).map_err(|source| PrivacyError::Arrow {
+        table: table.to_string(),
+        error: source,
+    })?;
+    Ok((out.as_string::<i32>().clone(), scan))
 }
 
 /// Maps every non-null string of a `Utf8` or `List<Utf8>` column; `None`
@@ -328,6 +394,30 @@ fn scan_for_ids(table: &str, column: &str, array: &ArrayRef) -> Result<(), Priva
     Ok(())
 }
 
+/// [`scan_for_ids`] of a text column, looking only at `rows` (ascending):
+/// the same error for the same first row, when the other rows are known
+/// to hold no ID.
+fn scan_rows(
+    table: &str,
+    column: &str,
+    strings: &StringArray,
+    rows: &[usize],
+) -> Result<(), PrivacyError> {
+    for &i in rows {
+        if strings.is_valid(i)
+            && let Some(id) = find_resident_id_outside_pseudonyms(strings.value(i))
+        {
+            return Err(PrivacyError::IdentifierLeak {
+                table: table.to_string(),
+                column: column.to_string(),
+                row: i + 1,
+                masked: id.masked(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Hex characters after a pseudonym's prefix.
 const PSEUDONYM_HEX: usize = 32;
 
@@ -351,7 +441,7 @@ fn pseudonym_at(b: &[u8], i: usize) -> bool {
 /// over every value of every kept column. A pseudonym starts with a
 /// lower-case letter other than `x`, which cannot be part of a digit run, so
 /// skipping it in place finds exactly what scanning the blanked text finds.
-fn find_resident_id_outside_pseudonyms(text: &str) -> Option<ResidentId> {
+pub(crate) fn find_resident_id_outside_pseudonyms(text: &str) -> Option<ResidentId> {
     let b = text.as_bytes();
     // An ID has at least 17 digits; most values (codes, names, schools,
     // months) have far fewer, and counting them is much cheaper than
