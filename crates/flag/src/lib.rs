@@ -16,7 +16,10 @@
 //! the same rules on its ground truth. [`carry_since`] keeps a flag's `since`
 //! from the previous period's flags table; [`add_evidence_digest`] adds a
 //! stand-in for the evidence that does not move when rows move in a file;
-//! [`stabilize`] does both, for the table to publish.
+//! [`stabilize`] does both, for the table to publish. [`evaluate_array`],
+//! [`stabilize_array`] and [`add_evidence_digest_array`] take the person IDs
+//! and record keys as one Arrow string array each instead of a `String` per
+//! record, and give the same tables.
 //! The crate does no IO.
 
 mod columns;

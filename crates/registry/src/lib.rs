@@ -14,6 +14,12 @@
 //!   by a deterministic rule (see `docs/deltas.md`) and records merges, splits,
 //!   new and retired persons as events ([`events_schema`]).
 //!
+//! [`record_key_array`] and [`assign_array`] are the same with the keys and
+//! the person IDs as one Arrow string array each, no `String` per record
+//! (at a million students, 3.4M records). A first period (no previous keys)
+//! takes a shorter road to the same result: one sort of the keys numbers
+//! every cluster.
+//!
 //! The crate does no IO.
 //!
 //! [`RecordBatch`]: arrow_array::RecordBatch
