@@ -177,15 +177,31 @@ impl PseudonymKey {
                 mac.finalize().into_bytes().into()
             }
         };
-        out.push_str(kind.prefix());
-        let mut hex = [0u8; 2 * PSEUDONYM_BYTES];
-        // The buffer is exactly twice the bytes encoded, so this cannot
-        // fail, and hex digits are always UTF-8.
-        if hex::encode_to_slice(&digest[..PSEUDONYM_BYTES], &mut hex).is_ok() {
-            out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+        // Prefix and hex written into one stack buffer, then appended at
+        // once; a table gives each byte's two hex digits.
+        let mut text = [0u8; 3 + 2 * PSEUDONYM_BYTES];
+        text[..3].copy_from_slice(kind.prefix().as_bytes());
+        for (i, &byte) in digest[..PSEUDONYM_BYTES].iter().enumerate() {
+            let pair = HEX_PAIRS[usize::from(byte)];
+            text[3 + 2 * i] = pair[0];
+            text[4 + 2 * i] = pair[1];
         }
+        // Letters, an underscore and hex digits: always UTF-8.
+        out.push_str(std::str::from_utf8(&text).unwrap_or_default());
     }
 }
+
+/// The two lower-case hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let digits = *b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [digits[i >> 4], digits[i & 15]];
+        i += 1;
+    }
+    pairs
+};
 
 impl PseudonymKey {
     /// HMAC-SHA256(key, tag, 0x00, value) when the message fits in one
