@@ -40,7 +40,7 @@ struct Slot {
     key: Box<str>,
     treatment: Treatment,
     name: Rc<str>,
-    /// The output name as written before its value: `"name":`.
+    /// The output name as written before its value: `,"name":`.
     written_name: Box<str>,
     /// The last float text seen under this key and how `serde_json` writes
     /// it (floats are parsed and written again; the same amount repeats).
@@ -81,9 +81,6 @@ pub(crate) struct Rewriter<'k> {
     key: &'k PseudonymKey,
     /// Shapes by rules (a handful: one per entity table).
     shapes: Vec<(usize, Shape)>,
-    /// Each key's written value, by its position in the row.
-    values: Vec<(usize, usize)>,
-    scratch: String,
     tokens: Vec<(usize, usize, Token)>,
 }
 
@@ -92,8 +89,6 @@ impl<'k> Rewriter<'k> {
         Rewriter {
             key,
             shapes: Vec::new(),
-            values: Vec::new(),
-            scratch: String::new(),
             tokens: Vec::new(),
         }
     }
@@ -135,7 +130,8 @@ impl<'k> Rewriter<'k> {
                 continue;
             }
             let (treatment, name) = rules.treatment(k);
-            let mut written_name = String::with_capacity(name.len() + 3);
+            let mut written_name = String::with_capacity(name.len() + 4);
+            written_name.push(',');
             push_string(&mut written_name, &name);
             written_name.push(':');
             let slot = Slot {
@@ -161,35 +157,27 @@ impl<'k> Rewriter<'k> {
         let Some(order) = &shape.order else {
             return Pass::Declined;
         };
-        // Each written value into the scratch text, then the values in
-        // output order.
-        self.scratch.clear();
-        self.values.clear();
+        // The values straight into `out`, in output order; a value left to
+        // the general path takes back what was written.
+        let at = out.len();
         let mut digits = shape.name_digits;
-        for (j, &(_, _, token)) in self.tokens.iter().enumerate() {
-            let start = self.scratch.len();
+        out.push('{');
+        for (n, &j) in order.iter().enumerate() {
             let slot = &mut shape.slots[j];
+            // The name is written after a comma; the first one without.
+            out.push_str(&slot.written_name[usize::from(n == 0)..]);
             if !write_value(
                 text,
-                token,
+                self.tokens[j].2,
                 slot,
                 self.key,
                 person,
-                &mut self.scratch,
+                out,
                 &mut digits,
             ) {
+                out.truncate(at);
                 return Pass::Declined;
             }
-            self.values.push((start, self.scratch.len()));
-        }
-        out.push('{');
-        for (n, &j) in order.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            out.push_str(&shape.slots[j].written_name);
-            let (s, e) = self.values[j];
-            out.push_str(&self.scratch[s..e]);
         }
         out.push('}');
         Pass::Written {
