@@ -108,6 +108,7 @@ fn main() {
     .to_vec();
     let mut repeat = 1;
     let mut show = 0;
+    let mut columns = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -135,6 +136,7 @@ fn main() {
                 );
                 return;
             }
+            "--columns" => columns = true,
             "--show" => show = args.next().unwrap().parse().unwrap(),
             other => panic!("unknown argument {other}"),
         }
@@ -194,6 +196,34 @@ fn main() {
                     "entity {e:?}: {count} rows\n  in  {:?}\n  out {:?}",
                     v(&rows),
                     v(&view)
+                );
+            }
+        }
+        if columns {
+            // Each column alone (a delta's values with its entity and
+            // person number, which its view reads).
+            for field in batch.schema().fields() {
+                let mut names = vec![field.name().as_str()];
+                if field.name() == "values" {
+                    names.extend(["entity", "person_id"]);
+                }
+                let Ok(one) = batch.project(
+                    &names
+                        .iter()
+                        .filter_map(|n| batch.schema().index_of(n).ok())
+                        .collect::<Vec<_>>(),
+                ) else {
+                    continue;
+                };
+                let start = cpu_seconds();
+                for offset in (0..one.num_rows()).step_by(GROUP_ROWS) {
+                    let rows = one.slice(offset, GROUP_ROWS.min(one.num_rows() - offset));
+                    analyst_view(table, &rows, &key).unwrap();
+                }
+                println!(
+                    "  {table}.{}: {:.2} s CPU",
+                    names.join("+"),
+                    cpu_seconds() - start
                 );
             }
         }

@@ -22,8 +22,9 @@ use std::rc::Rc;
 /// What [`Rewriter::rewrite`] did with a row.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pass {
-    /// The row was written. `scan` says whether the text copied from the
-    /// input holds enough digits that the ID scan must look at the row;
+    /// The row was written. `scan` says whether a piece of text copied
+    /// from the input holds enough digits that the ID scan must look at the
+    /// row;
     /// the pseudonyms and months this pass writes can never look like an
     /// ID to that scan.
     Written { scan: bool },
@@ -473,14 +474,24 @@ fn scalar(
     }
 }
 
-/// Appends text copied from the input, counting its digits.
+/// Appends text copied from the input, counting its digits (see
+/// [`count_digits`]).
 fn copy(out: &mut String, s: &str, digits: &mut usize) {
     *digits += count_digits(s);
     out.push_str(s);
 }
 
+/// The digits a copied piece of text adds to a row's count: all of them
+/// when the piece alone has [`ID_DIGITS`], none otherwise. Every copied
+/// piece is bounded by quotes or JSON punctuation this pass writes, so a
+/// digit run (and an ID) never spans two pieces, and a piece shorter than
+/// an ID (most values) is not even counted.
 fn count_digits(s: &str) -> usize {
-    s.bytes().filter(u8::is_ascii_digit).count()
+    if s.len() < ID_DIGITS {
+        return 0;
+    }
+    let n = s.bytes().filter(u8::is_ascii_digit).count();
+    if n >= ID_DIGITS { n } else { 0 }
 }
 
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes.
