@@ -207,12 +207,14 @@ fn main() {
                 if field.name() == "values" {
                     names.extend(["entity", "person_id"]);
                 }
-                let Ok(one) = batch.project(
-                    &names
-                        .iter()
-                        .filter_map(|n| batch.schema().index_of(n).ok())
-                        .collect::<Vec<_>>(),
-                ) else {
+                // In the table's order: the person number's pseudonyms come
+                // before the values that reuse them.
+                let mut indices: Vec<usize> = names
+                    .iter()
+                    .filter_map(|n| batch.schema().index_of(n).ok())
+                    .collect();
+                indices.sort_unstable();
+                let Ok(one) = batch.project(&indices) else {
                     continue;
                 };
                 let start = cpu_seconds();
