@@ -309,6 +309,12 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     stage
         .table("registry", assignment.registry.to_batch())
         .exit(Exit::Output)?;
+    // The records are final once their persons are known: hand them over
+    // now, so the largest file is encoded while the flags are computed (the
+    // published table shares its columns with `records`, which the flag
+    // stage still reads).
+    let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
+    stage.table("records", records_out).exit(Exit::Output)?;
 
     // Flag persons.
     let t = Instant::now();
@@ -336,13 +342,8 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, Failure> {
     // its evidence that is stable when source rows are renumbered.
     let flags = aidlink_flag::stabilize_array(&flagged.flags, prev_flags.as_ref(), &records, &keys)
         .exit(Exit::Internal)?;
-    drop(keys);
-    // The records are final once the flags are: hand them over with their
-    // persons, and hand over the persons and flags too, which the delta
-    // below only reads.
-    let records_out = with_person_id(&records, &assignment.person_ids).exit(Exit::Internal)?;
-    drop((records, assignment.person_ids));
-    stage.table("records", records_out).exit(Exit::Output)?;
+    drop((keys, records, assignment.person_ids));
+    // Hand over the persons and flags too, which the delta below only reads.
     let mut flags_by_kind = BTreeMap::new();
     count_strings(&flags, "flag", &mut flags_by_kind);
     let persons = flagged.persons.num_rows();
