@@ -240,6 +240,8 @@ fn tokenize(text: &str, tokens: &mut Vec<(usize, usize, Token)>) -> bool {
 
 /// The range inside the quotes of a string starting at `i`, when it has no
 /// escape and no control character (which JSON does not allow raw).
+// Inlined: called for every key and string of every row.
+#[inline(always)]
 fn string_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
@@ -252,6 +254,7 @@ fn string_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
 
 /// The position of the first quote, backslash or control character in `b`,
 /// eight bytes at a time (strings are most of a row's bytes).
+#[inline(always)]
 fn special_at(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
