@@ -982,6 +982,45 @@ mod tests {
         assert!(analyst_view("records", &batch.slice(1, 1), &key()).is_err());
     }
 
+    /// A delta longer than one piece is rewritten in parallel chunks: the
+    /// same rows as row-group-sized views, and a leak reported at its row.
+    #[test]
+    fn long_delta_values_keep_their_order_and_leak_rows() {
+        let n = PARALLEL_MIN_ROWS + 5;
+        let batch = |leak: Option<usize>| {
+            let values: Vec<String> = (0..n)
+                .map(|i| match leak {
+                    Some(at) if at == i => {
+                        format!(r#"{{"source":"{}","person_id":"P1"}}"#, valid_id())
+                    }
+                    _ => format!(r#"{{"source":"s{}","person_id":"P{:08}"}}"#, i % 3, i % 5),
+                })
+                .collect();
+            RecordBatch::try_from_iter([
+                (
+                    "entity",
+                    Arc::new(StringArray::from(vec!["link"; n])) as ArrayRef,
+                ),
+                ("values", Arc::new(StringArray::from(values)) as ArrayRef),
+            ])
+            .unwrap()
+        };
+        let k = key();
+        let whole = analyst_view("delta", &batch(None), &k).unwrap();
+        let half = n / 2;
+        let first = analyst_view("delta", &batch(None).slice(0, half), &k).unwrap();
+        let second = analyst_view("delta", &batch(None).slice(half, n - half), &k).unwrap();
+        assert_eq!(whole.slice(0, half), first);
+        assert_eq!(whole.slice(half, n - half), second);
+        let err = analyst_view("delta", &batch(Some(n - 2)), &k).unwrap_err();
+        match err {
+            PrivacyError::IdentifierLeak { row, column, .. } => {
+                assert_eq!((row, column.as_str()), (n - 1, "values"));
+            }
+            other => panic!("{other}"),
+        }
+    }
+
     #[test]
     fn finds_ids_inside_text_and_certificate_numbers() {
         let id = valid_id();
