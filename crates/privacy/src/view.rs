@@ -117,19 +117,23 @@ pub(crate) fn apply(
             DataType::Date32 => {
                 let dates = column.as_primitive::<Date32Type>();
                 let mut out = StringBuilder::with_capacity(dates.len(), dates.len() * 7);
-                // Dates come sorted or clustered often enough that the
-                // previous answer is worth remembering.
-                let mut last: Option<(i32, [u8; 7])> = None;
+                // Birth dates of a row group span a few thousand days: a
+                // small table by day remembers each day's month, where the
+                // calendar arithmetic costs several times the lookup.
+                // Each slot starts with a day that belongs to the next
+                // slot, so no day finds an answer it did not put there.
+                let mut months: Vec<(i32, [u8; 7])> =
+                    (1..=MONTH_SLOTS as i32).map(|d| (d, [0u8; 7])).collect();
                 for d in dates.iter() {
                     match d {
                         Some(days) => {
-                            let month = match last {
-                                Some((seen, month)) if seen == days => month,
-                                _ => {
-                                    let month = year_month_bytes(days);
-                                    last = Some((days, month));
-                                    month
-                                }
+                            let slot = &mut months[days.rem_euclid(MONTH_SLOTS as i32) as usize];
+                            let month = if slot.0 == days {
+                                slot.1
+                            } else {
+                                let month = year_month_bytes(days);
+                                *slot = (days, month);
+                                month
                             };
                             // Digits and a dash: always UTF-8.
                             out.append_value(std::str::from_utf8(&month).unwrap_or_default());
@@ -351,6 +355,9 @@ fn compact_list(list: &ListArray) -> Option<ListArray> {
 /// Columns up to this many rows are mapped in one piece (see
 /// [`map_text_into`]); a row group has 131,072.
 const PARALLEL_MIN_ROWS: usize = 256 * 1024;
+
+/// Days remembered by the date coarsening (about eleven years).
+const MONTH_SLOTS: usize = 4096;
 
 /// Rows per parallel chunk of a column.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -1018,6 +1025,37 @@ mod tests {
                 assert_eq!((row, column.as_str()), (n - 1, "values"));
             }
             other => panic!("{other}"),
+        }
+    }
+
+    /// The table of months by day answers every day as the calendar does,
+    /// also days sharing a slot and days far from today.
+    #[test]
+    fn dates_share_month_slots_correctly() {
+        let days: Vec<i32> = [
+            0,
+            1,
+            4095,
+            4096,
+            4097,
+            -1,
+            -4096,
+            -1_000_000,
+            1_000_000,
+            15000,
+            15000 + 4096,
+        ]
+        .into_iter()
+        .chain((0..3000).map(|i| 14000 + i * 7))
+        .collect();
+        let column: ArrayRef = Arc::new(Date32Array::from(days.clone()));
+        let field = Field::new("birth_date", DataType::Date32, true);
+        let out = apply("records", &field, &column, Treatment::YearMonth, &key())
+            .unwrap()
+            .unwrap();
+        let out = out.as_string::<i32>();
+        for (i, d) in days.iter().enumerate() {
+            assert_eq!(out.value(i), crate::coarsen::year_month(*d), "{d}");
         }
     }
 
