@@ -59,9 +59,12 @@ impl CivilDate {
         era * 146_097 + doe - 719_468
     }
 
-    /// The date of a day number (inverse of [`CivilDate::to_days`]).
+    /// The date of a day number (inverse of [`CivilDate::to_days`]). Total
+    /// over `i32`: the arithmetic runs in `i64`, so a Date32 value read from
+    /// any Parquet file maps to a date (years beyond 9999 included) instead
+    /// of overflowing.
     pub fn from_days(days: i32) -> Self {
-        let z = days + 719_468;
+        let z = i64::from(days) + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -69,7 +72,8 @@ impl CivilDate {
         let mp = (5 * doy + 2) / 153;
         let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i32::from(month <= 2);
+        // |days| < 2^31 keeps the year within about ±5.9 million.
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         CivilDate { year, month, day }
     }
 
@@ -91,6 +95,27 @@ impl std::fmt::Display for CivilDate {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn from_days_is_total_over_i32() {
+        for days in [
+            i32::MIN,
+            i32::MIN + 1,
+            -1,
+            0,
+            1,
+            i32::MAX - 719_468,
+            i32::MAX,
+        ] {
+            let d = CivilDate::from_days(days);
+            assert!((1..=12).contains(&d.month), "{days}: {d:?}");
+            assert!((1..=31).contains(&d.day), "{days}: {d:?}");
+        }
+        assert_eq!(CivilDate::from_days(0).to_string(), "1970-01-01");
+        assert!(CivilDate::from_days(i32::MAX).year > 5_000_000);
+        assert!(CivilDate::from_days(i32::MIN).year < -5_000_000);
+    }
+
     use super::*;
 
     #[test]
