@@ -121,6 +121,13 @@ pub fn flag_counts_by(
     with_suppression(&batch, PERSONS, &hide)
 }
 
+/// The dimensions the aggregates count flagged persons by, each a column
+/// of `persons` or else of `records`.
+pub const AGGREGATE_DIMENSIONS: &[&str] = &["school", "county"];
+
+/// The person column the aggregates join flags to `persons` or `records` by.
+pub const AGGREGATE_PERSON_COLUMN: &str = "person_id";
+
 /// The analyst aggregate tables built from a period's tables: flags by kind,
 /// by school and by county. Each dimension is taken from `persons` when it
 /// has the column, else from `records`; a dimension neither has is skipped.
@@ -134,15 +141,16 @@ pub fn analyst_aggregates(
         return Ok(Vec::new());
     };
     let mut out = vec![(AGG_FLAGS_BY_KIND.to_string(), flags_by_kind(flags, k)?)];
-    for (name, column) in [
-        (AGG_FLAGS_BY_SCHOOL, "school"),
-        (AGG_FLAGS_BY_COUNTY, "county"),
-    ] {
+    for (name, column) in [AGG_FLAGS_BY_SCHOOL, AGG_FLAGS_BY_COUNTY]
+        .into_iter()
+        .zip(AGGREGATE_DIMENSIONS.iter().copied())
+    {
         let membership = ["persons", "records"]
             .into_iter()
             .filter_map(find)
             .find(|b| {
-                b.schema().index_of(column).is_ok() && b.schema().index_of("person_id").is_ok()
+                b.schema().index_of(column).is_ok()
+                    && b.schema().index_of(AGGREGATE_PERSON_COLUMN).is_ok()
             });
         if let Some(m) = membership {
             out.push((name.to_string(), flag_counts_by(flags, m, column, k)?));

@@ -31,8 +31,9 @@ mod settings;
 mod view;
 
 pub use aggregate::{
-    AGG_FLAGS_BY_COUNTY, AGG_FLAGS_BY_KIND, AGG_FLAGS_BY_SCHOOL, PERSONS, SUPPRESSED,
-    analyst_aggregates, flag_counts_by, suppress_small_cells,
+    AGG_FLAGS_BY_COUNTY, AGG_FLAGS_BY_KIND, AGG_FLAGS_BY_SCHOOL, AGGREGATE_DIMENSIONS,
+    AGGREGATE_PERSON_COLUMN, PERSONS, SUPPRESSED, analyst_aggregates, flag_counts_by,
+    suppress_small_cells,
 };
 pub use coarsen::{address_county, year_month};
 pub use error::PrivacyError;

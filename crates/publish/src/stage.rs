@@ -26,7 +26,10 @@ use crate::layout::{ANALYST, RESTRICTED, STAGING_PREFIX, valid_name};
 use crate::lock::OutputLock;
 use crate::manifest::{InputEntry, OutputEntry, Tier};
 use crate::write::{FailPoint, PublishReport, RESERVED, Sealed, seal, write_table};
-use aidlink_privacy::{PrivacySettings, PseudonymKey, analyst_aggregates, policy};
+use aidlink_privacy::{
+    AGGREGATE_DIMENSIONS, AGGREGATE_PERSON_COLUMN, PrivacySettings, PseudonymKey,
+    analyst_aggregates, policy,
+};
 use aidlink_vocab::Period;
 use arrow_array::RecordBatch;
 use std::any::Any;
@@ -91,13 +94,17 @@ enum Status {
 }
 
 /// Columns of `persons` and `records` the analyst aggregates read: the
-/// person and the dimensions counted by (see
-/// [`aidlink_privacy::analyst_aggregates`], which takes each dimension from
-/// `persons` when it has the column, else from `records`).
-const MEMBERSHIP_COLUMNS: &[&str] = &["person_id", "school", "county"];
+/// person and the dimensions counted by, as the privacy crate declares them
+/// (see [`aidlink_privacy::analyst_aggregates`], which takes each dimension
+/// from `persons` when it has the column, else from `records`).
+fn membership_columns() -> Vec<&'static str> {
+    std::iter::once(AGGREGATE_PERSON_COLUMN)
+        .chain(AGGREGATE_DIMENSIONS.iter().copied())
+        .collect()
+}
 
 /// Cheap clones of what the analyst aggregates need, kept until `finish`:
-/// the flags table, and only the [`MEMBERSHIP_COLUMNS`] of `persons` and of
+/// the flags table, and only the [`membership_columns`] of `persons` and of
 /// `records` (the latter only for dimensions `persons` lacks), so the rest of
 /// each table is freed as soon as it is written.
 #[derive(Default)]
@@ -113,7 +120,7 @@ impl AggregateInputs {
         match name {
             "flags" => self.flags = Some(batch.clone()),
             "persons" => {
-                self.persons = Some(membership(name, batch, MEMBERSHIP_COLUMNS)?);
+                self.persons = Some(membership(name, batch, &membership_columns())?);
                 // What persons has, records is no longer needed for.
                 if let Some(records) = self.records.take() {
                     self.records = self.records_fallback(&records)?;
@@ -130,13 +137,13 @@ impl AggregateInputs {
     fn records_fallback(&self, records: &RecordBatch) -> Result<Option<RecordBatch>, PublishError> {
         let covers = |column: &str| {
             self.persons.as_ref().is_some_and(|p| {
-                p.schema().index_of(column).is_ok() && p.schema().index_of("person_id").is_ok()
+                p.schema().index_of(column).is_ok()
+                    && p.schema().index_of(AGGREGATE_PERSON_COLUMN).is_ok()
             })
         };
-        let needed: Vec<&str> = MEMBERSHIP_COLUMNS
-            .iter()
-            .copied()
-            .filter(|&c| c == "person_id" || !covers(c))
+        let needed: Vec<&str> = membership_columns()
+            .into_iter()
+            .filter(|&c| c == AGGREGATE_PERSON_COLUMN || !covers(c))
             .collect();
         if needed.len() == 1 {
             return Ok(None);
