@@ -769,9 +769,5 @@ pub fn diff_with(
         },
         Arc::new(constant(&to_period, crate::table::TO_PERIOD)?),
     ];
-    RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column: crate::table::CHANGE_TYPE,
-        problem: format!("does not fit the delta schema: {e}"),
-    })
+    crate::table::delta_batch(delta_schema(), columns)
 }

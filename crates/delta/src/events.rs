@@ -119,19 +119,10 @@ pub fn with_events(
         let name = get(kind, row).unwrap_or("");
         let (p, o) = (get(subject_col, row), get(other_col, row));
         // The row the event explains, and the person named on the other side.
-        let (change_type, subject, related) = match name {
-            "new" | "split" | "return" => (ChangeType::Insert, p, o),
-            "merge" => (ChangeType::Delete, o, p),
-            "retire" => (ChangeType::Delete, p, None),
-            _ => {
-                return Err(DeltaError::BadValue {
-                    table: "person events",
-                    row,
-                    column: EVENT_KIND,
-                    value: name.to_string(),
-                    allowed: "new, merge, split, retire, return",
-                });
-            }
+        let (change_type, subject, related) = match event_effect(name, row)? {
+            EventEffect::Arrives => (ChangeType::Insert, p, o),
+            EventEffect::Merges => (ChangeType::Delete, o, p),
+            EventEffect::Retires => (ChangeType::Delete, p, None),
         };
         let target = subject
             .and_then(|s| find(change_type, s))
@@ -201,4 +192,30 @@ fn text_column(values: &[Option<&str>]) -> ArrayRef {
 
 fn column_values(col: &StringArray) -> Vec<Option<&str>> {
     (0..col.len()).map(|i| get(col, i)).collect()
+}
+
+/// What a registry event does to the delta's person rows.
+pub(crate) enum EventEffect {
+    /// `new`, `split`, `return`: a person arrives, on an insert row.
+    Arrives,
+    /// `merge`: the merged-away person's delete row, naming the survivor.
+    Merges,
+    /// `retire`: the person's delete row.
+    Retires,
+}
+
+/// Reads the event name `name` of row `row` of the person events.
+pub(crate) fn event_effect(name: &str, row: usize) -> Result<EventEffect, DeltaError> {
+    match name {
+        "new" | "split" | "return" => Ok(EventEffect::Arrives),
+        "merge" => Ok(EventEffect::Merges),
+        "retire" => Ok(EventEffect::Retires),
+        _ => Err(DeltaError::BadValue {
+            table: "person events",
+            row,
+            column: EVENT_KIND,
+            value: name.to_string(),
+            allowed: "new, merge, split, retire, return",
+        }),
+    }
 }

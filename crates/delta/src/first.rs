@@ -11,7 +11,7 @@
 
 use crate::DeltaError;
 use crate::diff::{DiffOptions, Plan};
-use crate::events::event_strings;
+use crate::events::{EventEffect, event_effect, event_strings};
 use crate::link::{
     DIGEST_BYTES, digest_number, person_id_len, raw_digest, sources, write_person_id,
 };
@@ -220,12 +220,7 @@ pub fn first_period_delta(
         Arc::new(from_period?),
         Arc::new(to_period?),
     ];
-    let delta =
-        RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
-            table: "delta",
-            column: CHANGE_TYPE,
-            problem: format!("does not fit the delta schema: {e}"),
-        })?;
+    let delta = crate::table::delta_batch(delta_schema(), columns)?;
     // All rows are inserts of one entity per part, so keys ascending
     // strictly within each part is the delta's order; otherwise (flag keys
     // that read the same as text, say) the combined table's sort decides.
@@ -295,19 +290,7 @@ fn person_events(person: &Plan, events: &RecordBatch) -> Result<Option<Vec<usize
             kind.value(row)
         };
         let p = (!subject.is_null(row)).then(|| subject.value(row));
-        let insert = match name {
-            "new" | "split" | "return" => true,
-            "merge" | "retire" => false,
-            _ => {
-                return Err(DeltaError::BadValue {
-                    table: "person events",
-                    row,
-                    column: EVENT_KIND,
-                    value: name.to_string(),
-                    allowed: "new, merge, split, retire, return",
-                });
-            }
-        };
+        let insert = matches!(event_effect(name, row)?, EventEffect::Arrives);
         if !covered {
             // Keep checking the events' names, for `with_events`' errors.
             continue;

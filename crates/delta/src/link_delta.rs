@@ -237,9 +237,5 @@ fn build(
         },
         constant(&to.to_string()),
     ];
-    RecordBatch::try_new(delta_schema(), columns).map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column: crate::table::CHANGE_TYPE,
-        problem: format!("does not fit the delta schema: {e}"),
-    })
+    crate::table::delta_batch(delta_schema(), columns)
 }

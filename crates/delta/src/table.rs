@@ -287,11 +287,7 @@ pub(crate) fn conform(batch: &RecordBatch) -> Result<RecordBatch, DeltaError> {
         }
         columns.push(col.clone());
     }
-    RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column: CHANGE_TYPE,
-        problem: format!("does not fit the delta schema: {e}"),
-    })
+    delta_batch(schema, columns)
 }
 
 /// The `'static` name of a delta column.
@@ -336,19 +332,32 @@ pub fn combine(parts: &[RecordBatch]) -> Result<RecordBatch, DeltaError> {
                     concat(&pieces)
                 })
                 .collect::<Result<_, _>>()
-                .map_err(|e| DeltaError::BadTable {
-                    table: "delta",
-                    column: CHANGE_TYPE,
-                    problem: format!("tables cannot be concatenated: {e}"),
-                })?;
-            RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
-                table: "delta",
-                column: CHANGE_TYPE,
-                problem: format!("does not fit the delta schema: {e}"),
-            })?
+                .map_err(concat_error)?;
+            delta_batch(schema, columns)?
         }
     };
     sort_batch(&all)
+}
+
+/// The error of joining the parts' columns.
+fn concat_error(e: arrow_schema::ArrowError) -> DeltaError {
+    DeltaError::BadTable {
+        table: "delta",
+        column: CHANGE_TYPE,
+        problem: format!("tables cannot be concatenated: {e}"),
+    }
+}
+
+/// The combined delta table from its joined columns.
+pub(crate) fn delta_batch(
+    schema: SchemaRef,
+    columns: Vec<ArrayRef>,
+) -> Result<RecordBatch, DeltaError> {
+    RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
+        table: "delta",
+        column: CHANGE_TYPE,
+        problem: format!("does not fit the delta schema: {e}"),
+    })
 }
 
 /// [`combine`] for parts the caller hands over: a text column of the first
@@ -383,16 +392,8 @@ pub fn combine_owned(parts: Vec<RecordBatch>) -> Result<RecordBatch, DeltaError>
             _ => append_text(pieces),
         })
         .collect::<Result<_, _>>()
-        .map_err(|e| DeltaError::BadTable {
-            table: "delta",
-            column: CHANGE_TYPE,
-            problem: format!("tables cannot be concatenated: {e}"),
-        })?;
-    let all = RecordBatch::try_new(schema, columns).map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column: CHANGE_TYPE,
-        problem: format!("does not fit the delta schema: {e}"),
-    })?;
+        .map_err(concat_error)?;
+    let all = delta_batch(schema, columns)?;
     sort_batch(&all)
 }
 

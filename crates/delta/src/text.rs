@@ -200,17 +200,7 @@ where
     drop(parts);
     bytes.shrink_to_fit();
     let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
-    // Offsets grow monotonically over whole UTF-8 texts, so this cannot fail.
-    StringArray::try_new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Buffer::from_vec(bytes),
-        nulls,
-    )
-    .map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column,
-        problem: format!("cannot be assembled: {e}"),
-    })
+    assemble(offsets, bytes, nulls, column)
 }
 
 /// A text column of `n` rows; `write(row, out)` writes row `row`'s text to
@@ -318,17 +308,7 @@ where
         });
     }
     let nulls = (valid_rows < n).then(|| NullBuffer::from(valid));
-    // Offsets grow monotonically over whole UTF-8 texts, so this cannot fail.
-    StringArray::try_new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Buffer::from_vec(bytes),
-        nulls,
-    )
-    .map_err(|e| DeltaError::BadTable {
-        table: "delta",
-        column,
-        problem: format!("cannot be assembled: {e}"),
-    })
+    assemble(offsets, bytes, nulls, column)
 }
 
 /// Valid rows among `ok`.
@@ -361,10 +341,22 @@ pub(crate) fn runs(
             offsets.push(bytes.len() as i32);
         }
     }
+    assemble(offsets, bytes, None, column)
+}
+
+/// A delta text column from its offsets, bytes and nulls. Callers write
+/// offsets that grow monotonically over whole UTF-8 texts, so this cannot
+/// fail; if it does, the error names the column.
+fn assemble(
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+    nulls: Option<NullBuffer>,
+    column: &'static str,
+) -> Result<StringArray, DeltaError> {
     StringArray::try_new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         Buffer::from_vec(bytes),
-        None,
+        nulls,
     )
     .map_err(|e| DeltaError::BadTable {
         table: "delta",
