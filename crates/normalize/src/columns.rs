@@ -122,6 +122,29 @@ fn string_nulls(b: &mut StringBuilder, n: usize) {
     b.append_nulls(n);
 }
 
+/// [`each_cell`] for the columns whose rule reads one cell at a time: a null
+/// cell gives a null value and no notes; any other is handed to `value`,
+/// which appends the cell's value to `out` and adds its notes, and the
+/// notes are then recorded on the cell's output row.
+#[inline]
+fn each_value<'a, B>(
+    parts: &[Part<'a>],
+    out: &mut B,
+    nulls: impl Fn(&mut B, usize),
+    sink: &mut NoteSink,
+    mut value: impl FnMut(&mut B, &'a FieldPlan, &'a str, &mut NoteSet),
+) {
+    each_cell(parts, out, &nulls, |out, field, row, text| {
+        let Some(text) = text else {
+            nulls(out, 1);
+            return;
+        };
+        let mut notes = NoteSet::EMPTY;
+        value(out, field, text, &mut notes);
+        sink.add(row, field, notes);
+    });
+}
+
 /// Looks a cell up in the field's mapping; notes `unmapped` for fields that
 /// have no built-in reading to fall back on.
 #[inline]
@@ -152,18 +175,20 @@ pub fn read_id(field: &FieldPlan, text: &str, own_id: bool) -> (Option<ParsedId>
 pub fn id_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let rows = total_rows(parts);
     let mut out = StringBuilder::with_capacity(rows, rows * 18);
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let (parsed, notes) = read_id(field, text, false);
-        match parsed {
-            Some(p) => out.append_value(p.id.as_str()),
-            None => out.append_null(),
-        }
-        sink.add(row, field, notes);
-    });
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let (parsed, read) = read_id(field, text, false);
+            notes.extend(read);
+            match parsed {
+                Some(p) => out.append_value(p.id.as_str()),
+                None => out.append_null(),
+            }
+        },
+    );
     out.finish()
 }
 
@@ -324,20 +349,15 @@ pub fn name_usable(field: &FieldPlan, text: &str) -> bool {
 /// Dates, as Arrow `Date32`.
 pub fn date_column(parts: &[Part<'_>], sink: &mut NoteSink) -> Date32Array {
     let mut out = Date32Builder::with_capacity(total_rows(parts));
-    each_cell(
+    each_value(
         parts,
         &mut out,
         |b, n| b.append_nulls(n),
-        |out, field, row, text| {
-            let Some(text) = text else {
-                out.append_null();
-                return;
-            };
-            let mut notes = NoteSet::EMPTY;
-            let o = parse_date(mapped(field, text, &mut notes).text());
+        sink,
+        |out, field, text, notes| {
+            let o = parse_date(mapped(field, text, notes).text());
             notes.extend(o.notes);
             out.append_option(o.value.map(|d| d.to_days()));
-            sink.add(row, field, notes);
         },
     );
     out.finish()
@@ -348,25 +368,25 @@ pub fn month_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let rows = total_rows(parts);
     let mut out = StringBuilder::with_capacity(rows, rows * 7);
     let mut buf = String::with_capacity(8);
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let mut notes = NoteSet::EMPTY;
-        let o = parse_month(mapped(field, text, &mut notes).text());
-        notes.extend(o.notes);
-        match o.value {
-            Some(p) => {
-                buf.clear();
-                // Writing into a String cannot fail.
-                let _ = write!(buf, "{p}");
-                out.append_value(&buf);
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let o = parse_month(mapped(field, text, notes).text());
+            notes.extend(o.notes);
+            match o.value {
+                Some(p) => {
+                    buf.clear();
+                    // Writing into a String cannot fail.
+                    let _ = write!(buf, "{p}");
+                    out.append_value(&buf);
+                }
+                None => out.append_null(),
             }
-            None => out.append_null(),
-        }
-        sink.add(row, field, notes);
-    });
+        },
+    );
     out.finish()
 }
 
@@ -375,61 +395,56 @@ pub fn month_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
 pub fn gender_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let rows = total_rows(parts);
     let mut out = StringBuilder::with_capacity(rows, rows);
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let mut notes = NoteSet::EMPTY;
-        let text = mapped(field, text, &mut notes).text();
-        let value = match read_gender(text) {
-            Some(g) => Some(g),
-            None => {
-                let o = normalize_gender(text);
-                notes.extend(o.notes);
-                o.value
-            }
-        };
-        out.append_option(value.map(|g| g.code()));
-        sink.add(row, field, notes);
-    });
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let text = mapped(field, text, notes).text();
+            let value = match read_gender(text) {
+                Some(g) => Some(g),
+                None => {
+                    let o = normalize_gender(text);
+                    notes.extend(o.notes);
+                    o.value
+                }
+            };
+            out.append_option(value.map(|g| g.code()));
+        },
+    );
     out.finish()
 }
 
 /// Phone numbers, digits only.
 pub fn phone_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let mut out = StringBuilder::with_capacity(total_rows(parts), total_bytes(parts));
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let mut notes = NoteSet::EMPTY;
-        let o = normalize_phone(mapped(field, text, &mut notes).text());
-        notes.extend(o.notes);
-        out.append_option(o.value);
-        sink.add(row, field, notes);
-    });
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let o = normalize_phone(mapped(field, text, notes).text());
+            notes.extend(o.notes);
+            out.append_option(o.value);
+        },
+    );
     out.finish()
 }
 
 /// Amounts in yuan.
 pub fn amount_column(parts: &[Part<'_>], sink: &mut NoteSink) -> Float64Array {
     let mut out = Float64Builder::with_capacity(total_rows(parts));
-    each_cell(
+    each_value(
         parts,
         &mut out,
         |b, n| b.append_nulls(n),
-        |out, field, row, text| {
-            let Some(text) = text else {
-                out.append_null();
-                return;
-            };
-            let mut notes = NoteSet::EMPTY;
-            let o = parse_amount(mapped(field, text, &mut notes).text());
+        sink,
+        |out, field, text, notes| {
+            let o = parse_amount(mapped(field, text, notes).text());
             notes.extend(o.notes);
             out.append_option(o.value);
-            sink.add(row, field, notes);
         },
     );
     out.finish()
@@ -438,50 +453,50 @@ pub fn amount_column(parts: &[Part<'_>], sink: &mut NoteSink) -> Float64Array {
 /// Free text, with the built-in subsidy readings for the subsidy fields.
 pub fn text_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let mut out = StringBuilder::with_capacity(total_rows(parts), total_bytes(parts));
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let read: Option<fn(&str) -> Option<&'static str>> = match field.builtin {
-            Builtin::SubsidyType => Some(read_subsidy_type),
-            Builtin::SubsidyStatus => Some(read_subsidy_status),
-            Builtin::None | Builtin::Gender => None,
-        };
-        let mut notes = NoteSet::EMPTY;
-        let l = mapped(field, text, &mut notes);
-        let o = normalize_free_text(l.text());
-        notes.extend(o.notes);
-        match (read, l, o.value) {
-            (_, _, None) => out.append_null(),
-            // A mapped value is the configured canonical value.
-            (None, _, Some(v)) | (Some(_), Lookup::Mapped(_), Some(v)) => out.append_value(v),
-            (Some(read), _, Some(v)) => match read(&v) {
-                Some(code) => out.append_value(code),
-                None => {
-                    notes.add(Note::Unmapped);
-                    out.append_value(v);
-                }
-            },
-        }
-        sink.add(row, field, notes);
-    });
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let read: Option<fn(&str) -> Option<&'static str>> = match field.builtin {
+                Builtin::SubsidyType => Some(read_subsidy_type),
+                Builtin::SubsidyStatus => Some(read_subsidy_status),
+                Builtin::None | Builtin::Gender => None,
+            };
+            let l = mapped(field, text, notes);
+            let o = normalize_free_text(l.text());
+            notes.extend(o.notes);
+            match (read, l, o.value) {
+                (_, _, None) => out.append_null(),
+                // A mapped value is the configured canonical value.
+                (None, _, Some(v)) | (Some(_), Lookup::Mapped(_), Some(v)) => out.append_value(v),
+                (Some(read), _, Some(v)) => match read(&v) {
+                    Some(code) => out.append_value(code),
+                    None => {
+                        notes.add(Note::Unmapped);
+                        out.append_value(v);
+                    }
+                },
+            }
+        },
+    );
     out.finish()
 }
 
 /// Exact codes.
 pub fn code_column(parts: &[Part<'_>], sink: &mut NoteSink) -> StringArray {
     let mut out = StringBuilder::with_capacity(total_rows(parts), total_bytes(parts));
-    each_cell(parts, &mut out, string_nulls, |out, field, row, text| {
-        let Some(text) = text else {
-            out.append_null();
-            return;
-        };
-        let mut notes = NoteSet::EMPTY;
-        let o = normalize_code(mapped(field, text, &mut notes).text());
-        notes.extend(o.notes);
-        out.append_option(o.value);
-        sink.add(row, field, notes);
-    });
+    each_value(
+        parts,
+        &mut out,
+        string_nulls,
+        sink,
+        |out, field, text, notes| {
+            let o = normalize_code(mapped(field, text, notes).text());
+            notes.extend(o.notes);
+            out.append_option(o.value);
+        },
+    );
     out.finish()
 }
