@@ -7,7 +7,7 @@
 //! rows through a bitmap of the rows in any group and a sorted row index.
 
 use crate::columns::{Columns, bool_at, str_at};
-use crate::texts::Texts;
+use aidlink_vocab::RecordTexts;
 use aidlink_vocab::mask_id_text;
 use rayon::prelude::*;
 
@@ -52,7 +52,11 @@ fn packed(id: &str) -> Option<u64> {
 impl<'a> Conflicts<'a> {
     /// `person_of` is each row's person as a number (any numbering that
     /// tells persons apart).
-    pub fn find(cols: &Columns<'a>, person_ids: Texts<'a>, person_of: &[u32]) -> Conflicts<'a> {
+    pub fn find(
+        cols: &Columns<'a>,
+        person_ids: RecordTexts<'a>,
+        person_of: &[u32],
+    ) -> Conflicts<'a> {
         let n = person_ids.len();
         let valid = |row: usize| {
             (bool_at(cols.id_check_ok, row) == Some(true))

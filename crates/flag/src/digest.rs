@@ -8,7 +8,7 @@
 
 use crate::FlagError;
 use crate::tables::EVIDENCE;
-use crate::texts::Texts;
+use aidlink_vocab::RecordTexts;
 use aidlink_vocab::schema::{SOURCE, SOURCE_ROW};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
@@ -43,7 +43,7 @@ pub fn add_evidence_digest(
     records: &RecordBatch,
     keys: &[String],
 ) -> Result<RecordBatch, FlagError> {
-    digest_with(flags, records, Texts::Strings(keys))
+    digest_with(flags, records, RecordTexts::Strings(keys))
 }
 
 /// [`add_evidence_digest`] with the record keys as one Arrow string array
@@ -53,13 +53,13 @@ pub fn add_evidence_digest_array(
     records: &RecordBatch,
     keys: &StringArray,
 ) -> Result<RecordBatch, FlagError> {
-    digest_with(flags, records, Texts::Array(keys))
+    digest_with(flags, records, RecordTexts::Array(keys))
 }
 
 fn digest_with(
     flags: &RecordBatch,
     records: &RecordBatch,
-    keys: Texts,
+    keys: RecordTexts,
 ) -> Result<RecordBatch, FlagError> {
     let bad = |message: String| FlagError::BadFlagsTable { message };
     let source = records

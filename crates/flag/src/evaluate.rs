@@ -11,8 +11,8 @@ use crate::columns::{Columns, Fields};
 use crate::conflict::Conflicts;
 use crate::person::{Context, Gathered, Roles, Scratch, row_facts};
 use crate::tables::{FlagRow, PersonsBuilder, build, flags_batch, persons_schema};
-use crate::texts::Texts;
 use crate::{FlagError, FlagKind, FlagRules};
+use aidlink_vocab::RecordTexts;
 use aidlink_vocab::TextKey;
 use aidlink_vocab::schema::{ID_BIRTH_DATE, ID_GENDER};
 use aidlink_vocab::{Period, Role};
@@ -61,7 +61,7 @@ pub fn evaluate(
     rules: &FlagRules,
     period: Period,
 ) -> Result<FlagOutput, FlagError> {
-    let ids = Texts::Strings(person_ids);
+    let ids = RecordTexts::Strings(person_ids);
     evaluate_in_runs(records, ids, roles, rules, period, PERSONS_PER_RUN)
 }
 
@@ -75,14 +75,14 @@ pub fn evaluate_array(
     rules: &FlagRules,
     period: Period,
 ) -> Result<FlagOutput, FlagError> {
-    let ids = Texts::Array(person_ids);
+    let ids = RecordTexts::Array(person_ids);
     evaluate_in_runs(records, ids, roles, rules, period, PERSONS_PER_RUN)
 }
 
 /// [`evaluate`] with `per_run` persons per parallel run.
 fn evaluate_in_runs(
     records: &RecordBatch,
-    person_ids: Texts,
+    person_ids: RecordTexts,
     roles: &BTreeMap<String, Vec<Role>>,
     rules: &FlagRules,
     period: Period,
@@ -259,7 +259,7 @@ struct Grouping {
 }
 
 /// Groups rows by person. Fails when there are 2^32 persons or more.
-fn group_by_person(person_ids: Texts) -> Result<Grouping, usize> {
+fn group_by_person(person_ids: RecordTexts) -> Result<Grouping, usize> {
     let n = person_ids.len();
     let (order, mut starts, numbers): (Vec<usize>, Vec<usize>, Option<Vec<u32>>) =
         match numbered(person_ids) {
@@ -319,8 +319,8 @@ fn group_by_person(person_ids: Texts) -> Result<Grouping, usize> {
 /// The number in each person ID when every ID is one prefix (without
 /// digits) followed by the same count of digits, at most nine (so the
 /// number fits 32 bits), and there are fewer than 2^32 rows; else `None`.
-fn numbered(person_ids: Texts) -> Option<Vec<u32>> {
-    let first = (person_ids.len() > 0)
+fn numbered(person_ids: RecordTexts) -> Option<Vec<u32>> {
+    let first = (!person_ids.is_empty())
         .then(|| person_ids.get(0))?
         .as_bytes();
     let prefix = first.iter().take_while(|b| !b.is_ascii_digit()).count();
@@ -487,7 +487,7 @@ mod tests {
         for per_run in [1, 2, 7, 39] {
             let runs = evaluate_in_runs(
                 &records,
-                Texts::Array(&array),
+                RecordTexts::Array(&array),
                 &roles,
                 &rules,
                 period,
@@ -504,11 +504,11 @@ mod tests {
     }
 
     fn numbered(ids: &[String]) -> Option<Vec<u32>> {
-        super::numbered(Texts::Strings(ids))
+        super::numbered(RecordTexts::Strings(ids))
     }
 
     fn group_by_person(ids: &[String]) -> Result<Grouping, usize> {
-        super::group_by_person(Texts::Strings(ids))
+        super::group_by_person(RecordTexts::Strings(ids))
     }
 
     #[test]

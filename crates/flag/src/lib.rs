@@ -33,7 +33,6 @@ mod person;
 mod rules;
 mod since;
 mod tables;
-mod texts;
 
 pub use digest::{EVIDENCE_DIGEST, add_evidence_digest, add_evidence_digest_array};
 pub use error::FlagError;

@@ -13,10 +13,10 @@
 //! hash (`place`), and from there on rows, clusters and persons are integer
 //! indices in flat arrays, grouped by counting rather than by maps.
 
-use crate::keys::KeyList;
 use crate::place::{self, NONE, Placed, entry_of_place};
 use crate::table::{Registry, build_batch, events_schema, person_id_array, write_person_id};
 use crate::text_array::{build_fixed, build_texts, from_parts, text_offset};
+use aidlink_vocab::RecordTexts;
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use rayon::prelude::*;
@@ -156,7 +156,7 @@ pub fn assign_array_with(
     cluster: &[u32],
     options: &AssignOptions,
 ) -> Assignment<StringArray> {
-    let a = assign_numbers(previous, KeyList::Array(keys), cluster, options);
+    let a = assign_numbers(previous, RecordTexts::Array(keys), cluster, options);
     Assignment {
         person_ids: person_id_array(&a.person_ids),
         registry: a.registry,
@@ -182,7 +182,7 @@ pub fn assign_with(
     cluster: &[u32],
     options: &AssignOptions,
 ) -> Assignment {
-    let a = assign_numbers(previous, KeyList::Strings(keys), cluster, options);
+    let a = assign_numbers(previous, RecordTexts::Strings(keys), cluster, options);
     let person_ids = a
         .person_ids
         .into_par_iter()
@@ -202,7 +202,7 @@ pub fn assign_with(
 /// The rule of [`assign_with`], giving each record's person number.
 fn assign_numbers(
     previous: Option<&Registry>,
-    keys: KeyList,
+    keys: RecordTexts,
     cluster: &[u32],
     options: &AssignOptions,
 ) -> Assignment<Vec<u64>> {
@@ -531,7 +531,7 @@ const NEW_ROW: u32 = 1 << 31;
 /// # Panics
 ///
 /// When the texts exceed the 2 GiB an Arrow string array can hold.
-fn gather_keys(previous: &StringArray, keys: KeyList, sources: &[u32]) -> StringArray {
+fn gather_keys(previous: &StringArray, keys: RecordTexts, sources: &[u32]) -> StringArray {
     let prev_offsets = previous.value_offsets();
     let prev_values = previous.value_data();
     let mut offsets: Vec<i32> = Vec::with_capacity(sources.len() + 1);

@@ -13,11 +13,11 @@
 //! writes each row's number once.
 
 use crate::assign::{Assignment, dense_clusters, new_events_batch};
-use crate::keys::KeyList;
 use crate::order::text_order;
 use crate::place::NONE;
 use crate::table::Registry;
 use crate::text_array::build_texts;
+use aidlink_vocab::RecordTexts;
 use arrow_array::{Array, StringArray, UInt32Array, UInt64Array};
 use rayon::prelude::*;
 
@@ -26,7 +26,7 @@ use rayon::prelude::*;
 /// events. `None` when some key is on more than one row, which only the
 /// general rule handles.
 pub(crate) fn first_period(
-    keys: KeyList,
+    keys: RecordTexts,
     cluster: &[u32],
     next_number: u64,
 ) -> Option<Assignment<Vec<u64>>> {
@@ -92,8 +92,8 @@ pub(crate) fn first_period(
 }
 
 /// The keys of `order`'s rows, in that order, as one array.
-fn gather(keys: KeyList, order: &[u32]) -> StringArray {
-    let KeyList::Array(array) = keys else {
+fn gather(keys: RecordTexts, order: &[u32]) -> StringArray {
+    let RecordTexts::Array(array) = keys else {
         return build_texts(order.len(), 40, |i, out| {
             out.extend_from_slice(keys.get(order[i] as usize).as_bytes());
         });

@@ -42,33 +42,6 @@ fn date(col: Option<&Date32Array>, row: usize) -> Option<CivilDate> {
     (!col.is_null(row)).then(|| CivilDate::from_days(col.value(row)))
 }
 
-/// The record keys of a period as [`crate::assign`] reads them: one
-/// `String` per record ([`record_keys`]) or one Arrow string array
-/// ([`record_key_array`]).
-#[derive(Clone, Copy)]
-pub(crate) enum KeyList<'a> {
-    Strings(&'a [String]),
-    Array(&'a StringArray),
-}
-
-impl<'a> KeyList<'a> {
-    pub fn len(self) -> usize {
-        match self {
-            KeyList::Strings(k) => k.len(),
-            KeyList::Array(k) => k.len(),
-        }
-    }
-
-    /// The key of row `row`; a null of an array reads as the empty key.
-    pub fn get(self, row: usize) -> &'a str {
-        match self {
-            KeyList::Strings(k) => k[row].as_str(),
-            KeyList::Array(k) if k.is_null(row) => "",
-            KeyList::Array(k) => k.value(row),
-        }
-    }
-}
-
 /// One key per record of `records` (a table of `record_schema`), in row order.
 ///
 /// The key is `source|kind:value`, with the first natural key the record has:

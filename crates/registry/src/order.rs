@@ -15,7 +15,7 @@
 //! prefixes either one is a whole text that the other's texts extend, or
 //! they differ at a byte within both, which decides their texts too.
 
-use crate::keys::KeyList;
+use aidlink_vocab::RecordTexts;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -28,7 +28,7 @@ const MAX_RUNS: usize = 4096;
 
 /// Rows `0..keys.len()` in the order of their keys' texts, rows of equal
 /// keys in row order.
-pub(crate) fn text_order(keys: KeyList) -> Vec<u32> {
+pub(crate) fn text_order(keys: RecordTexts) -> Vec<u32> {
     let n = keys.len();
     let runs = prefix_runs(keys);
     let Some(runs) = runs.filter(|r| r.len() <= MAX_RUNS) else {
@@ -62,7 +62,7 @@ fn prefix(key: &str) -> &str {
 type Run<'a> = (usize, usize, &'a str);
 
 /// Runs of rows with one prefix, in row order; `None` past [`MAX_RUNS`].
-fn prefix_runs(keys: KeyList<'_>) -> Option<Vec<Run<'_>>> {
+fn prefix_runs(keys: RecordTexts<'_>) -> Option<Vec<Run<'_>>> {
     let n = keys.len();
     let tasks = n.div_ceil(PER_TASK);
     let parts: Vec<Option<Vec<Run>>> = (0..tasks)
@@ -131,7 +131,7 @@ fn exact(item: &Item) -> bool {
 
 /// `rows` (keys that agree on their first `offset` bytes) in key order,
 /// ties in row order.
-fn sort_group(rows: Vec<u32>, keys: KeyList, offset: usize) -> Vec<u32> {
+fn sort_group(rows: Vec<u32>, keys: RecordTexts, offset: usize) -> Vec<u32> {
     let Some(first) = rows.first().map(|r| keys.get(*r as usize)) else {
         return rows;
     };
@@ -172,7 +172,7 @@ fn sort_items(items: &mut [Item]) {
 
 /// Sorts each run of items tied on their bytes, whose keys go on past
 /// them, by the next [`HELD`] bytes of their keys, from `offset` on.
-fn refine(items: &mut [Item], keys: KeyList, offset: usize) {
+fn refine(items: &mut [Item], keys: RecordTexts, offset: usize) {
     let mut start = 0;
     while start < items.len() {
         let words = items[start].0;
@@ -198,7 +198,7 @@ mod tests {
     use super::*;
 
     fn check(texts: &[String]) {
-        let got = text_order(KeyList::Strings(texts));
+        let got = text_order(RecordTexts::Strings(texts));
         let mut want: Vec<u32> = (0..texts.len() as u32).collect();
         want.sort_by(|a, b| texts[*a as usize].cmp(&texts[*b as usize]).then(a.cmp(b)));
         assert_eq!(got, want);

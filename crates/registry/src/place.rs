@@ -8,7 +8,7 @@
 //! registry's keys by a binary search. A place is a `u64` whose order is the
 //! keys' text order, so everything after compares integers.
 
-use crate::keys::KeyList;
+use aidlink_vocab::RecordTexts;
 use aidlink_vocab::sort_by_text;
 use arrow_array::{Array, StringArray};
 use rayon::prelude::*;
@@ -185,7 +185,7 @@ fn sort_hashes(mut items: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
 /// # Panics
 ///
 /// When there are 2^31 keys or more on either side.
-pub(crate) fn place(previous: &StringArray, keys: KeyList) -> Placed {
+pub(crate) fn place(previous: &StringArray, keys: RecordTexts) -> Placed {
     let (n, m) = (keys.len(), previous.len());
     assert!(
         n < 1 << 31 && m < 1 << 31,
@@ -394,7 +394,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let placed = place(&previous, KeyList::Strings(&keys));
+        let placed = place(&previous, RecordTexts::Strings(&keys));
         assert!(!placed.repeated);
         let rows: Vec<u32> = placed.by_key.iter().map(|(_, r)| *r).collect();
         assert_eq!(rows, [2, 4, 5, 3, 1, 6, 0]);
@@ -409,7 +409,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let placed = place(&previous, KeyList::Strings(&keys));
+        let placed = place(&previous, RecordTexts::Strings(&keys));
         assert!(placed.repeated);
         let places = places_by_row(&placed, keys.len());
         let none = NONE;
@@ -445,7 +445,7 @@ mod tests {
     fn an_empty_registry_places_by_text_alone() {
         let previous = StringArray::from(Vec::<&str>::new());
         let keys: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
-        let placed = place(&previous, KeyList::Strings(&keys));
+        let placed = place(&previous, RecordTexts::Strings(&keys));
         let places = places_by_row(&placed, keys.len());
         assert_eq!(places[0], places[2]);
         assert!(places[1] < places[0]);

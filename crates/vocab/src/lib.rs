@@ -14,6 +14,7 @@
 mod civil_date;
 mod field;
 mod period;
+mod record_texts;
 mod resident_id;
 mod role;
 pub mod schema;
@@ -22,6 +23,7 @@ mod text_key;
 pub use civil_date::{CivilDate, days_in_month, is_leap_year};
 pub use field::{Field, FieldKind};
 pub use period::{Period, PeriodError};
+pub use record_texts::RecordTexts;
 pub use resident_id::{Gender, IdError, ParsedId, ResidentId, check_char, mask_id_text};
 pub use role::Role;
 pub use text_key::{TextKey, sort_by_text};
